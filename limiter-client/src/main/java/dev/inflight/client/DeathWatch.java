@@ -1,0 +1,62 @@
+package dev.inflight.client;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+
+/**
+ * Waits, in the kernel, for another process's lock file to be unlocked: that happens the instant
+ * the process dies (or closes its limiter). Costs one parked thread and no CPU. The lock is only a
+ * hint that something changed; who is dead is then decided from the pid and its start time.
+ */
+final class DeathWatch implements Runnable {
+  private final Path file;
+  private final Runnable onUnlocked;
+  private volatile FileChannel channel;
+  private volatile boolean closed;
+
+  private DeathWatch(Path file, Runnable onUnlocked) {
+    this.file = file;
+    this.onUnlocked = onUnlocked;
+  }
+
+  static DeathWatch start(Path file, Runnable onUnlocked) {
+    DeathWatch w = new DeathWatch(file, onUnlocked);
+    Thread t = new Thread(w, "inflight-deathwatch-" + file.getFileName());
+    t.setDaemon(true);
+    t.start();
+    return w;
+  }
+
+  @Override
+  public void run() {
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
+      channel = ch;
+      if (closed) {
+        return;
+      }
+      ch.lock().release();
+    } catch (NoSuchFileException e) {
+      return; // a client without a lock file: the dispatcher's periodic re-check covers it
+    } catch (IOException | RuntimeException e) {
+      return; // closed by us (AsynchronousCloseException) or not lockable: same fallback
+    }
+    if (!closed) {
+      onUnlocked.run();
+    }
+  }
+
+  void close() {
+    closed = true;
+    FileChannel ch = channel;
+    if (ch != null) {
+      try {
+        ch.close();
+      } catch (IOException e) {
+        // nothing to do: the thread ends when the watched process does
+      }
+    }
+  }
+}

@@ -1,0 +1,94 @@
+package dev.inflight.client;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/** A lease handed out by {@link DefaultLimiter}; the token is its proof of ownership. */
+final class DefaultLease implements Lease {
+  private final DefaultLimiter owner;
+  private final long id;
+  private final String token;
+  private final String provider;
+  private final String label;
+  private final Instant acquiredAt;
+  private final Duration waited;
+  private final AtomicBoolean released = new AtomicBoolean();
+
+  DefaultLease(
+      DefaultLimiter owner,
+      long id,
+      String token,
+      String provider,
+      String label,
+      Instant acquiredAt,
+      Duration waited) {
+    this.owner = owner;
+    this.id = id;
+    this.token = token;
+    this.provider = provider;
+    this.label = label;
+    this.acquiredAt = acquiredAt;
+    this.waited = waited;
+  }
+
+  String token() {
+    return token;
+  }
+
+  boolean recorded() {
+    return token != null;
+  }
+
+  /** Marks the lease released without touching the database (its row is already gone). */
+  boolean markReleased() {
+    return released.compareAndSet(false, true);
+  }
+
+  @Override
+  public long id() {
+    return id;
+  }
+
+  @Override
+  public String provider() {
+    return provider;
+  }
+
+  @Override
+  public String label() {
+    return label;
+  }
+
+  @Override
+  public Instant acquiredAt() {
+    return acquiredAt;
+  }
+
+  @Override
+  public Duration waited() {
+    return waited;
+  }
+
+  @Override
+  public ReleaseResult release() {
+    if (!released.compareAndSet(false, true)) {
+      return ReleaseResult.ALREADY_RELEASED;
+    }
+    return owner.release(this);
+  }
+
+  @Override
+  public void close() {
+    try {
+      release();
+    } catch (LimiterException e) {
+      owner.logReleaseFailure(this, e);
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "Lease[" + id + " " + provider + (label.isEmpty() ? "" : " '" + label + "'") + "]";
+  }
+}

@@ -1,0 +1,101 @@
+package dev.inflight.client;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * A cooperative limit on requests in flight per provider, shared by every process on this machine
+ * that opens the same config root. Take a {@link Lease} before each request and close it when the
+ * request (the whole stream) ends.
+ *
+ * <pre>{@code
+ * try (Limiter limiter = Limiter.builder().build();
+ *     Lease lease = limiter.acquire("openai", "planner", Duration.ofSeconds(30))) {
+ *   callOpenAi();
+ * }
+ * }</pre>
+ *
+ * <p>Thread-safe; one instance per process is the intended use (it registers one heartbeat). Close
+ * it when the process is done: its leases are released and its waiters leave their queues. A
+ * process that dies without closing is reclaimed by the next process that needs its slots.
+ *
+ * <p>Every method that touches the database throws {@link LimiterException} (naming the database
+ * file) when it cannot; bad arguments throw {@link IllegalArgumentException} naming the parameter,
+ * the rule and the value, before anything is changed.
+ */
+public interface Limiter extends AutoCloseable {
+
+  /** A builder with every default: config root from the environment, system clock, fail closed. */
+  static LimiterBuilder builder() {
+    return new LimiterBuilder();
+  }
+
+  /**
+   * Takes a lease if one is free now and nobody is queued ahead; never waits.
+   *
+   * @param label shown to other processes and users (agent name, model, session); may be empty
+   * @return the lease, or empty when the provider is full, paused or has waiters
+   */
+  Optional<Lease> tryAcquire(String provider, String label);
+
+  /** {@link #tryAcquire(String, String)} with no label. */
+  default Optional<Lease> tryAcquire(String provider) {
+    return tryAcquire(provider, "");
+  }
+
+  /**
+   * Waits in the provider's first-come-first-served queue (shared by all processes) for a lease.
+   *
+   * @throws LeaseTimeoutException when no lease came within {@code timeout} (the request leaves the
+   *     queue); its message says how full the provider was and where this request stood
+   * @throws LeaseInterruptedException when the thread was interrupted while waiting (the request
+   *     leaves the queue and the interrupt flag is set again)
+   */
+  Lease acquire(String provider, String label, Duration timeout);
+
+  /** {@link #acquire(String, String, Duration)} with no label. */
+  default Lease acquire(String provider, Duration timeout) {
+    return acquire(provider, "", timeout);
+  }
+
+  /**
+   * Queues for a lease without blocking. Cancelling the future (or completing it yourself) takes
+   * the request out of the queue; if a lease was granted at that moment it is released for you. The
+   * future fails with {@link LeaseTimeoutException} after {@code timeout}.
+   */
+  CompletableFuture<Lease> acquireAsync(String provider, String label, Duration timeout);
+
+  /** {@link #acquireAsync(String, String, Duration)} that waits as long as it takes. */
+  default CompletableFuture<Lease> acquireAsync(String provider, String label) {
+    return acquireAsync(provider, label, null);
+  }
+
+  /** Reads and edits the shared limits. */
+  Limits limits();
+
+  /** Everything held and queued right now, by every process: a point-in-time snapshot. */
+  StatusSnapshot status();
+
+  /**
+   * Frees a stuck lease by id, whoever holds it. The holder's own close later reports {@link
+   * ReleaseResult#LOST}.
+   *
+   * @return the lease that was freed, or empty when no active lease has that id
+   */
+  Optional<LeaseInfo> forceRelease(long leaseId);
+
+  /**
+   * Calls {@code onChange} (on an internal thread; keep it short) after any change to the database
+   * by any process, the CLI or a hand edit. Close the returned handle to stop.
+   */
+  AutoCloseable onChange(Runnable onChange);
+
+  /** The database file this limiter uses. */
+  Path databaseFile();
+
+  /** Releases this process's leases, leaves its queues and stops its threads. Idempotent. */
+  @Override
+  void close();
+}

@@ -1,0 +1,117 @@
+package dev.inflight.client;
+
+import dev.inflight.store.LeaseStore;
+import dev.inflight.store.Liveness;
+import dev.inflight.store.ProcessIdentity;
+import dev.inflight.store.StoreException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.Objects;
+
+/**
+ * Configures a {@link Limiter}. Every setting has a default; see the README's configuration table.
+ * Not thread-safe; {@link #build()} may be called more than once.
+ */
+public final class LimiterBuilder {
+  private Path home;
+  private InstantSource clock = InstantSource.system();
+  private Duration heartbeatInterval = Duration.ofSeconds(5);
+  private Duration staleAfter = Duration.ofSeconds(30);
+  private Duration busyTimeout = LeaseStore.DEFAULT_BUSY_TIMEOUT;
+  private FailurePolicy failurePolicy = FailurePolicy.FAIL_CLOSED;
+  private LimiterListener listener = LimiterListener.NONE;
+  private Liveness liveness = Liveness.system();
+  private ProcessIdentity identity;
+
+  LimiterBuilder() {}
+
+  /** The config root (overrides {@code INFLIGHT_HOME} and the XDG default). */
+  public LimiterBuilder home(Path home) {
+    this.home = Objects.requireNonNull(home, "home");
+    return this;
+  }
+
+  /** The clock every timestamp and deadline is read from (tests inject a fake one). */
+  public LimiterBuilder clock(InstantSource clock) {
+    this.clock = Objects.requireNonNull(clock, "clock");
+    return this;
+  }
+
+  /** How often this process proves it is alive (default 5s). */
+  public LimiterBuilder heartbeatInterval(Duration interval) {
+    requirePositive("heartbeatInterval", interval);
+    this.heartbeatInterval = interval;
+    return this;
+  }
+
+  /**
+   * After how long without a heartbeat other processes may reclaim this process's leases (default
+   * 30s). Processes on this host that die are reclaimed at once, whatever this says.
+   */
+  public LimiterBuilder staleAfter(Duration ttl) {
+    requirePositive("staleAfter", ttl);
+    this.staleAfter = ttl;
+    return this;
+  }
+
+  /** How long one transaction waits for another process's write lock (default 5s). */
+  public LimiterBuilder busyTimeout(Duration timeout) {
+    requirePositive("busyTimeout", timeout);
+    this.busyTimeout = timeout;
+    return this;
+  }
+
+  /** What acquiring does when the database fails (default {@link FailurePolicy#FAIL_CLOSED}). */
+  public LimiterBuilder failurePolicy(FailurePolicy policy) {
+    this.failurePolicy = Objects.requireNonNull(policy, "failurePolicy");
+    return this;
+  }
+
+  public LimiterBuilder listener(LimiterListener listener) {
+    this.listener = Objects.requireNonNull(listener, "listener");
+    return this;
+  }
+
+  LimiterBuilder liveness(Liveness liveness) {
+    this.liveness = liveness;
+    return this;
+  }
+
+  LimiterBuilder identity(ProcessIdentity identity) {
+    this.identity = identity;
+    return this;
+  }
+
+  /**
+   * Opens the database (creating and migrating it when needed).
+   *
+   * @throws LimiterException naming the database file when it cannot be opened
+   */
+  public Limiter build() {
+    if (staleAfter.compareTo(heartbeatInterval.multipliedBy(2)) < 0) {
+      throw new IllegalArgumentException(
+          "staleAfter must be at least twice heartbeatInterval (was "
+              + staleAfter
+              + " with heartbeatInterval "
+              + heartbeatInterval
+              + ")");
+    }
+    Path root = ConfigRoot.resolve(home);
+    ProcessIdentity me = identity != null ? identity : ProcessIdentity.current();
+    LeaseStore store;
+    try {
+      store = LeaseStore.open(ConfigRoot.databaseFile(root), busyTimeout, me.hostId(), liveness);
+    } catch (StoreException e) {
+      throw new LimiterException(e.getMessage(), e);
+    }
+    return new DefaultLimiter(
+        store, root, clock, heartbeatInterval, staleAfter, failurePolicy, listener, me);
+  }
+
+  private static void requirePositive(String name, Duration d) {
+    if (d == null || d.isZero() || d.isNegative()) {
+      throw new IllegalArgumentException(name + " must be a positive duration (was " + d + ")");
+    }
+  }
+}

@@ -1,0 +1,30 @@
+package dev.inflight.client;
+
+import java.time.Duration;
+
+/**
+ * Hears what this process's limiter does. Methods run on the thread that caused the event (the
+ * caller or the limiter's dispatcher): keep them short and never block. Exceptions they throw are
+ * logged and ignored.
+ */
+public interface LimiterListener {
+  /**
+   * A request had to wait.
+   *
+   * @param position 1 for the head of the queue
+   * @param ahead requests ahead of it in the queue
+   */
+  default void queued(String provider, String label, int position, int ahead) {}
+
+  /** A lease was granted, after {@code waited} in the queue (zero when granted at once). */
+  default void acquired(Lease lease, Duration waited) {}
+
+  /** A lease was given back after being held for {@code held}. */
+  default void released(Lease lease, Duration held, ReleaseResult result) {}
+
+  /** Leases or waiters of a dead or silent process were taken back by this process. */
+  default void reclaimed(ReclaimInfo whose, ReclaimInfo.Reason why) {}
+
+  /** Nothing. */
+  LimiterListener NONE = new LimiterListener() {};
+}

@@ -1,0 +1,39 @@
+package dev.inflight.client;
+
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The shared per-provider limits. A provider with no limit is unlimited. Every change takes effect
+ * for every process at once: raising a limit or resuming grants waiting requests immediately.
+ * Invalid input throws {@link IllegalArgumentException} and changes nothing.
+ */
+public interface Limits {
+  /** All limits, by provider. */
+  List<LimitSpec> list();
+
+  Optional<LimitSpec> get(String provider);
+
+  /**
+   * Creates or replaces the provider's limit and cooldown. The paused flag is kept as it is (use
+   * {@link #pause}/{@link #resume}).
+   */
+  LimitSpec set(LimitSpec limit);
+
+  /** Makes the provider unlimited; returns whether it had a limit. */
+  boolean unset(String provider);
+
+  /**
+   * Stops granting leases for the provider (held leases stay held; requests queue).
+   *
+   * @throws IllegalArgumentException when the provider has no limit to pause
+   */
+  void pause(String provider);
+
+  /**
+   * Grants again, at once, to waiting requests.
+   *
+   * @throws IllegalArgumentException when the provider has no limit
+   */
+  void resume(String provider);
+}

@@ -1,0 +1,105 @@
+package dev.inflight.store;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * Who a client process is, in the terms the protocol uses to decide whether it is still alive.
+ *
+ * <p>{@code hostId} scopes process ids: two rows with the same {@code hostId} live in the same pid
+ * namespace of the same boot of the same machine, so one can check the other's pid. On Linux it is
+ * {@code /proc/sys/kernel/random/boot_id} + "/" + the pid namespace link; elsewhere the host name.
+ * {@code startToken} tells a process from a later one that reuses its pid: on Linux field 22
+ * ({@code starttime}, clock ticks since boot) of {@code /proc/PID/stat}; elsewhere the start
+ * instant in milliseconds.
+ */
+public record ProcessIdentity(
+    String host, String hostId, long pid, String startToken, String name) {
+
+  public ProcessIdentity {
+    Objects.requireNonNull(host, "host");
+    Objects.requireNonNull(hostId, "hostId");
+    Objects.requireNonNull(startToken, "startToken");
+    Objects.requireNonNull(name, "name");
+    if (pid <= 0) {
+      throw new IllegalArgumentException("pid must be positive (was " + pid + ")");
+    }
+  }
+
+  private static final Path PROC = Path.of("/proc");
+
+  /** The identity of the running JVM. */
+  public static ProcessIdentity current() {
+    ProcessHandle self = ProcessHandle.current();
+    String name =
+        self.info().command().map(c -> Path.of(c).getFileName().toString()).orElse("java");
+    return new ProcessIdentity(
+        hostName(), currentHostId(), self.pid(), startTokenOf(self.pid()).orElse("unknown"), name);
+  }
+
+  /** The host id of this machine as the protocol defines it. */
+  public static String currentHostId() {
+    try {
+      String boot =
+          Files.readString(PROC.resolve("sys/kernel/random/boot_id"), StandardCharsets.US_ASCII)
+              .trim();
+      String ns = Files.readSymbolicLink(PROC.resolve("self/ns/pid")).toString();
+      return boot + "/" + ns;
+    } catch (IOException | UnsupportedOperationException | SecurityException e) {
+      return "host:" + hostName();
+    }
+  }
+
+  /**
+   * The start token of a process on this host, or empty when no such process exists.
+   *
+   * @param pid a process id in this host's pid namespace
+   */
+  public static Optional<String> startTokenOf(long pid) {
+    Path stat = PROC.resolve(Long.toString(pid)).resolve("stat");
+    if (Files.isDirectory(PROC.resolve("self"))) {
+      try {
+        String s = Files.readString(stat, StandardCharsets.US_ASCII);
+        // The command name (field 2) may hold spaces and parentheses: count from the last ')'.
+        String[] rest = s.substring(s.lastIndexOf(')') + 2).split(" ");
+        return Optional.of(rest[19]);
+      } catch (IOException | RuntimeException e) {
+        return Optional.empty();
+      }
+    }
+    return ProcessHandle.of(pid)
+        .filter(ProcessHandle::isAlive)
+        .map(
+            p ->
+                p.info()
+                    .startInstant()
+                    .map(i -> Long.toString(i.toEpochMilli()))
+                    .orElse("unknown"));
+  }
+
+  /** Whether the process a row describes is still running (only meaningful on its own host). */
+  public static boolean isAlive(long pid, String startToken) {
+    return startTokenOf(pid).map(t -> t.equals(startToken) || "unknown".equals(t)).orElse(false);
+  }
+
+  private static String hostName() {
+    String env = System.getenv("HOSTNAME");
+    if (env != null && !env.isBlank()) {
+      return env;
+    }
+    try {
+      return Files.readString(Path.of("/etc/hostname"), StandardCharsets.UTF_8).trim();
+    } catch (IOException e) {
+      try {
+        return InetAddress.getLocalHost().getHostName();
+      } catch (IOException e2) {
+        return "localhost";
+      }
+    }
+  }
+}

@@ -1,0 +1,143 @@
+package dev.inflight.store;
+
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalInt;
+
+/** Immutable rows and outcomes the store returns. Times are milliseconds since the epoch. */
+public final class Rows {
+  private Rows() {}
+
+  /** A row of {@code limits}. */
+  public record LimitRow(
+      String provider, int maxInFlight, long cooldownMs, boolean paused, long updatedAtMs) {}
+
+  /** A registered client process. */
+  public record ProcessRow(long id, String host, long pid, String name) {}
+
+  /** A lease as others may see it (never its token). */
+  public record LeaseRow(
+      long id,
+      String provider,
+      ProcessRow owner,
+      String label,
+      long queuedAtMs,
+      long acquiredAtMs) {}
+
+  /** A queued request; {@code position} is 1 for the head of its provider's queue. */
+  public record WaiterRow(
+      long ticket,
+      String provider,
+      ProcessRow owner,
+      String label,
+      long queuedAtMs,
+      int position) {}
+
+  /**
+   * How full a provider is at one instant. {@code limit} is empty when the provider has no row in
+   * {@code limits} (unlimited).
+   */
+  public record ProviderState(
+      String provider,
+      OptionalInt limit,
+      long cooldownMs,
+      boolean paused,
+      int active,
+      int cooling,
+      int queued,
+      long oldestQueuedAtMs) {
+
+    /** Slots that may be granted now (0 when paused). */
+    public int free() {
+      if (paused) {
+        return 0;
+      }
+      if (limit.isEmpty()) {
+        return Integer.MAX_VALUE;
+      }
+      return Math.max(0, limit.getAsInt() - active - cooling);
+    }
+  }
+
+  /** A point-in-time view of everything, as of {@code atMs}. */
+  public record Snapshot(
+      long atMs, List<ProviderState> providers, List<LeaseRow> leases, List<WaiterRow> waiters) {}
+
+  /** Why a process's rows were taken back. */
+  public enum ReclaimReason {
+    /** The process no longer runs on this host (or its pid now belongs to another process). */
+    PROCESS_DEAD,
+    /** The process stopped heart-beating and its row expired. */
+    HEARTBEAT_EXPIRED,
+    /** A row pointed at a process that is not registered. */
+    ORPHANED
+  }
+
+  /** Rows taken back from a process that died or stopped heart-beating. */
+  public record Reclaimed(
+      ProcessRow whose, ReclaimReason why, List<LeaseRow> leases, int waiters) {}
+
+  /** What an acquisition attempt did. */
+  public record AcquireOutcome(
+      Kind kind,
+      long leaseId,
+      long acquiredAtMs,
+      int position,
+      ProviderState state,
+      List<Reclaimed> reclaimed) {
+    public enum Kind {
+      GRANTED,
+      QUEUED,
+      BUSY
+    }
+  }
+
+  /** What a release did. */
+  public record ReleaseOutcome(
+      Kind kind, long leaseId, String provider, List<Reclaimed> reclaimed) {
+    public enum Kind {
+      /** The slot is free now. */
+      RELEASED,
+      /** The slot stays counted until the provider's cooldown ends. */
+      COOLING,
+      /** No lease has this token any more: it was reclaimed or force-released. */
+      NOT_HELD
+    }
+  }
+
+  /** What removing a waiter did. */
+  public record CancelOutcome(Kind kind, long leaseId, long acquiredAtMs) {
+    public enum Kind {
+      CANCELLED,
+      /** The request had already been granted: the caller now holds lease {@code leaseId}. */
+      ALREADY_GRANTED,
+      NOT_FOUND
+    }
+  }
+
+  /** The state of one of a process's own requests. */
+  public record TokenState(
+      Kind kind, String provider, long leaseId, long acquiredAtMs, int position) {
+    public enum Kind {
+      GRANTED,
+      QUEUED,
+      /** Neither queued nor granted: the row was removed by someone else. */
+      MISSING
+    }
+  }
+
+  /** Another process on this host that a waiter depends on (it holds or waits ahead). */
+  public record WatchTarget(long processId, long pid, String startToken) {}
+
+  /**
+   * What a waiting process needs to know after a change: the state of each of its requests, of
+   * their providers, whether a write ({@link LeaseStore#settle}) could grant something, and when
+   * time alone will next change the answer.
+   */
+  public record WaitCheck(
+      Map<String, TokenState> tokens,
+      Map<String, ProviderState> providers,
+      boolean settleNeeded,
+      long nextChangeAtMs,
+      List<WatchTarget> watch) {}
+}
