@@ -1,0 +1,163 @@
+package dev.inflight.bench;
+
+import dev.inflight.client.Lease;
+import dev.inflight.client.Limiter;
+import java.io.BufferedReader;
+import java.io.FileOutputStream;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * A worker JVM started by {@link Bench}: one role, one limiter on the config root it is given. It
+ * talks to the harness through lines on stdin/stdout and, for the witness, through one file opened
+ * with O_APPEND.
+ *
+ * <p>Timestamps it reports are {@link System#nanoTime()}: on Linux that is CLOCK_MONOTONIC, one
+ * clock for every process on the machine, so the harness may subtract its own readings from them.
+ * This does not hold on every OS; the harness refuses to run anywhere but Linux.
+ */
+public final class Worker {
+  private static final java.util.logging.Logger QUIET = Bench.quietLibraryLogging();
+
+  private Worker() {}
+
+  public static void main(String[] args) throws Exception {
+    String role = args[0];
+    Path root = Path.of(args[1]);
+    BufferedReader in =
+        new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+    PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
+    if (role.equals("open")) {
+      long t0 = System.nanoTime();
+      try (Limiter limiter = Limiter.builder().home(root).build()) {
+        limiter.status();
+        out.println("open " + (System.nanoTime() - t0));
+      }
+      return;
+    }
+    try (Limiter limiter = Limiter.builder().home(root).build()) {
+      switch (role) {
+        case "handoff" -> handoff(limiter, args[2], in, out);
+        case "contend" -> contend(limiter, args[2], Path.of(args[3]), in, out);
+        case "hold" -> hold(limiter, args[2], Integer.parseInt(args[3]), in, out);
+        case "wait" -> waitBehind(limiter, args[2], Integer.parseInt(args[3]), in, out);
+        case "queue" ->
+            queue(limiter, args[2], Integer.parseInt(args[3]), Integer.parseInt(args[4]), in, out);
+        default -> throw new IllegalArgumentException("unknown role " + role);
+      }
+    }
+  }
+
+  /** B of the hand-off: queue behind A on "go", report the instant the lease arrived. */
+  private static void handoff(Limiter limiter, String provider, BufferedReader in, PrintStream out)
+      throws Exception {
+    limiter.status(); // registers nothing, but loads the classes the timed path needs
+    out.println("ready");
+    String cmd;
+    while ((cmd = in.readLine()) != null && cmd.equals("go")) {
+      CompletableFuture<Lease> f = limiter.acquireAsync(provider, "handoff-b");
+      if (f.isDone()) {
+        throw new IllegalStateException("B was granted at once: A did not hold the lease");
+      }
+      out.println("queued");
+      Lease lease = f.get();
+      long t1 = System.nanoTime();
+      lease.close();
+      out.println("granted " + t1);
+    }
+  }
+
+  /** One of the contenders: acquire, witness, release, as fast as possible until the end. */
+  private static void contend(
+      Limiter limiter, String provider, Path witness, BufferedReader in, PrintStream out)
+      throws Exception {
+    try (FileOutputStream w = new FileOutputStream(witness.toFile(), true)) {
+      long pid = ProcessHandle.current().pid();
+      byte[] plus = ("+" + pid + "\n").getBytes(StandardCharsets.US_ASCII);
+      byte[] minus = ("-" + pid + "\n").getBytes(StandardCharsets.US_ASCII);
+      out.println("ready");
+      String cmd = in.readLine();
+      long end = Long.parseLong(cmd.substring("go ".length()));
+      long n = 0;
+      while (System.nanoTime() < end) {
+        try (Lease lease = limiter.acquire(provider, "contender", Duration.ofSeconds(60))) {
+          w.write(plus); // one write(2) per line on an O_APPEND file: lines never interleave
+          w.write(minus);
+        }
+        n++;
+      }
+      out.println("done " + n);
+    }
+  }
+
+  /** Holds {@code count} leases of {@code provider} until told to quit (or killed). */
+  private static void hold(
+      Limiter limiter, String provider, int count, BufferedReader in, PrintStream out)
+      throws Exception {
+    List<Lease> leases = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      leases.add(
+          limiter
+              .tryAcquire(provider, "holder")
+              .orElseThrow(() -> new IllegalStateException("holder found " + provider + " full")));
+    }
+    out.println("held");
+    in.readLine();
+    leases.forEach(Lease::close);
+  }
+
+  /** Queues {@code count} requests for {@code provider} and waits, idle, until told to quit. */
+  private static void waitBehind(
+      Limiter limiter, String provider, int count, BufferedReader in, PrintStream out)
+      throws Exception {
+    List<CompletableFuture<Lease>> waiting = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      waiting.add(limiter.acquireAsync(provider, "idle-" + i));
+    }
+    if (waiting.stream().anyMatch(CompletableFuture::isDone)) {
+      throw new IllegalStateException("a queued request was granted: the holder did not hold");
+    }
+    out.println("queued " + waiting.size());
+    in.readLine(); // closing the limiter then leaves every queue in one transaction
+  }
+
+  /**
+   * Holds one lease of each of {@code providers} providers named {@code prefix0..} (limit 1) and
+   * queues {@code perProvider} requests behind each, then waits until told to quit.
+   */
+  private static void queue(
+      Limiter limiter,
+      String prefix,
+      int providers,
+      int perProvider,
+      BufferedReader in,
+      PrintStream out)
+      throws Exception {
+    List<Lease> held = new ArrayList<>();
+    for (int p = 0; p < providers; p++) {
+      String name = prefix + p;
+      held.add(
+          limiter
+              .tryAcquire(name, "queue-holder")
+              .orElseThrow(() -> new IllegalStateException(name + " was not free")));
+    }
+    List<CompletableFuture<Lease>> waiting = new ArrayList<>();
+    for (int i = 0; i < perProvider; i++) {
+      for (int p = 0; p < providers; p++) {
+        waiting.add(limiter.acquireAsync(prefix + p, "queued-" + i));
+      }
+    }
+    if (waiting.stream().anyMatch(CompletableFuture::isDone)) {
+      throw new IllegalStateException("a queued request was granted: the holders did not hold");
+    }
+    out.println("queued " + waiting.size());
+    in.readLine(); // closing the limiter then leaves every queue in one transaction
+    held.forEach(Lease::close);
+  }
+}
