@@ -1,0 +1,81 @@
+package dev.inflight.cli;
+
+import java.math.BigDecimal;
+import java.time.Duration;
+import java.time.format.DateTimeParseException;
+import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.TypeConversionException;
+
+/**
+ * Durations as people type them: {@code 250ms}, {@code 30s}, {@code 1.5s}, {@code 5m}, {@code 1h},
+ * {@code 1m30s}, or ISO-8601 ({@code PT30S}); and back to text the same way.
+ */
+final class DurationText implements ITypeConverter<Duration> {
+  private static final Pattern PART = Pattern.compile("([0-9]+(?:\\.[0-9]+)?)(ms|s|m|h)");
+  private static final Pattern WHOLE = Pattern.compile("(?:[0-9]+(?:\\.[0-9]+)?(?:ms|s|m|h))+");
+
+  @Override
+  public Duration convert(String value) {
+    return parse(value);
+  }
+
+  /**
+   * Parses a duration, or throws with the accepted forms and the value.
+   *
+   * @throws TypeConversionException naming the forms; picocli prefixes the option's name
+   */
+  static Duration parse(String value) {
+    String t = value == null ? "" : value.strip().toLowerCase(Locale.ROOT);
+    try {
+      if (t.equals("0")) {
+        return Duration.ZERO;
+      }
+      if (t.startsWith("p") || t.startsWith("-p")) {
+        Duration d = Duration.parse(t.toUpperCase(Locale.ROOT));
+        if (!d.isNegative()) {
+          return d;
+        }
+      } else if (WHOLE.matcher(t).matches()) {
+        BigDecimal nanos = BigDecimal.ZERO;
+        Matcher m = PART.matcher(t);
+        while (m.find()) {
+          BigDecimal n = new BigDecimal(m.group(1));
+          long unit =
+              switch (m.group(2)) {
+                case "ms" -> 1_000_000L;
+                case "s" -> 1_000_000_000L;
+                case "m" -> 60_000_000_000L;
+                default -> 3_600_000_000_000L;
+              };
+          nanos = nanos.add(n.multiply(BigDecimal.valueOf(unit)));
+        }
+        return Duration.ofNanos(nanos.longValueExact());
+      }
+    } catch (DateTimeParseException | ArithmeticException e) {
+      // fall through to the message below
+    }
+    throw new TypeConversionException(
+        "expected a duration such as 250ms, 30s, 5m, 1h or PT30S (was \"" + value + "\")");
+  }
+
+  /** 250ms, 1.5s, 30s, 5m, 5m30s, 1h, 1h5m. */
+  static String format(Duration d) {
+    long ms = d.toMillis();
+    if (ms < 1000) {
+      return ms + "ms";
+    }
+    if (ms < 60_000) {
+      return ms % 1000 == 0
+          ? (ms / 1000) + "s"
+          : String.format(Locale.ROOT, "%.1fs", Math.floor(ms / 100.0) / 10.0);
+    }
+    long s = ms / 1000;
+    if (s < 3600) {
+      return (s / 60) + "m" + (s % 60 == 0 ? "" : (s % 60) + "s");
+    }
+    return (s / 3600) + "h" + ((s % 3600) / 60 == 0 ? "" : ((s % 3600) / 60) + "m");
+  }
+}

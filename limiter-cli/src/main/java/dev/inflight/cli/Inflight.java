@@ -1,0 +1,98 @@
+package dev.inflight.cli;
+
+import dev.inflight.client.ConfigRoot;
+import dev.inflight.client.Limiter;
+import java.nio.file.Path;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.IVersionProvider;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.ScopeType;
+import picocli.CommandLine.Spec;
+
+/** The top-level command: global options and the list of subcommands. */
+@Command(
+    name = "inflight",
+    mixinStandardHelpOptions = true,
+    versionProvider = Inflight.Version.class,
+    sortOptions = false,
+    usageHelpAutoWidth = true,
+    description = {
+      "A cooperative concurrency limit per provider, shared by every process on this machine"
+          + " through one SQLite database (no daemon).",
+      ""
+    },
+    subcommands = {
+      StatusCommand.class,
+      LimitsCommand.class,
+      PauseCommand.class,
+      ResumeCommand.class,
+      RunCommand.class,
+      ReleaseCommand.class
+    },
+    commandListHeading = "%nCommands:%n",
+    footerHeading = "%nExamples:%n",
+    footer = {
+      "  inflight limits set openai 4",
+      "  inflight run --provider openai --label planner -- python agent.py",
+      "  inflight status",
+      "",
+      "Exit codes: 0 ok; COMMAND's own code for run; 2 bad usage or input (nothing changed);"
+          + " 75 no lease within --timeout; 1 any other failure."
+    })
+final class Inflight implements Runnable {
+
+  @Option(
+      names = "--home",
+      paramLabel = "DIR",
+      scope = ScopeType.INHERIT,
+      description =
+          "Config root holding limiter.db (default: $INFLIGHT_HOME, else"
+              + " $XDG_CONFIG_HOME/inflight, else ~/.config/inflight).")
+  Path home;
+
+  @Option(
+      names = "--verbose",
+      scope = ScopeType.INHERIT,
+      description = "Show the library's log lines and stack traces of failures.")
+  boolean verbose;
+
+  @Spec CommandSpec spec;
+
+  @Override
+  public void run() {
+    throw new ParameterException(spec.commandLine(), "missing command (see 'inflight --help')");
+  }
+
+  /** The config root this invocation uses. */
+  Path root() {
+    return ConfigRoot.resolve(home);
+  }
+
+  /** The database file this invocation uses (for messages). */
+  Path databaseFile() {
+    return ConfigRoot.databaseFile(root());
+  }
+
+  /**
+   * Opens the shared database. Call only after all input was checked, so that bad input changes
+   * nothing, not even by creating the file.
+   */
+  Limiter open() {
+    return Limiter.builder().home(root()).build();
+  }
+
+  static Inflight of(CommandSpec spec) {
+    return (Inflight) spec.root().userObject();
+  }
+
+  /** The version from the jar's manifest. */
+  static final class Version implements IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      String v = Inflight.class.getPackage().getImplementationVersion();
+      return new String[] {"inflight " + (v == null ? "(development build)" : v)};
+    }
+  }
+}

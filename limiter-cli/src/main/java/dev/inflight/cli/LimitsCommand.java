@@ -1,0 +1,179 @@
+package dev.inflight.cli;
+
+import dev.inflight.client.LimitSpec;
+import dev.inflight.client.Limiter;
+import java.io.PrintStream;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code inflight limits list|set|unset}: the shared per-provider limits. */
+@Command(
+    name = "limits",
+    mixinStandardHelpOptions = true,
+    description = "Lists, sets and removes the per-provider limits (shared by every process).",
+    subcommands = {LimitsCommand.List.class, LimitsCommand.Set.class, LimitsCommand.Unset.class},
+    commandListHeading = "%nCommands:%n",
+    footerHeading = "%nExample:%n",
+    footer = "  inflight limits set openai 4 --cooldown 250ms")
+final class LimitsCommand implements Runnable {
+  @Spec CommandSpec spec;
+
+  @Override
+  public void run() {
+    throw new ParameterException(
+        spec.commandLine(), "missing command: list, set or unset (see 'inflight limits --help')");
+  }
+
+  @Command(
+      name = "list",
+      mixinStandardHelpOptions = true,
+      description = "Lists every provider that has a limit.",
+      footerHeading = "%nExample:%n",
+      footer = {
+        "  inflight limits list --json",
+        "",
+        "JSON: {\"limits\":[{\"provider\",\"max_in_flight\",\"cooldown_ms\",\"paused\"}],"
+            + "\"database\"}"
+      })
+  static final class List implements Callable<Integer> {
+    @Spec CommandSpec spec;
+
+    @Option(names = "--json", description = "Print one JSON object instead of a table.")
+    boolean json;
+
+    @Override
+    public Integer call() {
+      java.util.List<LimitSpec> limits;
+      String db;
+      try (Limiter limiter = Inflight.of(spec).open()) {
+        limits = limiter.limits().list();
+        db = limiter.databaseFile().toString();
+      }
+      PrintStream out = System.out;
+      if (json) {
+        try (Json j = Json.to(out)) {
+          j.write(
+              g -> {
+                g.writeStartObject();
+                g.writeArrayFieldStart("limits");
+                for (LimitSpec l : limits) {
+                  g.writeStartObject();
+                  g.writeStringField("provider", l.provider());
+                  g.writeNumberField("max_in_flight", l.maxInFlight());
+                  g.writeNumberField("cooldown_ms", l.cooldown().toMillis());
+                  g.writeBooleanField("paused", l.paused());
+                  g.writeEndObject();
+                }
+                g.writeEndArray();
+                g.writeStringField("database", db);
+                g.writeEndObject();
+              });
+        }
+      } else if (limits.isEmpty()) {
+        out.println("No limits set: every provider is unlimited (" + db + ").");
+      } else {
+        Table t = new Table("PROVIDER", "MAX>", "COOLDOWN>", "PAUSED");
+        for (LimitSpec l : limits) {
+          t.row(
+              l.provider(),
+              l.maxInFlight(),
+              DurationText.format(l.cooldown()),
+              l.paused() ? "paused" : "no");
+        }
+        t.print(out);
+      }
+      return ExitCodes.OK;
+    }
+  }
+
+  @Command(
+      name = "set",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Allows at most MAX leases of PROVIDER at once, for every process. Takes effect at once:"
+            + " raising a limit grants waiting requests immediately; lowering one lets held"
+            + " leases finish. A paused provider stays paused."
+      },
+      footerHeading = "%nExample:%n",
+      footer = "  inflight limits set anthropic 8 --cooldown 500ms")
+  static final class Set implements Callable<Integer> {
+    @Spec CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "PROVIDER", description = "1 to 200 characters.")
+    String provider;
+
+    @Parameters(index = "1", paramLabel = "MAX", description = "An integer from 1 to 10000.")
+    String max;
+
+    @Option(
+        names = "--cooldown",
+        paramLabel = "DURATION",
+        converter = DurationText.class,
+        description =
+            "Keep each released slot counted this long (0 to 1h, e.g. 250ms, 2s). Default: the"
+                + " provider's current cooldown, or 0 for a new limit.")
+    Duration cooldown;
+
+    @Override
+    public Integer call() {
+      // Check everything before opening: bad input must not change the database.
+      LimitSpec.checkProvider(provider);
+      int n = LimitSpec.parseMaxInFlight(max);
+      LimitSpec wanted = LimitSpec.of(provider, n);
+      if (cooldown != null) {
+        wanted = wanted.withCooldown(cooldown);
+      }
+      LimitSpec set;
+      try (Limiter limiter = Inflight.of(spec).open()) {
+        if (cooldown == null) {
+          wanted =
+              wanted.withCooldown(
+                  limiter.limits().get(provider).map(LimitSpec::cooldown).orElse(Duration.ZERO));
+        }
+        set = limiter.limits().set(wanted);
+      }
+      System.out.println(
+          "'"
+              + set.provider()
+              + "': at most "
+              + set.maxInFlight()
+              + " in flight"
+              + (set.cooldown().isZero()
+                  ? ""
+                  : ", each slot cooling for " + DurationText.format(set.cooldown()))
+              + (set.paused() ? " (paused)" : ""));
+      return ExitCodes.OK;
+    }
+  }
+
+  @Command(
+      name = "unset",
+      mixinStandardHelpOptions = true,
+      description = "Removes PROVIDER's limit: it becomes unlimited and its waiters are granted.",
+      footerHeading = "%nExample:%n",
+      footer = "  inflight limits unset openai")
+  static final class Unset implements Callable<Integer> {
+    @Spec CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "PROVIDER")
+    String provider;
+
+    @Override
+    public Integer call() {
+      LimitSpec.checkProvider(provider);
+      boolean had;
+      try (Limiter limiter = Inflight.of(spec).open()) {
+        had = limiter.limits().unset(provider);
+      }
+      System.out.println(
+          "'" + provider + "' " + (had ? "is now unlimited" : "had no limit (nothing changed)"));
+      return ExitCodes.OK;
+    }
+  }
+}

@@ -1,0 +1,95 @@
+package dev.inflight.cli;
+
+import dev.inflight.client.LeaseTimeoutException;
+import dev.inflight.client.LimiterException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.UnmatchedArgumentException;
+
+/** Entry point of the {@code inflight} command (see bin/inflight). */
+public final class Main {
+  private Main() {}
+
+  public static void main(String[] args) {
+    int code = run(args);
+    System.out.flush();
+    System.err.flush();
+    System.exit(code);
+  }
+
+  /** Parses and runs one command line; returns the exit code. */
+  static int run(String[] args) {
+    // Before anything logs: java.util.logging then loads only if the library logs at all.
+    System.setProperty("java.util.logging.config.class", LogConfig.class.getName());
+    Inflight fastTop = new Inflight();
+    Callable<Integer> fast = FastPath.parse(args, fastTop);
+    if (fast != null) {
+      if (fastTop.verbose) {
+        System.setProperty(LogConfig.VERBOSE, "true");
+      }
+      try {
+        return fast.call();
+      } catch (Exception e) {
+        return failure(e, fastTop, System.err);
+      }
+    }
+    Inflight top = new Inflight();
+    CommandLine cl = new CommandLine(top);
+    cl.setExpandAtFiles(false); // "@file" is an ordinary argument (e.g. curl -d @body.json)
+    cl.getSubcommands().get("run").setStopAtPositional(true);
+    cl.setParameterExceptionHandler(Main::badUsage);
+    cl.setExecutionExceptionHandler((e, cmd, parsed) -> failure(e, top, System.err));
+    cl.setExecutionStrategy(
+        parsed -> {
+          if (top.verbose) {
+            System.setProperty(LogConfig.VERBOSE, "true");
+          }
+          return new CommandLine.RunLast().execute(parsed);
+        });
+    return cl.execute(args);
+  }
+
+  private static int badUsage(ParameterException e, String[] args) {
+    PrintStream err = System.err;
+    err.println("inflight: " + e.getMessage());
+    UnmatchedArgumentException.printSuggestions(e, err);
+    err.println("See '" + e.getCommandLine().getCommandSpec().qualifiedName() + " --help'.");
+    return ExitCodes.USAGE;
+  }
+
+  /** Maps what a command threw to a message and an exit code; stack traces only with --verbose. */
+  static int failure(Exception e, Inflight top, PrintStream err) {
+    int code;
+    if (e instanceof IllegalArgumentException) {
+      err.println("inflight: " + e.getMessage());
+      code = ExitCodes.USAGE;
+    } else if (e instanceof LeaseTimeoutException) {
+      err.println("inflight: " + e.getMessage());
+      code = ExitCodes.TIMEOUT;
+    } else if (e instanceof LimiterException) {
+      err.println("inflight: " + e.getMessage());
+      code = ExitCodes.FAILURE;
+    } else if (e instanceof UncheckedIOException) {
+      err.println("inflight: cannot write the output: " + e.getCause().getMessage());
+      code = ExitCodes.FAILURE;
+    } else {
+      err.println("inflight: failed with the database " + databaseFile(top) + ": " + e);
+      code = ExitCodes.FAILURE;
+    }
+    if (top.verbose) {
+      e.printStackTrace(err);
+    }
+    return code;
+  }
+
+  private static String databaseFile(Inflight top) {
+    try {
+      return top.databaseFile().toString();
+    } catch (RuntimeException e) {
+      return "(config root not resolvable: " + e.getMessage() + ")";
+    }
+  }
+}

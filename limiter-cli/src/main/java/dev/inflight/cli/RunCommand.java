@@ -1,0 +1,326 @@
+package dev.inflight.cli;
+
+import dev.inflight.client.Lease;
+import dev.inflight.client.LeaseTimeoutException;
+import dev.inflight.client.LimitSpec;
+import dev.inflight.client.Limiter;
+import dev.inflight.client.LimiterException;
+import dev.inflight.client.LimiterListener;
+import dev.inflight.client.ReleaseResult;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import sun.misc.Signal;
+
+/**
+ * {@code inflight run}: waits for a lease, runs COMMAND while holding it, releases it however
+ * COMMAND ends, and exits with COMMAND's exit code.
+ *
+ * <p>Signals: while waiting, SIGINT/SIGTERM/SIGHUP end the JVM normally and a shutdown hook closes
+ * the limiter, which takes the request out of the queue. Once the lease is held, handlers replace
+ * the JVM's and forward the signal to COMMAND instead; the lease is released when COMMAND exits.
+ */
+@Command(
+    name = "run",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Waits for a lease of PROVIDER (first come, first served across all processes), runs"
+          + " COMMAND with this terminal's stdin, stdout and stderr while holding it, releases it"
+          + " when COMMAND ends however it ends, and exits with COMMAND's exit code (128+N when"
+          + " it died of signal N).",
+      "COMMAND sees INFLIGHT_PROVIDER and INFLIGHT_LEASE_ID in its environment. SIGINT or SIGTERM"
+          + " while waiting leaves the queue; while COMMAND runs they are passed on to it.",
+      ""
+    },
+    footerHeading = "%nExample:%n",
+    footer = {
+      "  inflight run --provider openai --label summariser --timeout 5m -- python sum.py a.txt",
+      "",
+      "Exit codes: COMMAND's own; 75 when no lease came within --timeout; 127 when COMMAND was"
+          + " not found, 126 when it cannot be executed; 2 for bad usage; 1 when the database"
+          + " cannot be used."
+    })
+final class RunCommand implements java.util.concurrent.Callable<Integer> {
+  @Spec CommandSpec spec;
+
+  /** Set by {@link FastPath}, which parses without picocli; else found through {@link #spec}. */
+  Inflight top;
+
+  @Option(
+      names = {"-p", "--provider"},
+      required = true,
+      paramLabel = "PROVIDER",
+      description = "The provider to take a lease of (e.g. openai).")
+  String provider;
+
+  @Option(
+      names = {"-l", "--label"},
+      paramLabel = "TEXT",
+      defaultValue = "",
+      description = "Shown to others in 'inflight status' (agent, model, task).")
+  String label = "";
+
+  @Option(
+      names = {"-t", "--timeout"},
+      paramLabel = "DURATION",
+      converter = DurationText.class,
+      description = "Give up (exit 75) when no lease came within this long. Default: wait forever.")
+  Duration timeout;
+
+  @Option(
+      names = {"-q", "--quiet"},
+      description = "Do not say on stderr that the request is queued.")
+  boolean quiet;
+
+  @Parameters(
+      index = "0..*",
+      arity = "1..*",
+      paramLabel = "COMMAND",
+      description = "The command and its arguments (put them after --).")
+  List<String> command;
+
+  private final Object lock = new Object();
+  private Process child; // guarded by lock
+  private Signal pendingSignal; // guarded by lock: arrived after the grant, before the start
+  private boolean shuttingDown; // guarded by lock
+
+  @Override
+  public Integer call() {
+    LimitSpec.checkProvider(provider);
+    checkLabel(label);
+    Inflight top = this.top != null ? this.top : Inflight.of(spec);
+    Limiter limiter =
+        Limiter.builder().home(top.root()).listener(new QueueNotice(provider, quiet)).build();
+    Thread hook = new Thread(() -> onShutdown(limiter), "inflight-shutdown");
+    Runtime.getRuntime().addShutdownHook(hook);
+    try {
+      Lease lease = waitForLease(limiter);
+      int code = runHolding(lease);
+      release(lease);
+      return code;
+    } catch (LeaseTimeoutException e) {
+      System.err.println("inflight: " + e.getMessage());
+      return ExitCodes.TIMEOUT;
+    } finally {
+      limiter.close();
+    }
+  }
+
+  private Lease waitForLease(Limiter limiter) {
+    CompletableFuture<Lease> f = limiter.acquireAsync(provider, label, timeout);
+    try {
+      return f.get();
+    } catch (InterruptedException e) {
+      f.cancel(false);
+      Thread.currentThread().interrupt();
+      throw new LimiterException("interrupted while waiting for a lease for '" + provider + "'");
+    } catch (CancellationException e) {
+      throw awaitExit(); // the shutdown hook closed the limiter: the JVM is exiting
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof CancellationException) {
+        throw awaitExit();
+      }
+      if (e.getCause() instanceof RuntimeException re) {
+        throw re;
+      }
+      throw new LimiterException("waiting for a lease for '" + provider + "' failed", e.getCause());
+    }
+  }
+
+  /** Runs COMMAND; returns its exit code (128+N for signal N, as shells report it). */
+  private int runHolding(Lease lease) {
+    ProcessBuilder pb = new ProcessBuilder(command).inheritIO();
+    pb.environment().put("INFLIGHT_PROVIDER", lease.provider());
+    pb.environment().put("INFLIGHT_LEASE_ID", Long.toString(lease.id()));
+    for (String name : new String[] {"INT", "TERM", "HUP"}) {
+      try {
+        Signal.handle(new Signal(name), this::onSignal);
+      } catch (IllegalArgumentException ignoredOrReserved) {
+        // e.g. SIGHUP under nohup: the signal stays as the JVM found it
+      }
+    }
+    Process p;
+    synchronized (lock) {
+      if (shuttingDown) {
+        throw awaitExit();
+      }
+      if (pendingSignal != null) {
+        return 128 + pendingSignal.getNumber(); // COMMAND never started
+      }
+      try {
+        p = pb.start();
+      } catch (IOException e) {
+        return cannotStart(e);
+      }
+      child = p;
+    }
+    while (true) {
+      try {
+        return p.waitFor();
+      } catch (InterruptedException e) {
+        // only the JVM's shutdown interrupts nobody here; keep waiting for COMMAND
+      }
+    }
+  }
+
+  private void release(Lease lease) {
+    try {
+      ReleaseResult r = lease.release();
+      if (r == ReleaseResult.LOST) {
+        System.err.println(
+            "inflight: warning: lease "
+                + lease.id()
+                + " for '"
+                + lease.provider()
+                + "' was force-released or reclaimed before COMMAND ended");
+      }
+    } catch (LimiterException e) {
+      System.err.println(
+          "inflight: warning: could not release lease " + lease.id() + ": " + e.getMessage());
+    }
+  }
+
+  private int cannotStart(IOException e) {
+    String msg = e.getMessage() == null ? e.toString() : e.getMessage();
+    // "Cannot run program "x": error=2, No such file or directory"
+    String reason = msg.contains("error=") ? msg.substring(msg.indexOf("error=")) : msg;
+    reason = reason.replaceFirst("^error=\\d+, ", "");
+    System.err.println("inflight: cannot run '" + command.get(0) + "': " + reason);
+    return msg.contains("error=2,") ? ExitCodes.NOT_FOUND : ExitCodes.CANNOT_EXECUTE;
+  }
+
+  // ---------------------------------------------------------------- signals
+
+  private void onSignal(Signal sig) {
+    Process p;
+    synchronized (lock) {
+      p = child;
+      if (p == null) {
+        if (pendingSignal == null) {
+          pendingSignal = sig;
+        }
+        return;
+      }
+    }
+    if (!p.isAlive()) {
+      return;
+    }
+    switch (sig.getName()) {
+      case "TERM" -> p.destroy();
+      case "INT" -> {
+        if (!keyboardReachedChild()) {
+          kill(p, "INT");
+        }
+      }
+      default -> kill(p, sig.getName());
+    }
+  }
+
+  /**
+   * Whether this process is in its terminal's foreground process group: then a Ctrl-C went to the
+   * whole group, COMMAND included, and passing it on would deliver it twice.
+   */
+  private static boolean keyboardReachedChild() {
+    try {
+      String stat = Files.readString(Path.of("/proc/self/stat"), StandardCharsets.US_ASCII);
+      String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+      long pgrp = Long.parseLong(f[2]);
+      long tpgid = Long.parseLong(f[5]);
+      return tpgid > 0 && tpgid == pgrp;
+    } catch (IOException | RuntimeException e) {
+      return false;
+    }
+  }
+
+  private static void kill(Process p, String signal) {
+    try {
+      Process k =
+          new ProcessBuilder("kill", "-s", signal, Long.toString(p.pid()))
+              .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+              .redirectError(ProcessBuilder.Redirect.DISCARD)
+              .start();
+      k.waitFor(5, TimeUnit.SECONDS);
+    } catch (IOException e) {
+      p.destroy(); // no kill(1): SIGTERM is the closest we can send
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** The JVM is exiting (a signal while waiting, or SIGHUP/SIGQUIT paths): leave the queue. */
+  private void onShutdown(Limiter limiter) {
+    Process p;
+    synchronized (lock) {
+      shuttingDown = true;
+      p = child;
+    }
+    if (p != null && p.isAlive()) {
+      // Only reached when the JVM is killed around our handlers: never leave COMMAND unlimited.
+      p.destroy();
+      try {
+        if (!p.waitFor(10, TimeUnit.SECONDS)) {
+          p.destroyForcibly();
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    limiter.close();
+  }
+
+  /** Blocks the calling thread until the JVM halts (System.exit must not be called now). */
+  private static RuntimeException awaitExit() {
+    while (true) {
+      try {
+        Thread.sleep(Long.MAX_VALUE);
+      } catch (InterruptedException e) {
+        // keep waiting for the halt
+      }
+    }
+  }
+
+  private static void checkLabel(String label) {
+    int n = label.codePointCount(0, label.length());
+    if (n > 200 || label.codePoints().anyMatch(Character::isISOControl)) {
+      throw new IllegalArgumentException(
+          "label must be at most 200 characters with no control characters (was "
+              + (n > 60 ? n + " characters" : "\"" + label.replaceAll("\\p{Cntrl}", "?") + "\"")
+              + ")");
+    }
+  }
+
+  /** Says once on stderr that the request is queued, and where. */
+  private static final class QueueNotice implements LimiterListener {
+    private final String provider;
+    private final boolean quiet;
+
+    QueueNotice(String provider, boolean quiet) {
+      this.provider = provider;
+      this.quiet = quiet;
+    }
+
+    @Override
+    public void queued(String p, String label, int position, int ahead) {
+      if (!quiet) {
+        System.err.println(
+            "inflight: waiting for a lease of '"
+                + provider
+                + "': queued at position "
+                + position
+                + (ahead == 0 ? "" : " (" + ahead + " ahead)"));
+      }
+    }
+  }
+}

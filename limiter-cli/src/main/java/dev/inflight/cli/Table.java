@@ -1,0 +1,75 @@
+package dev.inflight.cli;
+
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
+
+/** A plain-text table: columns padded to their widest cell, numbers right-aligned. */
+final class Table {
+  private final String[] headers;
+  private final boolean[] rightAligned;
+  private final List<String[]> rows = new ArrayList<>();
+
+  /** Headers ending in {@code >} are right-aligned (the marker is not printed). */
+  Table(String... headers) {
+    this.headers = new String[headers.length];
+    this.rightAligned = new boolean[headers.length];
+    for (int i = 0; i < headers.length; i++) {
+      rightAligned[i] = headers[i].endsWith(">");
+      this.headers[i] =
+          rightAligned[i] ? headers[i].substring(0, headers[i].length() - 1) : headers[i];
+    }
+  }
+
+  Table row(Object... cells) {
+    String[] r = new String[headers.length];
+    for (int i = 0; i < r.length; i++) {
+      r[i] = i < cells.length && cells[i] != null ? cells[i].toString() : "";
+    }
+    rows.add(r);
+    return this;
+  }
+
+  boolean isEmpty() {
+    return rows.isEmpty();
+  }
+
+  void print(PrintStream out) {
+    int[] width = new int[headers.length];
+    for (int i = 0; i < headers.length; i++) {
+      width[i] = length(headers[i]);
+      for (String[] r : rows) {
+        width[i] = Math.max(width[i], length(r[i]));
+      }
+    }
+    StringBuilder sb = new StringBuilder();
+    line(sb, headers, width);
+    for (String[] r : rows) {
+      line(sb, r, width);
+    }
+    out.print(sb);
+  }
+
+  private void line(StringBuilder sb, String[] cells, int[] width) {
+    int start = sb.length();
+    for (int i = 0; i < cells.length; i++) {
+      int pad = width[i] - length(cells[i]);
+      if (rightAligned[i]) {
+        sb.append(" ".repeat(pad)).append(cells[i]);
+      } else {
+        sb.append(cells[i]).append(" ".repeat(pad));
+      }
+      if (i < cells.length - 1) {
+        sb.append("  ");
+      }
+    }
+    while (sb.length() > start && sb.charAt(sb.length() - 1) == ' ') {
+      sb.setLength(sb.length() - 1);
+    }
+    sb.append('\n');
+  }
+
+  private static int length(String s) {
+    return s.codePointCount(0, s.length());
+  }
+}
