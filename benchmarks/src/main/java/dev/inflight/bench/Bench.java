@@ -37,6 +37,10 @@ import java.util.logging.Logger;
 public final class Bench {
   private static final Logger QUIET = quietLibraryLogging();
   private static final String EOF = "\u0000eof";
+  private static final long START = System.nanoTime();
+
+  /** Reclaim rounds stop starting after this (a slow round can take the 30 s heartbeat TTL). */
+  private static final long RECLAIM_BUDGET_SECONDS = 215;
 
   private final Path work;
   private final Path home;
@@ -98,14 +102,14 @@ public final class Bench {
       if (wanted("idle")) {
         idleCpu();
       }
-      if (wanted("reclaim")) {
-        reclaim();
-      }
       if (wanted("queue")) {
         queueScaling();
       }
       if (wanted("open")) {
         openCurrent();
+      }
+      if (wanted("reclaim")) {
+        reclaim();
       }
     }
   }
@@ -119,12 +123,12 @@ public final class Bench {
     Path floorHome = work.resolve("floor");
     Limiter.builder().home(floorHome).build().close(); // same migration, its own file
     try (Floor floor = new Floor(floorHome.resolve("limiter.db"))) {
-      for (int i = 0; i < 5000; i++) {
+      for (int i = 0; i < 3000; i++) {
         limiterCycle("cycle");
         floor.cycle("cycle", 4);
       }
-      int rounds = 15;
-      int batch = 2000;
+      int rounds = 11;
+      int batch = 1000;
       double[] lim = new double[rounds];
       double[] flo = new double[rounds];
       for (int r = 0; r < rounds; r++) {
@@ -170,8 +174,8 @@ public final class Bench {
   private void handoff() throws Exception {
     progress("handoff: release in this JVM -> grant in a waiting worker JVM");
     limiter.limits().set(LimitSpec.of("handoff", 1));
-    int warm = 50;
-    int n = 400;
+    int warm = 30;
+    int n = 300;
     double[] ms = new double[n];
     try (Child b = Child.start("handoff", home.toString(), "handoff")) {
       b.expect("ready", 30);
@@ -206,9 +210,10 @@ public final class Bench {
 
   /** Four worker JVMs acquire/release one provider of limit 2 for ten seconds; a file witnesses. */
   private void contended() throws Exception {
-    progress("contended: 4 worker JVMs, limit 2, 10 s, witness file");
+    progress("contended: 4 worker JVMs, limit 2, 4 s warm-up then 10 s, witness file");
     int procs = 4;
     int limit = 2;
+    long warmSeconds = 4;
     long seconds = 10;
     limiter.limits().set(LimitSpec.of("contended", limit));
     Path witness = work.resolve("witness.log");
@@ -221,13 +226,29 @@ public final class Bench {
       for (Child c : children) {
         c.expect("ready", 30);
       }
-      long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+      long from = System.nanoTime() + TimeUnit.SECONDS.toNanos(warmSeconds);
+      long end = from + TimeUnit.SECONDS.toNanos(seconds);
       for (Child c : children) {
-        c.send("go " + end);
+        c.send("go " + from + " " + end);
       }
+      Thread.sleep(TimeUnit.SECONDS.toMillis(warmSeconds) + 1000);
+      java.util.Map<String, Long> cpu0 = threadNanos(children);
+      long w0 = System.nanoTime();
+      Thread.sleep(5000);
+      java.util.Map<String, Long> cpu1 = threadNanos(children);
+      double total = 0;
+      for (var e : cpu1.entrySet()) {
+        total += e.getValue() - cpu0.getOrDefault(e.getKey(), 0L);
+      }
+      progress(
+          "  workers used %.2f cores; busiest threads (all 4) over 5 s:%s",
+          total / (System.nanoTime() - w0), busiest(cpu0, cpu1));
       long reported = 0;
+      long counted = 0;
       for (Child c : children) {
-        reported += Long.parseLong(c.expect("done", seconds + 60).substring("done ".length()));
+        String[] done = c.expect("done", seconds + 60).split(" ");
+        reported += Long.parseLong(done[1]);
+        counted += Long.parseLong(done[2]);
       }
       Stats.Replay r = Stats.replay(Files.readAllLines(witness), limit);
       if (r.grants() != reported) {
@@ -237,7 +258,7 @@ public final class Bench {
       progress(
           "  grants %d, most held at once %d, violations %d",
           r.grants(), r.maxHeld(), r.violations());
-      emit("contended_grants_per_s", (double) r.grants() / seconds, "grants/s");
+      emit("contended_grants_per_s", (double) counted / seconds, "grants/s");
       emit("violations", r.violations(), "count");
     } finally {
       for (Child c : children) {
@@ -250,29 +271,82 @@ public final class Bench {
 
   /** CPU of a worker JVM with 100 requests queued behind a holder in another JVM, over 10 s. */
   private void idleCpu() throws Exception {
-    progress("idle: CPU of a JVM with 100 queued waiters, 5 s warm-up then 10 s");
+    progress("idle: CPU of a JVM with 100 queued waiters, 6 s warm-up then 10 s");
     limiter.limits().set(LimitSpec.of("idle", 1));
     try (Child holder = Child.start("hold", home.toString(), "idle", "1")) {
       holder.expect("held", 30);
-      try (Child idler = Child.start("wait", home.toString(), "idle", "100")) {
+      try (Child idler = Child.start("wait", home.toString(), "idle", "100");
+          Child bare = Child.start("bare", home.toString())) {
         idler.expect("queued", 60);
-        Thread.sleep(5000);
+        bare.expect("ready", 30);
+        Thread.sleep(6000);
         long pid = idler.pid();
+        java.util.Map<String, Long> threads0 = threadNanos(pid);
         long sched0 = schedNanos(pid);
         long stat0 = statNanos(pid);
+        long bare0 = statNanos(bare.pid());
         long t0 = System.nanoTime();
         Thread.sleep(10_000);
         long sched1 = schedNanos(pid);
+        java.util.Map<String, Long> threads1 = threadNanos(pid);
         long stat1 = statNanos(pid);
+        long bare1 = statNanos(bare.pid());
         double wall = System.nanoTime() - t0;
         double bySched = 100.0 * (sched1 - sched0) / wall;
         double byStat = 100.0 * (stat1 - stat0) / wall;
         progress(
             "  idle CPU %% of a core: %.3f (per-thread schedstat, ns), %.3f (utime+stime, 10 ms ticks)",
             bySched, byStat);
+        progress("  busiest threads over the 10 s:%s", busiest(threads0, threads1));
         emit("idle_cpu_pct", Math.max(bySched, byStat), "%");
+        emit("idle_cpu_bare_jvm_pct", 100.0 * (bare1 - bare0) / wall, "%");
       }
     }
+  }
+
+  /** The threads that used most CPU between two {@link #threadNanos} readings. */
+  private static String busiest(
+      java.util.Map<String, Long> before, java.util.Map<String, Long> after) {
+    StringBuilder top = new StringBuilder();
+    after.entrySet().stream()
+        .map(
+            e ->
+                java.util.Map.entry(e.getKey(), e.getValue() - before.getOrDefault(e.getKey(), 0L)))
+        .filter(e -> e.getValue() > 0)
+        .sorted(java.util.Map.Entry.<String, Long>comparingByValue().reversed())
+        .limit(8)
+        .forEach(
+            e ->
+                top.append(
+                    String.format(
+                        java.util.Locale.ROOT, " %s=%.1fms", e.getKey(), e.getValue() / 1e6)));
+    return top.toString();
+  }
+
+  private static java.util.Map<String, Long> threadNanos(List<Child> children) throws IOException {
+    java.util.Map<String, Long> out = new java.util.TreeMap<>();
+    for (Child c : children) {
+      threadNanos(c.pid()).forEach((k, v) -> out.merge(k, v, Long::sum));
+    }
+    return out;
+  }
+
+  /** On-CPU nanoseconds of the process's live threads, summed by thread name. */
+  private static java.util.Map<String, Long> threadNanos(long pid) throws IOException {
+    java.util.Map<String, Long> out = new java.util.TreeMap<>();
+    try (DirectoryStream<Path> tasks =
+        Files.newDirectoryStream(Path.of("/proc/" + pid + "/task"))) {
+      for (Path t : tasks) {
+        try {
+          String name = Files.readString(t.resolve("comm")).trim();
+          long ns = Long.parseLong(Files.readString(t.resolve("schedstat")).trim().split(" ")[0]);
+          out.merge(name, ns, Long::sum);
+        } catch (IOException e) {
+          // the thread ended between listing and reading
+        }
+      }
+    }
+    return out;
   }
 
   /** Sum of on-CPU nanoseconds of the process's live threads. */
@@ -306,10 +380,15 @@ public final class Bench {
     progress("reclaim: kill -9 of a holder -> grant here");
     limiter.limits().set(LimitSpec.of("reclaim", 1));
     int rounds = 5;
-    double[] ms = new double[rounds];
+    List<Double> ms = new ArrayList<>();
     for (int r = 0; r < rounds; r++) {
+      if ((System.nanoTime() - START) / 1e9 > RECLAIM_BUDGET_SECONDS) {
+        progress("  stopping after %d rounds to stay within the time budget", r);
+        break;
+      }
       try (Child victim = Child.start("hold", home.toString(), "reclaim", "1")) {
         victim.expect("held", 30);
+        long heldAt = System.nanoTime();
         CompletableFuture<Lease> f =
             limiter.acquireAsync("reclaim", "reclaimer", Duration.ofSeconds(40));
         Thread.sleep(300); // the dispatcher's first pass starts watching the holder's lock file
@@ -324,13 +403,22 @@ public final class Bench {
         } catch (ExecutionException e) {
           throw new IllegalStateException("no grant after kill -9 of the holder", e.getCause());
         }
-        ms[r] = (System.nanoTime() - t0) / 1e6;
+        double took = (System.nanoTime() - t0) / 1e6;
+        ms.add(took);
+        if (took > 1000) {
+          progress(
+              "  round %d: %.0f ms; the holder had been alive %.1f s: its death was missed and only"
+                  + " its heartbeat TTL (30 s after registering) reclaimed it",
+              r, took, (t0 - heldAt) / 1e9 + 0.0);
+        }
         lease.close();
       }
     }
-    progress("  reclaim ms: %s", Arrays.toString(round(ms)));
-    emit("reclaim_ms", Stats.median(ms), "ms");
-    emit("reclaim_max_ms", Stats.quantile(ms, 1), "ms");
+    double[] all = ms.stream().mapToDouble(Double::doubleValue).toArray();
+    progress("  reclaim ms: %s", Arrays.toString(round(all)));
+    emit("reclaim_ms", Stats.median(all), "ms");
+    emit("reclaim_max_ms", Stats.quantile(all, 1), "ms");
+    emit("reclaim_rounds", all.length, "rounds");
   }
 
   // ------------------------------------------------------------------ queue scaling
@@ -430,7 +518,8 @@ public final class Bench {
   }
 
   static void progress(String format, Object... args) {
-    System.err.println("bench: " + String.format(java.util.Locale.ROOT, format, args));
+    System.err.printf(java.util.Locale.ROOT, "bench %5.1fs: ", (System.nanoTime() - START) / 1e9);
+    System.err.println(String.format(java.util.Locale.ROOT, format, args));
   }
 
   private static double[] round(double[] v) {

@@ -33,6 +33,11 @@ public final class Worker {
     BufferedReader in =
         new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
     PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
+    if (role.equals("bare")) {
+      out.println("ready"); // a JVM with no limiter: the idle baseline
+      in.readLine();
+      return;
+    }
     if (role.equals("open")) {
       long t0 = System.nanoTime();
       try (Limiter limiter = Limiter.builder().home(root).build()) {
@@ -82,17 +87,22 @@ public final class Worker {
       byte[] plus = ("+" + pid + "\n").getBytes(StandardCharsets.US_ASCII);
       byte[] minus = ("-" + pid + "\n").getBytes(StandardCharsets.US_ASCII);
       out.println("ready");
-      String cmd = in.readLine();
-      long end = Long.parseLong(cmd.substring("go ".length()));
-      long n = 0;
+      String[] cmd = in.readLine().split(" ");
+      long from = Long.parseLong(cmd[1]); // counting starts here (JIT warm-up before)
+      long end = Long.parseLong(cmd[2]);
+      long all = 0;
+      long counted = 0;
       while (System.nanoTime() < end) {
         try (Lease lease = limiter.acquire(provider, "contender", Duration.ofSeconds(60))) {
           w.write(plus); // one write(2) per line on an O_APPEND file: lines never interleave
+          if (System.nanoTime() >= from) {
+            counted++;
+          }
           w.write(minus);
         }
-        n++;
+        all++;
       }
-      out.println("done " + n);
+      out.println("done " + all + " " + counted);
     }
   }
 
