@@ -1,0 +1,51 @@
+package dev.inflight.app;
+
+import java.time.Duration;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Turns what a user typed into values, refusing bad input with the library's own messages: the
+ * library validates; this only reads units.
+ */
+final class Inputs {
+  private static final Pattern COOLDOWN =
+      Pattern.compile("\\s*([0-9]{1,10})(?:\\.([0-9]{1,3}))?\\s*(ms|s|m|h)?\\s*");
+
+  private Inputs() {}
+
+  /**
+   * Reads a cooldown: a plain number is milliseconds; {@code ms}, {@code s}, {@code m} and {@code
+   * h} are accepted, as in {@code 250ms} or {@code 1.5s}. Blank means zero.
+   *
+   * @throws IllegalArgumentException in the library's words, e.g. {@code cooldown must be whole
+   *     milliseconds from 0 to 1h (was "abc")}
+   */
+  static Duration cooldown(String text) {
+    if (text == null || text.isBlank()) {
+      return Duration.ZERO;
+    }
+    Matcher m = COOLDOWN.matcher(text);
+    if (!m.matches()) {
+      throw new IllegalArgumentException(
+          "cooldown must be whole milliseconds from 0 to 1h (was \"" + text.strip() + "\")");
+    }
+    String unit = m.group(3) == null ? "ms" : m.group(3);
+    long unitMs =
+        switch (unit) {
+          case "ms" -> 1;
+          case "s" -> 1000;
+          case "m" -> 60_000;
+          default -> 3_600_000;
+        };
+    String frac = m.group(2) == null ? "" : m.group(2);
+    long whole = Long.parseLong(m.group(1));
+    long fracMs = frac.isEmpty() ? 0 : Long.parseLong(frac) * unitMs;
+    long scale = (long) Math.pow(10, frac.length());
+    if (fracMs % scale != 0 || whole > 3_600_000_000L) {
+      throw new IllegalArgumentException(
+          "cooldown must be whole milliseconds from 0 to 1h (was \"" + text.strip() + "\")");
+    }
+    return Duration.ofMillis(whole * unitMs + fracMs / scale);
+  }
+}

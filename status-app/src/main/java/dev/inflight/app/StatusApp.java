@@ -1,0 +1,173 @@
+package dev.inflight.app;
+
+import atlantafx.base.theme.PrimerLight;
+import com.dustinredmond.fxtrayicon.FXTrayIcon;
+import dev.inflight.client.Limiter;
+import dev.inflight.client.LimiterBuilder;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import javafx.application.Application;
+import javafx.application.Platform;
+import javafx.scene.Scene;
+import javafx.stage.Stage;
+
+/**
+ * The status window (and tray icon where the desktop has a tray). Started through {@link
+ * #launch(Path, Duration)}: JavaFX's {@code Application} cannot be the main class on the class
+ * path.
+ */
+public final class StatusApp extends Application {
+  /** Logs "applied" lines with timestamps to stderr, for the change-to-screen figure. */
+  static final String DEBUG_PROPERTY = "inflight.app.debug";
+
+  private static volatile Path home;
+  private static volatile Duration quitAfter;
+
+  private StatusViewModel vm;
+  private StatusView view;
+  private FXTrayIcon tray;
+
+  /**
+   * Shows the window and returns when the app quits.
+   *
+   * @param configRoot the config root, or null for the default
+   * @param runFor quit by itself after this long (null: until the user quits)
+   */
+  public static void launch(Path configRoot, Duration runFor) {
+    home = configRoot;
+    quitAfter = runFor;
+    Application.launch(StatusApp.class);
+  }
+
+  /** Why JavaFX could not start, in words a user can act on. */
+  static String whyNoWindow(Throwable e) {
+    String msg = String.valueOf(e.getMessage());
+    if (msg.contains("GTK")) {
+      return msg + "; JavaFX needs GTK 3 (Debian/Ubuntu: apt-get install libgtk-3-0)";
+    }
+    return msg;
+  }
+
+  /** Opens the limiter the app reads through. */
+  static Limiter openLimiter(Path configRoot) {
+    LimiterBuilder b = Limiter.builder();
+    if (configRoot != null) {
+      b.home(configRoot);
+    }
+    return b.build();
+  }
+
+  /** A view-model wired for the FX thread, with its own daemon reader thread. */
+  static StatusViewModel viewModel(Path configRoot) {
+    ScheduledExecutorService io =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "inflight-app-io");
+              t.setDaemon(true);
+              return t;
+            });
+    return new StatusViewModel(
+        () -> openLimiter(configRoot), io, Platform::runLater, InstantSource.system());
+  }
+
+  /** The scene with theme and stylesheet, as the app and the UI tests show it. */
+  static Scene scene(StatusView view) {
+    Application.setUserAgentStylesheet(new PrimerLight().getUserAgentStylesheet());
+    Scene scene = new Scene(view.root(), 1180, 720);
+    scene.getStylesheets().add(StatusApp.class.getResource("app.css").toExternalForm());
+    return scene;
+  }
+
+  @Override
+  public void start(Stage stage) {
+    vm = viewModel(home);
+    if (Boolean.getBoolean(DEBUG_PROPERTY)) {
+      vm.setOnApplied(
+          s ->
+              System.err.println(
+                  "inflight-app applied "
+                      + System.currentTimeMillis()
+                      + " "
+                      + s.providers().stream()
+                          .map(p -> p.provider() + "=" + p.limit().orElse(0))
+                          .toList()));
+    }
+    view = new StatusView(vm);
+    stage.setScene(scene(view));
+    stage.setTitle("inflight status");
+    stage.getIcons().addAll(Icons.fx(32, false), Icons.fx(64, false));
+    installTray(stage);
+    stage.show();
+    vm.start();
+    Duration d = quitAfter;
+    if (d != null) {
+      Thread t =
+          new Thread(
+              () -> {
+                try {
+                  Thread.sleep(d.toMillis());
+                } catch (InterruptedException e) {
+                  return;
+                }
+                Platform.runLater(Platform::exit);
+              },
+              "inflight-app-timer");
+      t.setDaemon(true);
+      t.start();
+    }
+  }
+
+  /**
+   * Where the desktop has a tray: a tooltip with totals, a red dot while anything is queued, a menu
+   * to open the window or quit; closing the window keeps the app there. Elsewhere closing quits.
+   */
+  private void installTray(Stage stage) {
+    boolean supported;
+    try {
+      supported = !java.awt.GraphicsEnvironment.isHeadless() && FXTrayIcon.isSupported();
+    } catch (Throwable e) {
+      supported = false;
+    }
+    if (!supported) {
+      return;
+    }
+    try {
+      tray = new FXTrayIcon(stage, Icons.awt(32, false));
+      tray.setApplicationTitle("inflight");
+      tray.addMenuItem("Open inflight", e -> showWindow(stage));
+      tray.addSeparator();
+      tray.addExitItem("Quit", e -> Platform.exit());
+      tray.setOnAction(e -> showWindow(stage));
+      tray.show();
+      Platform.setImplicitExit(false);
+      vm.summaryProperty().addListener((obs, o, n) -> tray.setTrayIconTooltip("inflight: " + n));
+      vm.anyQueuedProperty().addListener((obs, o, q) -> tray.setGraphic(Icons.awt(32, q)));
+    } catch (RuntimeException e) {
+      System.err.println("inflight: no tray icon (" + e + "); closing the window quits");
+      tray = null;
+      Platform.setImplicitExit(true);
+    }
+  }
+
+  private static void showWindow(Stage stage) {
+    stage.show();
+    stage.setIconified(false);
+    stage.toFront();
+  }
+
+  @Override
+  public void stop() {
+    if (view != null) {
+      view.stop();
+    }
+    if (tray != null) {
+      tray.hide();
+    }
+    if (vm != null) {
+      vm.close();
+    }
+  }
+}

@@ -1,0 +1,459 @@
+package dev.inflight.app;
+
+import dev.inflight.client.LeaseInfo;
+import dev.inflight.client.LimitSpec;
+import dev.inflight.client.Limiter;
+import dev.inflight.client.ProviderStatus;
+import dev.inflight.client.StatusSnapshot;
+import dev.inflight.client.WaiterInfo;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+import javafx.beans.property.ReadOnlyBooleanProperty;
+import javafx.beans.property.ReadOnlyBooleanWrapper;
+import javafx.beans.property.ReadOnlyStringProperty;
+import javafx.beans.property.ReadOnlyStringWrapper;
+import javafx.collections.FXCollections;
+import javafx.collections.ObservableList;
+
+/**
+ * What the status window shows, as read-only properties, and what it can do, as command methods.
+ *
+ * <p>Threads: every database call runs on {@code io} (one thread); every property and list changes
+ * on {@code ui} ({@code Platform::runLater} in the app, the calling thread in tests). Commands are
+ * called on the UI thread: they check the input at once (returning the library's message when it is
+ * bad, having written nothing) and write in the background.
+ *
+ * <p>Freshness: the snapshot is re-read after every commit by any process (the limiter's change
+ * detection, debounced by {@link #DEBOUNCE}), and on a one-second tick only when time alone changes
+ * something (cooldowns ending, a heartbeat going stale) or the database was unreadable. Between
+ * reads the tick just advances the "held for" and "waiting for" counters.
+ */
+public final class StatusViewModel implements AutoCloseable {
+  static final Duration DEBOUNCE = Duration.ofMillis(50);
+  static final Duration MIN_INTERVAL = Duration.ofMillis(100);
+  static final Duration RETRY = Duration.ofSeconds(3);
+  static final Duration TICK = Duration.ofSeconds(1);
+  static final Duration REREAD_AFTER = Duration.ofSeconds(5);
+
+  private final Supplier<Limiter> opener;
+  private final ScheduledExecutorService io;
+  private final Executor ui;
+  private final InstantSource clock;
+
+  // io thread only
+  private Limiter limiter;
+  private AutoCloseable subscription;
+  private long lastReadMs = Long.MIN_VALUE / 2;
+  private long lastReadStartMs = Long.MIN_VALUE / 2;
+  private boolean readFailed;
+  private StatusSnapshot last;
+  private final Map<String, History> histories = new ConcurrentHashMap<>();
+  private final AtomicBoolean refreshQueued = new AtomicBoolean();
+  private volatile boolean closed;
+  private volatile Duration retry = RETRY;
+
+  // ui thread only
+  private final ReadOnlyStringWrapper problem = new ReadOnlyStringWrapper();
+  private final ReadOnlyStringWrapper commandError = new ReadOnlyStringWrapper();
+  private final ReadOnlyStringWrapper database = new ReadOnlyStringWrapper("");
+  private final ReadOnlyStringWrapper summary = new ReadOnlyStringWrapper("connecting…");
+  private final ReadOnlyBooleanWrapper anyQueued = new ReadOnlyBooleanWrapper();
+  private final ReadOnlyBooleanWrapper connected = new ReadOnlyBooleanWrapper();
+  private final ObservableList<ProviderRow> providers = FXCollections.observableArrayList();
+  private final ObservableList<LeaseRow> leases = FXCollections.observableArrayList();
+  private final ObservableList<WaiterRow> waiters = FXCollections.observableArrayList();
+  // one wrapper each, kept: a wrapper listens to its list weakly, so a dropped one goes quiet
+  private final ObservableList<ProviderRow> providersView =
+      FXCollections.unmodifiableObservableList(providers);
+  private final ObservableList<LeaseRow> leasesView =
+      FXCollections.unmodifiableObservableList(leases);
+  private final ObservableList<WaiterRow> waitersView =
+      FXCollections.unmodifiableObservableList(waiters);
+  private final Map<String, ProviderRow> rowsByProvider = new HashMap<>();
+  private volatile Consumer<StatusSnapshot> onApplied = s -> {};
+
+  /**
+   * @param opener opens the limiter; may throw (the message is shown and it is retried every few
+   *     seconds)
+   */
+  public StatusViewModel(
+      Supplier<Limiter> opener, ScheduledExecutorService io, Executor ui, InstantSource clock) {
+    this.opener = opener;
+    this.io = io;
+    this.ui = ui;
+    this.clock = clock;
+  }
+
+  /** How long to wait between attempts to open the database (tests shorten it). */
+  StatusViewModel retryEvery(Duration d) {
+    this.retry = d;
+    return this;
+  }
+
+  /** Opens the database (retrying until it can) and starts following it. */
+  public void start() {
+    io.execute(this::connect);
+    io.scheduleWithFixedDelay(this::tick, TICK.toMillis(), TICK.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  // ================================================================ properties
+
+  /** Why the database cannot be read (path and cause), or null when all is well. */
+  public ReadOnlyStringProperty problemProperty() {
+    return problem.getReadOnlyProperty();
+  }
+
+  /** Why the last command failed in the database, or null. */
+  public ReadOnlyStringProperty commandErrorProperty() {
+    return commandError.getReadOnlyProperty();
+  }
+
+  /** The database file, once opened. */
+  public ReadOnlyStringProperty databaseProperty() {
+    return database.getReadOnlyProperty();
+  }
+
+  /** Totals in one line, e.g. {@code 4 active · 2 queued · 3 providers} (for the tray tooltip). */
+  public ReadOnlyStringProperty summaryProperty() {
+    return summary.getReadOnlyProperty();
+  }
+
+  public ReadOnlyBooleanProperty anyQueuedProperty() {
+    return anyQueued.getReadOnlyProperty();
+  }
+
+  public ReadOnlyBooleanProperty connectedProperty() {
+    return connected.getReadOnlyProperty();
+  }
+
+  /** Providers by name. Rows are kept (and updated) while their provider stays. */
+  public ObservableList<ProviderRow> providers() {
+    return providersView;
+  }
+
+  /** Active leases by provider, longest held first. */
+  public ObservableList<LeaseRow> leases() {
+    return leasesView;
+  }
+
+  /** Queued requests by provider, then position. */
+  public ObservableList<WaiterRow> waiters() {
+    return waitersView;
+  }
+
+  /** Called on the UI thread after each snapshot is shown (for the latency figure). */
+  public void setOnApplied(Consumer<StatusSnapshot> onApplied) {
+    this.onApplied = onApplied;
+  }
+
+  // ================================================================ commands
+
+  /**
+   * Sets the provider's limit from the user's text, keeping its cooldown and paused flag.
+   *
+   * @return the library's message when the text is not a valid limit (nothing is written)
+   */
+  public Optional<String> setLimit(String provider, String text) {
+    Duration cooldown = currentCooldown(provider);
+    try {
+      LimitSpec spec = new LimitSpec(provider, LimitSpec.parseMaxInFlight(text), cooldown, false);
+      write(l -> l.limits().set(spec));
+      return Optional.empty();
+    } catch (IllegalArgumentException e) {
+      return Optional.of(e.getMessage());
+    }
+  }
+
+  /**
+   * Sets the provider's cooldown ({@code 500ms}, {@code 2s}, or a number of milliseconds).
+   *
+   * @return the library's message when the text is not a valid cooldown or the provider has no
+   *     limit (nothing is written)
+   */
+  public Optional<String> setCooldown(String provider, String text) {
+    ProviderRow row = rowsByProvider.get(provider);
+    ProviderStatus s = row == null ? null : row.status();
+    if (s == null || s.limit().isEmpty()) {
+      return Optional.of("set a limit for '" + provider + "' before its cooldown");
+    }
+    try {
+      LimitSpec spec =
+          new LimitSpec(provider, s.limit().getAsInt(), Inputs.cooldown(text), s.paused());
+      write(l -> l.limits().set(spec));
+      return Optional.empty();
+    } catch (IllegalArgumentException e) {
+      return Optional.of(e.getMessage());
+    }
+  }
+
+  /**
+   * Adds (or replaces) a provider's limit.
+   *
+   * @return the library's message for the first bad field (nothing is written)
+   */
+  public Optional<String> addLimit(String provider, String limitText, String cooldownText) {
+    try {
+      String p = LimitSpec.checkProvider(provider == null ? "" : provider.strip());
+      LimitSpec spec =
+          new LimitSpec(
+              p, LimitSpec.parseMaxInFlight(limitText), Inputs.cooldown(cooldownText), false);
+      write(l -> l.limits().set(spec));
+      return Optional.empty();
+    } catch (IllegalArgumentException e) {
+      return Optional.of(e.getMessage());
+    }
+  }
+
+  /** Makes the provider unlimited. */
+  public void removeLimit(String provider) {
+    write(l -> l.limits().unset(provider));
+  }
+
+  public void pause(String provider) {
+    write(l -> l.limits().pause(provider));
+  }
+
+  public void resume(String provider) {
+    write(l -> l.limits().resume(provider));
+  }
+
+  /** Frees a stuck lease, whoever holds it (the view asks for confirmation first). */
+  public void forceRelease(long leaseId) {
+    write(l -> l.forceRelease(leaseId));
+  }
+
+  /** Re-reads now; completes when the result has been handed to the UI executor. */
+  public CompletableFuture<Void> refresh() {
+    return CompletableFuture.runAsync(this::readNow, io);
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+    CompletableFuture<Void> done =
+        CompletableFuture.runAsync(
+            () -> {
+              if (subscription != null) {
+                try {
+                  subscription.close();
+                } catch (Exception e) {
+                  // closing anyway
+                }
+              }
+              if (limiter != null) {
+                limiter.close();
+              }
+            },
+            io);
+    try {
+      done.get(5, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      // the process is ending; the core reclaims whatever is left
+    }
+    io.shutdownNow();
+  }
+
+  // ================================================================ io thread
+
+  private interface Write {
+    void run(Limiter limiter);
+  }
+
+  private void write(Write w) {
+    io.execute(
+        () -> {
+          if (limiter == null) {
+            ui.execute(() -> commandError.set("not connected to the database yet"));
+            return;
+          }
+          try {
+            w.run(limiter);
+            ui.execute(() -> commandError.set(null));
+          } catch (RuntimeException e) {
+            String msg = e.getMessage();
+            ui.execute(() -> commandError.set(msg));
+          }
+          readNow();
+        });
+  }
+
+  private void connect() {
+    if (closed || limiter != null) {
+      return;
+    }
+    try {
+      Limiter l = opener.get();
+      limiter = l;
+      subscription = l.onChange(this::changed);
+      String path = l.databaseFile().toString();
+      ui.execute(
+          () -> {
+            database.set(path);
+            connected.set(true);
+          });
+      readNow();
+    } catch (RuntimeException e) {
+      String msg = "Cannot open the database: " + e.getMessage();
+      ui.execute(
+          () -> {
+            problem.set(msg);
+            connected.set(false);
+            summary.set("database unavailable");
+          });
+      if (!closed) {
+        io.schedule(this::connect, retry.toMillis(), TimeUnit.MILLISECONDS);
+      }
+    }
+  }
+
+  /** From the limiter's watcher thread: coalesce a burst of commits into one read. */
+  private void changed() {
+    if (closed || !refreshQueued.compareAndSet(false, true)) {
+      return;
+    }
+    long sinceLast = clock.millis() - lastReadStartMs;
+    long delay = Math.max(DEBOUNCE.toMillis(), MIN_INTERVAL.toMillis() - sinceLast);
+    try {
+      io.schedule(this::readNow, delay, TimeUnit.MILLISECONDS);
+    } catch (RuntimeException e) {
+      // shutting down
+    }
+  }
+
+  private void readNow() {
+    refreshQueued.set(false);
+    if (limiter == null || closed) {
+      return;
+    }
+    lastReadStartMs = clock.millis();
+    StatusSnapshot s;
+    try {
+      s = limiter.status();
+    } catch (RuntimeException e) {
+      readFailed = true;
+      String msg = "Cannot read the database: " + e.getMessage();
+      ui.execute(() -> problem.set(msg));
+      return;
+    }
+    readFailed = false;
+    last = s;
+    lastReadMs = clock.millis();
+    record(s, s.at().toEpochMilli());
+    Instant now = clock.instant();
+    ui.execute(() -> apply(s, now));
+  }
+
+  private void tick() {
+    if (closed) {
+      return;
+    }
+    if (limiter == null) {
+      return; // connect() retries on its own schedule
+    }
+    long now = clock.millis();
+    StatusSnapshot s = last;
+    boolean timeMatters =
+        s == null
+            || readFailed
+            || now - lastReadMs >= REREAD_AFTER.toMillis()
+            || s.providers().stream().anyMatch(p -> p.cooling() > 0);
+    if (timeMatters) {
+      readNow();
+      return;
+    }
+    record(s, now);
+    Instant at = clock.instant();
+    ui.execute(() -> tickCounters(at));
+  }
+
+  private void record(StatusSnapshot s, long atMs) {
+    for (ProviderStatus p : s.providers()) {
+      histories
+          .computeIfAbsent(p.provider(), k -> new History())
+          .record(atMs, p.active(), p.queued(), p.limit().orElse(0));
+    }
+  }
+
+  // ================================================================ ui thread
+
+  private void apply(StatusSnapshot s, Instant now) {
+    problem.set(null);
+    Map<String, ProviderStatus> byName = new LinkedHashMap<>();
+    s.providers().stream()
+        .sorted(Comparator.comparing(ProviderStatus::provider))
+        .forEach(p -> byName.put(p.provider(), p));
+    providers.removeIf(r -> !byName.containsKey(r.provider()));
+    rowsByProvider.keySet().retainAll(byName.keySet());
+    int i = 0;
+    for (ProviderStatus p : byName.values()) {
+      ProviderRow row = rowsByProvider.get(p.provider());
+      if (row == null) {
+        row =
+            new ProviderRow(
+                p.provider(), histories.computeIfAbsent(p.provider(), k -> new History()));
+        rowsByProvider.put(p.provider(), row);
+        row.update(p, s.at(), now);
+        providers.add(i, row);
+      } else {
+        row.update(p, s.at(), now);
+      }
+      i++;
+    }
+    leases.setAll(
+        s.leases().stream()
+            .sorted(
+                Comparator.comparing(LeaseInfo::provider)
+                    .thenComparing(LeaseInfo::acquiredAt)
+                    .thenComparingLong(LeaseInfo::id))
+            .map(l -> new LeaseRow(l, now))
+            .toList());
+    waiters.setAll(
+        s.waiters().stream()
+            .sorted(
+                Comparator.comparing(WaiterInfo::provider).thenComparingInt(WaiterInfo::position))
+            .map(w -> new WaiterRow(w, now))
+            .toList());
+    int active = s.providers().stream().mapToInt(ProviderStatus::active).sum();
+    int queued = s.providers().stream().mapToInt(ProviderStatus::queued).sum();
+    summary.set(summaryOf(active, queued, s.providers()));
+    anyQueued.set(queued > 0);
+    onApplied.accept(s);
+  }
+
+  static String summaryOf(int active, int queued, List<ProviderStatus> providers) {
+    long paused = providers.stream().filter(ProviderStatus::paused).count();
+    return active
+        + " active · "
+        + queued
+        + " queued · "
+        + providers.size()
+        + (providers.size() == 1 ? " provider" : " providers")
+        + (paused > 0 ? " (" + paused + " paused)" : "");
+  }
+
+  private void tickCounters(Instant now) {
+    providers.forEach(r -> r.tick(now));
+    leases.forEach(r -> r.tick(now));
+    waiters.forEach(r -> r.tick(now));
+  }
+
+  private Duration currentCooldown(String provider) {
+    ProviderRow row = rowsByProvider.get(provider);
+    return row == null || row.status() == null ? Duration.ZERO : row.status().cooldown();
+  }
+}

@@ -1,0 +1,99 @@
+package dev.inflight.app;
+
+import dev.inflight.client.LeaseInfo;
+import dev.inflight.client.ProviderStatus;
+import dev.inflight.client.StatusSnapshot;
+import dev.inflight.client.WaiterInfo;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.List;
+import java.util.stream.Collectors;
+
+/** The demo's live table for terminals: one snapshot in, text out. */
+final class TerminalTable {
+  private TerminalTable() {}
+
+  static String render(StatusSnapshot s, String title) {
+    StringBuilder sb = new StringBuilder();
+    sb.append(title).append('\n').append('\n');
+    sb.append(
+        String.format(
+            "%-14s %5s %6s %7s %6s %7s  %s%n",
+            "provider", "limit", "active", "cooling", "queued", "paused", "longest wait"));
+    for (ProviderStatus p :
+        s.providers().stream().sorted(Comparator.comparing(ProviderStatus::provider)).toList()) {
+      sb.append(
+          String.format(
+              "%-14s %5s %6d %7d %6d %7s  %s%n",
+              clip(p.provider(), 14),
+              p.limit().isPresent() ? Integer.toString(p.limit().getAsInt()) : "-",
+              p.active(),
+              p.cooling(),
+              p.queued(),
+              p.paused() ? "yes" : "",
+              p.queued() == 0 ? "" : Fmt.duration(p.longestWait())));
+    }
+    sb.append('\n');
+    for (ProviderStatus p :
+        s.providers().stream().sorted(Comparator.comparing(ProviderStatus::provider)).toList()) {
+      List<LeaseInfo> held =
+          s.leases().stream()
+              .filter(l -> l.provider().equals(p.provider()))
+              .sorted(Comparator.comparing(LeaseInfo::acquiredAt))
+              .toList();
+      List<WaiterInfo> queued =
+          s.waiters().stream()
+              .filter(w -> w.provider().equals(p.provider()))
+              .sorted(Comparator.comparingInt(WaiterInfo::position))
+              .toList();
+      sb.append(String.format("%-14s ", clip(p.provider(), 14)));
+      sb.append("holding: ")
+          .append(
+              held.isEmpty()
+                  ? "-"
+                  : held.stream()
+                      .map(l -> name(l.label(), l.pid()) + " " + Fmt.duration(l.held()))
+                      .collect(Collectors.joining(", ")));
+      if (!queued.isEmpty()) {
+        sb.append("   waiting: ")
+            .append(
+                queued.stream()
+                    .map(w -> w.position() + "." + name(w.label(), w.pid()))
+                    .collect(Collectors.joining(" ")));
+      }
+      sb.append('\n');
+    }
+    return sb.toString();
+  }
+
+  /** One line for logs and pipes: {@code openai 2/2 q1 · anthropic 3/3 ...}. */
+  static String line(StatusSnapshot s) {
+    return s.providers().stream()
+        .sorted(Comparator.comparing(ProviderStatus::provider))
+        .map(
+            p ->
+                p.provider()
+                    + " "
+                    + p.active()
+                    + "/"
+                    + (p.limit().isPresent() ? p.limit().getAsInt() : "-")
+                    + (p.cooling() > 0 ? " cooling " + p.cooling() : "")
+                    + " queued "
+                    + p.queued()
+                    + (p.queued() > 0 ? " (longest " + Fmt.duration(p.longestWait()) + ")" : "")
+                    + (p.paused() ? " paused" : ""))
+        .collect(Collectors.joining(" | "));
+  }
+
+  private static String name(String label, long pid) {
+    return (label.isEmpty() ? "pid" : label) + "(" + pid + ")";
+  }
+
+  private static String clip(String s, int n) {
+    return s.length() <= n ? s : s.substring(0, n - 1) + "…";
+  }
+
+  static String fmt(Duration d) {
+    return Fmt.duration(d);
+  }
+}

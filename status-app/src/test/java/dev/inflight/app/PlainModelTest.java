@@ -1,0 +1,102 @@
+package dev.inflight.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.inflight.client.LeaseInfo;
+import dev.inflight.client.ProviderStatus;
+import dev.inflight.client.StatusSnapshot;
+import dev.inflight.client.WaiterInfo;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.OptionalInt;
+import org.junit.jupiter.api.Test;
+
+/** History, input parsing, formatting and the demo's table: plain Java. */
+class PlainModelTest {
+
+  @Test
+  void history_keepsHighestCountsPerSecond_andForgetsAfterTenMinutes() {
+    History h = new History();
+    h.record(10_100, 1, 0, 2);
+    h.record(10_900, 2, 3, 2);
+    h.record(11_000, 1, 0, 2);
+    assertThat(h.samples())
+        .containsExactly(new History.Sample(10_000, 2, 3, 2), new History.Sample(11_000, 1, 0, 2));
+
+    h.record(11_000 + History.WINDOW_MS, 0, 0, 2);
+    assertThat(h.samples())
+        .extracting(History.Sample::atMs)
+        .containsExactly(11_000 + History.WINDOW_MS);
+  }
+
+  @Test
+  void cooldown_readsUnits_andRefusesInTheLibrarysWords() {
+    assertThat(Inputs.cooldown("")).isEqualTo(Duration.ZERO);
+    assertThat(Inputs.cooldown("250")).isEqualTo(Duration.ofMillis(250));
+    assertThat(Inputs.cooldown("250ms")).isEqualTo(Duration.ofMillis(250));
+    assertThat(Inputs.cooldown(" 2s ")).isEqualTo(Duration.ofSeconds(2));
+    assertThat(Inputs.cooldown("1.5s")).isEqualTo(Duration.ofMillis(1500));
+    assertThat(Inputs.cooldown("1m")).isEqualTo(Duration.ofMinutes(1));
+    assertThatThrownBy(() -> Inputs.cooldown("-1"))
+        .hasMessage("cooldown must be whole milliseconds from 0 to 1h (was \"-1\")");
+    assertThatThrownBy(() -> Inputs.cooldown("0.5ms"))
+        .hasMessage("cooldown must be whole milliseconds from 0 to 1h (was \"0.5ms\")");
+  }
+
+  @Test
+  void durations_areShortAndReadable() {
+    assertThat(Fmt.duration(Duration.ofMillis(1234))).isEqualTo("1.2s");
+    assertThat(Fmt.duration(Duration.ofSeconds(42))).isEqualTo("42s");
+    assertThat(Fmt.duration(Duration.ofSeconds(184))).isEqualTo("3m 04s");
+    assertThat(Fmt.duration(Duration.ofMinutes(62))).isEqualTo("1h 02m");
+    assertThat(Fmt.cooldown(Duration.ofMillis(400))).isEqualTo("400ms");
+    assertThat(Fmt.cooldown(Duration.ofSeconds(2))).isEqualTo("2s");
+  }
+
+  @Test
+  void mainOptions_badValues_areRefusedWithTheRule() {
+    assertThat(Main.duration("90s")).isEqualTo(Duration.ofSeconds(90));
+    assertThat(Main.duration("5m")).isEqualTo(Duration.ofMinutes(5));
+    assertThatThrownBy(() -> Main.duration("soon"))
+        .hasMessage("--duration must be a positive duration such as 90s or 5m (was \"soon\")");
+    assertThatThrownBy(() -> Main.agents("99"))
+        .hasMessage("--agents must be an integer from 1 to 24 (was \"99\")");
+    assertThatThrownBy(() -> Main.run(List.of("frobnicate")))
+        .hasMessage("unknown command 'frobnicate'");
+    assertThat(Demo.label(0)).isEqualTo("planner");
+    assertThat(Demo.label(7)).isEqualTo("subagent-4");
+  }
+
+  @Test
+  void terminalTable_showsCountsHoldersAndQueue() {
+    Instant at = Instant.parse("2026-11-22T10:00:00Z");
+    StatusSnapshot s =
+        new StatusSnapshot(
+            at,
+            List.of(
+                new ProviderStatus(
+                    "openai",
+                    OptionalInt.of(2),
+                    Duration.ZERO,
+                    false,
+                    2,
+                    0,
+                    1,
+                    Duration.ofMillis(1500))),
+            List.of(
+                new LeaseInfo(7, "openai", 41, "h", "java", "planner", at, Duration.ofSeconds(3))),
+            List.of(
+                new WaiterInfo(
+                    "openai", 1, 42, "h", "java", "subagent-3", at, Duration.ofMillis(1500))));
+
+    String table = TerminalTable.render(s, "title");
+
+    assertThat(table)
+        .contains("openai             2      2       0      1          1.5s")
+        .contains("holding: planner(41) 3.0s")
+        .contains("waiting: 1.subagent-3(42)");
+    assertThat(TerminalTable.line(s)).isEqualTo("openai 2/2 queued 1 (longest 1.5s)");
+  }
+}

@@ -1,0 +1,132 @@
+package dev.inflight.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.inflight.client.LimitSpec;
+import dev.inflight.client.Limiter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import javafx.scene.control.Button;
+import javafx.scene.control.Label;
+import javafx.scene.control.TableView;
+import javafx.scene.control.TextField;
+import javafx.scene.input.KeyCode;
+import javafx.stage.Stage;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.testfx.api.FxToolkit;
+import org.testfx.framework.junit5.ApplicationTest;
+import org.testfx.util.WaitForAsyncUtils;
+
+/** The real window over a real database, headless (Monocle), driven like a user would. */
+class StatusAppUiTest extends ApplicationTest {
+  private Path home;
+  private Limiter other;
+  private StatusViewModel vm;
+  private StatusView view;
+  private Process holder;
+
+  @Override
+  public void start(Stage stage) throws Exception {
+    home = Files.createTempDirectory("inflight-ui");
+    other = Limiter.builder().home(home).build();
+    other.limits().set(LimitSpec.of("openai", 2));
+    vm = StatusApp.viewModel(home);
+    view = new StatusView(vm);
+    stage.setScene(StatusApp.scene(view));
+    stage.show();
+    vm.start();
+  }
+
+  @AfterEach
+  void tearDown() throws Exception {
+    if (holder != null) {
+      holder.destroyForcibly().waitFor(20, TimeUnit.SECONDS);
+    }
+    FxToolkit.hideStage();
+    interact(view::stop);
+    vm.close();
+    other.close();
+  }
+
+  private static void await(BooleanSupplier condition) throws Exception {
+    WaitForAsyncUtils.waitFor(20, TimeUnit.SECONDS, condition::getAsBoolean);
+    WaitForAsyncUtils.waitForFxEvents();
+  }
+
+  private <T extends javafx.scene.Node> T node(String id, Class<T> type) {
+    return lookup(id).queryAs(type);
+  }
+
+  private boolean shown(String id) {
+    return lookup(id).tryQuery().isPresent();
+  }
+
+  @Test
+  void editLimit_toBadValue_showsErrorAndWritesNothing() throws Exception {
+    await(
+        () ->
+            shown("#limit-openai") && "2".equals(node("#limit-openai", TextField.class).getText()));
+
+    clickOn("#limit-openai");
+    interact(() -> node("#limit-openai", TextField.class).selectAll());
+    write("2.5");
+    type(KeyCode.ENTER);
+
+    Label error = node("#error-openai", Label.class);
+    assertThat(error.getText())
+        .isEqualTo("max_in_flight must be an integer from 1 to 10000 (was \"2.5\")");
+    assertThat(error.isVisible()).isTrue();
+    vm.refresh().get(20, TimeUnit.SECONDS);
+    assertThat(other.limits().get("openai")).hasValue(LimitSpec.of("openai", 2));
+  }
+
+  @Test
+  void editLimit_toGoodValue_isWrittenAndClearsTheError() throws Exception {
+    await(
+        () ->
+            shown("#limit-openai") && "2".equals(node("#limit-openai", TextField.class).getText()));
+
+    clickOn("#limit-openai");
+    interact(() -> node("#limit-openai", TextField.class).selectAll());
+    write("0");
+    type(KeyCode.ENTER);
+    assertThat(node("#error-openai", Label.class).getText()).contains("(was 0)");
+    interact(() -> node("#limit-openai", TextField.class).selectAll());
+    write("5");
+    type(KeyCode.ENTER);
+
+    await(() -> other.limits().get("openai").orElseThrow().maxInFlight() == 5);
+    assertThat(node("#error-openai", Label.class).getText()).isEmpty();
+  }
+
+  @Test
+  void leaseTakenByAnotherProcess_appears() throws Exception {
+    holder = Processes.java(HoldLease.class.getName(), home.toString(), "openai", "holder-x");
+    String held = Processes.awaitLine(holder, "held ");
+
+    @SuppressWarnings("unchecked")
+    TableView<LeaseRow> leases = node("#leases", TableView.class);
+    await(() -> leases.getItems().size() == 1);
+    LeaseRow row = leases.getItems().get(0);
+    assertThat(row.info().label()).isEqualTo("holder-x");
+    assertThat(row.info().pid()).isEqualTo(holder.pid());
+    assertThat("held " + row.info().id()).isEqualTo(held);
+    assertThat(node("#active-openai", Label.class).getText()).isEqualTo("1");
+    assertThat(lookup("holder-x").tryQuery()).isPresent();
+  }
+
+  @Test
+  void pausingAProvider_isVisibleToTheLibrary() throws Exception {
+    await(() -> shown("#pause-openai"));
+
+    clickOn("#pause-openai");
+
+    await(() -> other.limits().get("openai").orElseThrow().paused());
+    assertThat(other.tryAcquire("openai")).isEmpty();
+    await(() -> node("#paused-openai", Label.class).isVisible());
+    assertThat(node("#pause-openai", Button.class).getText()).isEqualTo("Resume");
+  }
+}

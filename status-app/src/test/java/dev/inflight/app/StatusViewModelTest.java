@@ -1,0 +1,217 @@
+package dev.inflight.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.inflight.client.Lease;
+import dev.inflight.client.LimitSpec;
+import dev.inflight.client.Limiter;
+import dev.inflight.client.ProviderStatus;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.testfx.util.WaitForAsyncUtils;
+
+/** The view-model against a real database, with no JavaFX toolkit running. */
+class StatusViewModelTest {
+  @TempDir Path home;
+  private Limiter other;
+  private StatusViewModel vm;
+
+  @BeforeEach
+  void setUp() {
+    other = Limiter.builder().home(home).build();
+    other.limits().set(LimitSpec.of("openai", 1).withCooldown(Duration.ofMillis(250)));
+  }
+
+  @AfterEach
+  void tearDown() {
+    if (vm != null) {
+      vm.close();
+    }
+    other.close();
+  }
+
+  private StatusViewModel start(Path root) throws Exception {
+    vm =
+        new StatusViewModel(
+                () -> Limiter.builder().home(root).build(),
+                Executors.newSingleThreadScheduledExecutor(),
+                Runnable::run,
+                InstantSource.system())
+            .retryEvery(Duration.ofMillis(20));
+    vm.start();
+    return vm;
+  }
+
+  private static void await(BooleanSupplier condition) throws Exception {
+    WaitForAsyncUtils.waitFor(20, TimeUnit.SECONDS, condition::getAsBoolean);
+  }
+
+  private ProviderStatus shown(String provider) {
+    return vm.providers().stream()
+        .filter(r -> r.provider().equals(provider))
+        .findFirst()
+        .map(ProviderRow::status)
+        .orElse(null);
+  }
+
+  @Test
+  void snapshot_showsProvidersLeasesAndWaitersOfOtherProcesses() throws Exception {
+    Lease held = other.tryAcquire("openai", "planner").orElseThrow();
+    CompletableFuture<Lease> waiting = other.acquireAsync("openai", "subagent-3");
+    start(home);
+
+    await(() -> shown("openai") != null && shown("openai").queued() == 1);
+    assertThat(shown("openai").limit()).hasValue(1);
+    assertThat(shown("openai").active()).isEqualTo(1);
+    assertThat(vm.leases())
+        .singleElement()
+        .satisfies(
+            r -> {
+              assertThat(r.info().label()).isEqualTo("planner");
+              assertThat(r.info().pid()).isEqualTo(ProcessHandle.current().pid());
+            });
+    assertThat(vm.waiters())
+        .singleElement()
+        .satisfies(
+            w -> {
+              assertThat(w.info().label()).isEqualTo("subagent-3");
+              assertThat(w.info().position()).isEqualTo(1);
+            });
+    assertThat(vm.summaryProperty().get()).isEqualTo("1 active · 1 queued · 1 provider");
+    assertThat(vm.anyQueuedProperty().get()).isTrue();
+    waiting.cancel(true);
+    held.close();
+  }
+
+  @Test
+  void change_byAnotherLimiter_isShownWithoutAskingForIt() throws Exception {
+    start(home);
+    await(() -> shown("openai") != null);
+
+    other.limits().set(LimitSpec.of("anthropic", 3));
+
+    await(() -> shown("anthropic") != null);
+    assertThat(shown("anthropic").limit()).hasValue(3);
+  }
+
+  @Test
+  void setLimit_toBadValue_returnsLibraryMessageAndWritesNothing() throws Exception {
+    start(home);
+    await(() -> shown("openai") != null);
+
+    assertThat(vm.setLimit("openai", "2.5"))
+        .hasValue("max_in_flight must be an integer from 1 to 10000 (was \"2.5\")");
+    assertThat(vm.setLimit("openai", "0"))
+        .hasValue("max_in_flight must be an integer from 1 to 10000 (was 0)");
+    assertThatThrownBy(() -> LimitSpec.parseMaxInFlight("0"))
+        .hasMessage(vm.setLimit("openai", "0").orElseThrow());
+
+    vm.refresh().get(20, TimeUnit.SECONDS);
+    assertThat(other.limits().get("openai"))
+        .hasValue(LimitSpec.of("openai", 1).withCooldown(Duration.ofMillis(250)));
+  }
+
+  @Test
+  void setLimit_valid_isWrittenKeepingCooldownAndPause() throws Exception {
+    other.limits().pause("openai");
+    start(home);
+    await(() -> shown("openai") != null);
+
+    assertThat(vm.setLimit("openai", " 4 ")).isEmpty();
+
+    vm.refresh().get(20, TimeUnit.SECONDS);
+    assertThat(other.limits().get("openai"))
+        .hasValue(new LimitSpec("openai", 4, Duration.ofMillis(250), true));
+    assertThat(shown("openai").limit()).hasValue(4);
+  }
+
+  @Test
+  void setCooldown_badValue_returnsLibraryMessage_goodValueIsWritten() throws Exception {
+    start(home);
+    await(() -> shown("openai") != null);
+
+    assertThat(vm.setCooldown("openai", "2h"))
+        .hasValue("cooldown must be whole milliseconds from 0 to 1h (was PT2H)");
+    assertThat(vm.setCooldown("openai", "soon"))
+        .hasValue("cooldown must be whole milliseconds from 0 to 1h (was \"soon\")");
+    assertThat(vm.setCooldown("openai", "1.5s")).isEmpty();
+
+    vm.refresh().get(20, TimeUnit.SECONDS);
+    assertThat(other.limits().get("openai").orElseThrow().cooldown())
+        .isEqualTo(Duration.ofMillis(1500));
+  }
+
+  @Test
+  void addLimit_checksProviderThenLimit_andRemoveMakesUnlimited() throws Exception {
+    start(home);
+    await(() -> shown("openai") != null);
+
+    assertThat(vm.addLimit("", "2", ""))
+        .hasValueSatisfying(m -> assertThat(m).startsWith("provider must be 1 to 200 characters"));
+    assertThat(vm.addLimit("groq", "lots", ""))
+        .hasValue("max_in_flight must be an integer from 1 to 10000 (was \"lots\")");
+    assertThat(vm.addLimit("groq", "5", "100ms")).isEmpty();
+    await(() -> shown("groq") != null);
+    assertThat(other.limits().get("groq"))
+        .hasValue(LimitSpec.of("groq", 5).withCooldown(Duration.ofMillis(100)));
+
+    vm.removeLimit("groq");
+    await(() -> shown("groq") == null);
+    assertThat(other.limits().get("groq")).isEmpty();
+  }
+
+  @Test
+  void pauseAndResume_areSeenByTheLibrary() throws Exception {
+    start(home);
+    await(() -> shown("openai") != null);
+
+    vm.pause("openai");
+    await(() -> shown("openai").paused());
+    assertThat(other.limits().get("openai").orElseThrow().paused()).isTrue();
+    assertThat(other.tryAcquire("openai")).isEmpty();
+
+    vm.resume("openai");
+    await(() -> !shown("openai").paused());
+    assertThat(other.tryAcquire("openai")).isPresent();
+  }
+
+  @Test
+  void forceRelease_freesAnotherHoldersLease() throws Exception {
+    Lease held = other.tryAcquire("openai", "stuck").orElseThrow();
+    start(home);
+    await(() -> vm.leases().size() == 1);
+
+    vm.forceRelease(held.id());
+
+    await(() -> vm.leases().isEmpty());
+    assertThat(other.status().leases()).isEmpty();
+  }
+
+  @Test
+  void database_thatCannotBeOpened_isNamedWithCause_andRetriedUntilItOpens() throws Exception {
+    Path blocked = home.resolve("not-a-dir");
+    Files.writeString(blocked, "a file where the config root should be");
+    start(blocked);
+
+    await(() -> vm.problemProperty().get() != null);
+    assertThat(vm.problemProperty().get())
+        .startsWith("Cannot open the database: ")
+        .contains(blocked.toString());
+    assertThat(vm.connectedProperty().get()).isFalse();
+
+    Files.delete(blocked);
+    await(() -> vm.connectedProperty().get() && vm.problemProperty().get() == null);
+    assertThat(vm.databaseProperty().get()).isEqualTo(blocked.resolve("limiter.db").toString());
+  }
+}
