@@ -4,6 +4,7 @@ import java.util.List;
 import javafx.scene.canvas.Canvas;
 import javafx.scene.canvas.GraphicsContext;
 import javafx.scene.paint.Color;
+import javafx.scene.text.Font;
 
 /**
  * A sparkline of one provider's last ten minutes: active leases as a filled area, queued requests
@@ -16,6 +17,7 @@ final class ChartCanvas extends Canvas {
   private static final Color QUEUED = Color.web("#cf222e");
   private static final Color LIMIT = Color.web("#57606a");
   private static final Color GRID = Color.web("#d0d7de");
+  private static final Font LABEL_FONT = Font.font(9);
 
   private final History history;
 
@@ -43,8 +45,12 @@ final class ChartCanvas extends Canvas {
     }
     double top = 4;
     double yScale = (h - top - 1) / max;
-    double xScale = w / (double) History.WINDOW_MS;
-    long start = nowMs - History.WINDOW_MS;
+    // Ten minutes once there is that much history; until then the span grows by whole minutes,
+    // so a fresh window is not a sliver at the right edge.
+    long age = nowMs - samples.get(0).atMs();
+    long span = Math.min(History.WINDOW_MS, Math.max(1, (age + 59_999) / 60_000) * 60_000);
+    double xScale = w / (double) span;
+    long start = nowMs - span;
     double barW = Math.max(1, History.BUCKET_MS * xScale);
 
     g.setFill(ACTIVE_FILL);
@@ -65,6 +71,10 @@ final class ChartCanvas extends Canvas {
     g.setStroke(QUEUED);
     g.setLineWidth(1.6);
     stroke(g, samples, start, xScale, barW, h, yScale, false);
+
+    g.setFill(LIMIT);
+    g.setFont(LABEL_FONT);
+    g.fillText("-" + span / 60_000 + "m", 2, h - 4);
 
     int limit = samples.get(samples.size() - 1).limit();
     if (limit > 0) {
@@ -100,6 +110,19 @@ final class ChartCanvas extends Canvas {
       g.lineTo(x + barW, y);
     }
     g.stroke();
+  }
+
+  /** The legend's swatches, in the chart's colours. */
+  static Color activeColor() {
+    return ACTIVE;
+  }
+
+  static Color queuedColor() {
+    return QUEUED;
+  }
+
+  static Color limitColor() {
+    return LIMIT;
   }
 
   private static double x(long atMs, long start, double xScale) {

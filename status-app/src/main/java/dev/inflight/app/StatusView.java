@@ -35,6 +35,8 @@ import javafx.scene.layout.HBox;
 import javafx.scene.layout.Priority;
 import javafx.scene.layout.Region;
 import javafx.scene.layout.VBox;
+import javafx.scene.paint.Color;
+import javafx.scene.shape.Line;
 import javafx.util.Duration;
 
 /**
@@ -73,6 +75,8 @@ final class StatusView {
     syncCards();
     chartTick = new Timeline(new KeyFrame(Duration.seconds(1), e -> redrawCharts()));
     chartTick.setCycleCount(Timeline.INDEFINITE);
+    root.setFocusTraversable(false);
+    javafx.application.Platform.runLater(root::requestFocus);
     chartTick.play();
   }
 
@@ -147,7 +151,7 @@ final class StatusView {
             cell(caption("cooling"), 56),
             cell(caption("queued"), 56),
             cell(caption("longest wait"), 86),
-            cell(caption("last 10 min: active, queued, limit"), CHART_W + 8));
+            cell(legend(), CHART_W + 8));
     head.setSpacing(8);
     head.setPadding(new Insets(0, 10, 0, 10));
     Label empty = new Label("No limits yet: add one below, or start agents.");
@@ -494,6 +498,31 @@ final class StatusView {
   private static Label caption(String text) {
     Label l = new Label(text);
     l.getStyleClass().add(METRIC_CAPTION);
+    return l;
+  }
+
+  /** "last 10 min ▬ active ▬ queued ┄ limit" in the chart's colours. */
+  private static Node legend() {
+    HBox box = new HBox(6, caption("last 10 min"));
+    box.setAlignment(Pos.CENTER_LEFT);
+    box.getChildren()
+        .addAll(
+            swatch(ChartCanvas.activeColor(), false),
+            caption("active"),
+            swatch(ChartCanvas.queuedColor(), false),
+            caption("queued"),
+            swatch(ChartCanvas.limitColor(), true),
+            caption("limit"));
+    return box;
+  }
+
+  private static Node swatch(Color color, boolean dashed) {
+    Line l = new Line(0, 0, 12, 0);
+    l.setStroke(color);
+    l.setStrokeWidth(dashed ? 1 : 3);
+    if (dashed) {
+      l.getStrokeDashArray().addAll(3.0, 2.0);
+    }
     return l;
   }
 

@@ -26,7 +26,7 @@ class StatusAppUiTest extends ApplicationTest {
   private Limiter other;
   private StatusViewModel vm;
   private StatusView view;
-  private Process holder;
+  private Processes.Child holder;
 
   @Override
   public void start(Stage stage) throws Exception {
@@ -43,7 +43,7 @@ class StatusAppUiTest extends ApplicationTest {
   @AfterEach
   void tearDown() throws Exception {
     if (holder != null) {
-      holder.destroyForcibly().waitFor(20, TimeUnit.SECONDS);
+      holder.process.destroyForcibly().waitFor(20, TimeUnit.SECONDS);
     }
     FxToolkit.hideStage();
     interact(view::stop);
@@ -105,7 +105,7 @@ class StatusAppUiTest extends ApplicationTest {
   @Test
   void leaseTakenByAnotherProcess_appears() throws Exception {
     holder = Processes.java(HoldLease.class.getName(), home.toString(), "openai", "holder-x");
-    String held = Processes.awaitLine(holder, "held ");
+    String held = holder.awaitLine("held ");
 
     @SuppressWarnings("unchecked")
     TableView<LeaseRow> leases = node("#leases", TableView.class);
