@@ -1,0 +1,165 @@
+package dev.inflight.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** Exit codes and messages for bad input (2, nothing changed) and for failures (1). */
+class BadInputIT {
+  /** Shared by the bad-input cases: none of them may change it, which each case checks. */
+  @TempDir static Path shared;
+
+  @TempDir Path home;
+
+  @BeforeAll
+  static void limitsToKeep() {
+    Cli.Result r = new Cli(shared).run("limits", "set", "p", "3", "--cooldown", "1s");
+    assertThat(r.code()).as(r.describe()).isZero();
+  }
+
+  static Stream<Arguments> badInput() {
+    return Stream.of(
+        bad("max_in_flight must be an integer from 1 to 10000 (was 0)", "limits", "set", "p", "0"),
+        bad(
+            "max_in_flight must be an integer from 1 to 10000 (was -1)",
+            "limits",
+            "set",
+            "p",
+            "-1"),
+        bad(
+            "max_in_flight must be an integer from 1 to 10000 (was \"2.5\")",
+            "limits",
+            "set",
+            "p",
+            "2.5"),
+        bad(
+            "max_in_flight must be an integer from 1 to 10000 (was \"abc\")",
+            "limits",
+            "set",
+            "p",
+            "abc"),
+        bad(
+            "max_in_flight must be an integer from 1 to 10000 (was 10001)",
+            "limits",
+            "set",
+            "p",
+            "10001"),
+        bad("provider must be 1 to 200 characters", "limits", "set", "", "2"),
+        bad("provider must be 1 to 200 characters", "limits", "set", "x".repeat(201), "2"),
+        bad(
+            "cooldown must be whole milliseconds from 0 to 1h (was PT2H)",
+            "limits",
+            "set",
+            "p",
+            "2",
+            "--cooldown",
+            "2h"),
+        bad("--cooldown", "limits", "set", "p", "2", "--cooldown", "soon"),
+        bad("Missing required parameter: 'MAX'", "limits", "set", "p"),
+        bad("provider must have a limit to pause", "pause", "nolimit"),
+        bad("provider must have a limit to resume", "resume", "nolimit"),
+        bad("provider must be 1 to 200 characters", "pause", "bad\tname"),
+        bad("LEASE_ID must be a positive integer", "release", "abc"),
+        bad("LEASE_ID must be a positive integer", "release", "0"),
+        bad("Missing required option: '--provider=PROVIDER'", "run", "--", "true"),
+        bad("Missing required parameter: 'COMMAND'", "run", "--provider", "p"),
+        bad(
+            "Invalid value for option '--timeout': expected a duration such as 250ms, 30s, 5m, 1h or PT30S (was \"soon\")",
+            "run",
+            "-p",
+            "p",
+            "--timeout",
+            "soon",
+            "--",
+            "true"),
+        bad(
+            "Invalid value for option '--timeout'",
+            "run",
+            "-p",
+            "p",
+            "--timeout",
+            "-5s",
+            "--",
+            "true"),
+        bad("provider must be 1 to 200 characters", "run", "-p", "", "--", "true"),
+        bad("label must be at most 200 characters", "run", "-p", "p", "-l", "a\nb", "--", "true"),
+        bad("should be specified only once", "run", "-p", "p", "-p", "q", "--", "true"),
+        bad("Unknown option: '--bogus'", "status", "--bogus"),
+        bad("Unmatched argument", "frobnicate"),
+        bad("missing command", "limits"));
+  }
+
+  private static Arguments bad(String message, String... args) {
+    return Arguments.of(String.join(" ", args), message, args);
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("badInput")
+  void badInput_exits2_namesTheProblem_andChangesNothing(
+      String name, String message, String[] args) {
+    Cli cli = new Cli(shared);
+    String before = cli.run("status", "--json").out(); // limits, cooldowns, pauses, leases, waiters
+    assertThat(before).contains("\"provider\":\"p\",\"limit\":3");
+
+    Cli.Result r = cli.run(args);
+
+    assertThat(r.code()).as(r.describe()).isEqualTo(2);
+    assertThat(r.err()).as(r.describe()).contains(message).doesNotContain("\tat ");
+    assertThat(r.out()).isEmpty();
+    assertThat(cli.run("status", "--json").out()).isEqualTo(before);
+  }
+
+  @Test
+  void badInput_onAFreshHome_doesNotEvenCreateTheDatabase() {
+    Path fresh = home.resolve("fresh");
+    Cli cli = new Cli(fresh);
+    assertThat(cli.run("limits", "set", "p", "2.5").code()).isEqualTo(2);
+    assertThat(cli.run("run", "-p", "", "--", "true").code()).isEqualTo(2);
+    assertThat(cli.run("release", "x").code()).isEqualTo(2);
+    assertThat(fresh).doesNotExist();
+  }
+
+  @Test
+  void releaseOfAnUnknownLease_exits1AndNamesTheDatabase() {
+    Cli.Result r = new Cli(home).run("release", "424242");
+    assertThat(r.code()).isEqualTo(1);
+    assertThat(r.err()).contains("no active lease has id 424242").contains(home.toString());
+  }
+
+  @Test
+  void homeThatIsAFile_exits1WithThePathAndTheCause_andNoStackTrace() throws IOException {
+    Path file = Files.writeString(home.resolve("not-a-dir"), "x");
+    Cli.Result r = new Cli(file).run("status");
+    assertThat(r.code()).isEqualTo(1);
+    assertThat(r.err()).contains(file.resolve("limiter.db").toString()).doesNotContain("\tat ");
+  }
+
+  @Test
+  void corruptDatabase_exits1WithThePathAndTheCause_andStackTraceOnlyWhenVerbose()
+      throws IOException {
+    Files.writeString(
+        home.resolve("limiter.db"), "this is not an SQLite database, not at all ".repeat(50));
+    Cli cli = new Cli(home);
+
+    Cli.Result r = cli.run("limits", "list");
+    assertThat(r.code()).isEqualTo(1);
+    assertThat(r.err())
+        .startsWith("inflight: ")
+        .contains(home.resolve("limiter.db").toString())
+        .contains("not an SQLite database")
+        .doesNotContain("\tat ");
+
+    Cli.Result verbose = cli.run("--verbose", "limits", "list");
+    assertThat(verbose.code()).isEqualTo(1);
+    assertThat(verbose.err()).contains("\tat ");
+  }
+}
