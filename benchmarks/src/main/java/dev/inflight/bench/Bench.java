@@ -76,7 +76,7 @@ public final class Bench {
         args.length > 1 ? new HashSet<>(Arrays.asList(args[1].split(","))) : Set.of();
     long t0 = System.nanoTime();
     new Bench(Path.of(args[0]).toAbsolutePath(), only).run();
-    progress("done in %.0f s", (System.nanoTime() - t0) / 1e9);
+    progress("done in %.0f s; load average %s", (System.nanoTime() - t0) / 1e9, loadAverage());
     if (QUIET.getLevel() != Level.WARNING) {
       throw new AssertionError("logging level changed");
     }
@@ -88,7 +88,9 @@ public final class Bench {
 
   private void run() throws Exception {
     Files.createDirectories(home);
-    progress("config root %s", home);
+    progress(
+        "config root %s; %d cores; load average %s",
+        home, Runtime.getRuntime().availableProcessors(), loadAverage());
     try (Limiter l = Limiter.builder().home(home).build()) {
       limiter = l;
       if (wanted("cycle")) {
@@ -538,6 +540,16 @@ public final class Bench {
   }
 
   // ------------------------------------------------------------------ output
+
+  /** The 1, 5 and 15 minute load averages: how noisy the machine was around the figures. */
+  private static String loadAverage() {
+    try {
+      String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split(" ");
+      return f[0] + " " + f[1] + " " + f[2];
+    } catch (IOException e) {
+      return "unknown";
+    }
+  }
 
   private static void emit(String name, double value, String unit) {
     System.out.println(Stats.line(name, value, unit));
