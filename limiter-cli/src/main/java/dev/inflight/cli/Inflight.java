@@ -38,6 +38,9 @@ import picocli.CommandLine.Spec;
       "  inflight run --provider openai --label planner -- python agent.py",
       "  inflight status",
       "",
+      "bin/inflight also starts the status window ('inflight app') and the demo ('inflight demo"
+          + " [--no-gui]'); see the README.",
+      "",
       "Exit codes: 0 ok; COMMAND's own code for run; 2 bad usage or input (nothing changed);"
           + " 75 no lease within --timeout; 1 any other failure."
     })
