@@ -35,9 +35,8 @@ public final class Main {
       System.err.print(USAGE);
       code = 2;
     }
-    if (code != 0) {
-      System.exit(code);
-    }
+    // Exit even if a tray icon's AWT thread would keep the JVM alive after the window quit.
+    System.exit(code);
   }
 
   static int run(List<String> args) {

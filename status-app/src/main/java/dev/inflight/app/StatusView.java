@@ -54,7 +54,7 @@ final class StatusView {
   static final String HEADER = "header";
   static final String SECTION_TITLE = "section-title";
 
-  private static final double CHART_W = 220;
+  private static final double CHART_W = 290;
   private static final double CHART_H = 46;
 
   private final StatusViewModel vm;
@@ -404,12 +404,12 @@ final class StatusView {
     waiters.setId("waiters");
     waiters.setPlaceholder(new Label("Nobody is waiting"));
     waiters.getColumns().add(column("provider", 110, r -> text(r.info().provider())));
-    waiters.getColumns().add(column("#", 40, r -> text(Integer.toString(r.info().position()))));
-    waiters.getColumns().add(column("label", 130, r -> text(r.info().label())));
+    waiters.getColumns().add(column("#", 36, r -> text(Integer.toString(r.info().position()))));
+    waiters.getColumns().add(column("label", 120, r -> text(r.info().label())));
     waiters
         .getColumns()
         .add(
-            column("process", 150, r -> text(Fmt.process(r.info().pid(), r.info().processName()))));
+            column("process", 120, r -> text(Fmt.process(r.info().pid(), r.info().processName()))));
     waiters.getColumns().add(column("waiting for", 90, WaiterRow::waitingForProperty));
     waiters.setColumnResizePolicy(TableView.CONSTRAINED_RESIZE_POLICY_FLEX_LAST_COLUMN);
     waiters.getStyleClass().addAll(Styles.DENSE, Styles.STRIPED);
@@ -430,7 +430,7 @@ final class StatusView {
     right.setPadding(new Insets(0, 0, 0, 8));
     SplitPane split = new SplitPane(left, right);
     split.setOrientation(Orientation.HORIZONTAL);
-    split.setDividerPositions(0.56);
+    split.setDividerPositions(0.54);
     split.getStyleClass().add("tables");
     split.setMinHeight(160);
     return split;
@@ -497,6 +497,7 @@ final class StatusView {
 
   private static Label caption(String text) {
     Label l = new Label(text);
+    l.setMinWidth(Region.USE_PREF_SIZE);
     l.getStyleClass().add(METRIC_CAPTION);
     return l;
   }

@@ -62,6 +62,7 @@ public final class StatusViewModel implements AutoCloseable {
   private long lastReadStartMs = Long.MIN_VALUE / 2;
   private boolean readFailed;
   private StatusSnapshot last;
+  private List<Object> lastShown;
   private final Map<String, History> histories = new ConcurrentHashMap<>();
   private final AtomicBoolean refreshQueued = new AtomicBoolean();
   private volatile boolean closed;
@@ -346,14 +347,23 @@ public final class StatusViewModel implements AutoCloseable {
       s = limiter.status();
     } catch (RuntimeException e) {
       readFailed = true;
+      lastShown = null;
       String msg = "Cannot read the database: " + e.getMessage();
       ui.execute(() -> problem.set(msg));
       return;
     }
+    boolean recovered = readFailed;
     readFailed = false;
     last = s;
     lastReadMs = clock.millis();
     record(s, s.at().toEpochMilli());
+    // Most commits on a busy database change nothing on screen (heartbeats, re-checks): the
+    // counters tick on their own, so only a visible difference costs a layout and a repaint.
+    List<Object> key = visible(s);
+    if (!recovered && key.equals(lastShown)) {
+      return;
+    }
+    lastShown = key;
     Instant now = clock.instant();
     ui.execute(() -> apply(s, now));
   }
@@ -379,6 +389,50 @@ public final class StatusViewModel implements AutoCloseable {
     record(s, now);
     Instant at = clock.instant();
     ui.execute(() -> tickCounters(at));
+  }
+
+  /** What the window shows of a snapshot, without the durations that tick by themselves. */
+  static List<Object> visible(StatusSnapshot s) {
+    return List.of(
+        s.providers().stream()
+            .map(
+                p ->
+                    new ProviderStatus(
+                        p.provider(),
+                        p.limit(),
+                        p.cooldown(),
+                        p.paused(),
+                        p.active(),
+                        p.cooling(),
+                        p.queued(),
+                        Duration.ZERO))
+            .toList(),
+        s.leases().stream()
+            .map(
+                l ->
+                    new LeaseInfo(
+                        l.id(),
+                        l.provider(),
+                        l.pid(),
+                        l.host(),
+                        l.processName(),
+                        l.label(),
+                        l.acquiredAt(),
+                        Duration.ZERO))
+            .toList(),
+        s.waiters().stream()
+            .map(
+                w ->
+                    new WaiterInfo(
+                        w.provider(),
+                        w.position(),
+                        w.pid(),
+                        w.host(),
+                        w.processName(),
+                        w.label(),
+                        w.queuedAt(),
+                        Duration.ZERO))
+            .toList());
   }
 
   private void record(StatusSnapshot s, long atMs) {

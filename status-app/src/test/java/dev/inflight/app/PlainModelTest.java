@@ -70,6 +70,27 @@ class PlainModelTest {
   }
 
   @Test
+  void visibleState_ignoresDurationsThatTickByThemselves() {
+    Instant at = Instant.parse("2026-11-22T10:00:00Z");
+    StatusSnapshot a = snapshot(at, Duration.ofSeconds(1), 2);
+    StatusSnapshot later = snapshot(at.plusSeconds(5), Duration.ofSeconds(6), 2);
+    StatusSnapshot changed = snapshot(at.plusSeconds(5), Duration.ofSeconds(6), 1);
+
+    assertThat(StatusViewModel.visible(later)).isEqualTo(StatusViewModel.visible(a));
+    assertThat(StatusViewModel.visible(changed)).isNotEqualTo(StatusViewModel.visible(a));
+  }
+
+  private static StatusSnapshot snapshot(Instant at, Duration age, int active) {
+    return new StatusSnapshot(
+        at,
+        List.of(
+            new ProviderStatus(
+                "openai", OptionalInt.of(2), Duration.ZERO, false, active, 0, 1, age)),
+        List.of(new LeaseInfo(7, "openai", 41, "h", "java", "planner", at.minus(age), age)),
+        List.of(new WaiterInfo("openai", 1, 42, "h", "java", "coder", at.minus(age), age)));
+  }
+
+  @Test
   void terminalTable_showsCountsHoldersAndQueue() {
     Instant at = Instant.parse("2026-11-22T10:00:00Z");
     StatusSnapshot s =
