@@ -2,7 +2,7 @@
 # The README's figures for the status app: RSS and CPU of the app idling for a minute while the
 # demo's agents keep the database busy, and the delay from a commit (a hand edit with sqlite3) to
 # the new value applied on the FX thread. Needs xvfb, libgtk-3-0 and sqlite3. Run from the
-# repository root after `mvn -pl status-app -am package`.
+# repository root after `mvn -pl status-app -am package`. APP_JAVA_OPTS adds JVM options to the app.
 set -euo pipefail
 trap 'kill ${APP:-} ${DEMO:-} 2>/dev/null || true' EXIT
 WARMUP=${WARMUP:-20}
@@ -22,7 +22,7 @@ cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 rss() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
 
 xvfb-run -a -s "-screen 0 1180x720x24" bash -c "
-  java -Dinflight.app.debug=true -cp '$CP' dev.inflight.app.Main app --home '$DIR' 2>'$DIR/app.err' &
+  java ${APP_JAVA_OPTS:-} -Dinflight.app.debug=true -cp '$CP' dev.inflight.app.Main app --home '$DIR' 2>'$DIR/app.err' &
   echo \$! > '$DIR/app.pid'
   wait" &
 XVFB=$!
