@@ -18,6 +18,7 @@ final class ChartCanvas extends Canvas {
   private static final Color LIMIT = Color.web("#57606a");
   private static final Color GRID = Color.web("#d0d7de");
   private static final Font LABEL_FONT = Font.font(9);
+  private static final Color LABEL_BACKGROUND = Color.web("#f6f8fa"); // -color-bg-subtle
 
   private final History history;
 
@@ -72,10 +73,6 @@ final class ChartCanvas extends Canvas {
     g.setLineWidth(1.6);
     stroke(g, samples, start, xScale, barW, h, yScale, false);
 
-    g.setFill(LIMIT);
-    g.setFont(LABEL_FONT);
-    g.fillText("-" + span / 60_000 + "m", 2, h - 4);
-
     int limit = samples.get(samples.size() - 1).limit();
     if (limit > 0) {
       double y = Math.round(h - 1 - limit * yScale) + 0.5;
@@ -85,6 +82,13 @@ final class ChartCanvas extends Canvas {
       g.strokeLine(0, y, w, y);
       g.setLineDashes();
     }
+
+    // The span, on a patch of background so no line runs through it.
+    g.setFill(LABEL_BACKGROUND);
+    g.fillRect(0, h - 13, 22, 12);
+    g.setFill(LIMIT);
+    g.setFont(LABEL_FONT);
+    g.fillText("-" + span / 60_000 + "m", 2, h - 4);
   }
 
   private static void stroke(

@@ -403,14 +403,14 @@ final class StatusView {
     TableView<WaiterRow> waiters = new TableView<>(vm.waiters());
     waiters.setId("waiters");
     waiters.setPlaceholder(new Label("Nobody is waiting"));
-    waiters.getColumns().add(column("provider", 110, r -> text(r.info().provider())));
+    waiters.getColumns().add(column("provider", 100, r -> text(r.info().provider())));
     waiters.getColumns().add(column("#", 36, r -> text(Integer.toString(r.info().position()))));
     waiters.getColumns().add(column("label", 120, r -> text(r.info().label())));
     waiters
         .getColumns()
         .add(
             column("process", 120, r -> text(Fmt.process(r.info().pid(), r.info().processName()))));
-    waiters.getColumns().add(column("waiting for", 90, WaiterRow::waitingForProperty));
+    waiters.getColumns().add(column("waiting for", 100, WaiterRow::waitingForProperty));
     waiters.setColumnResizePolicy(TableView.CONSTRAINED_RESIZE_POLICY_FLEX_LAST_COLUMN);
     waiters.getStyleClass().addAll(Styles.DENSE, Styles.STRIPED);
 
