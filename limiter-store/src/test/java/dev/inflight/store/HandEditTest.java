@@ -1,0 +1,149 @@
+package dev.inflight.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** The database itself refuses bad hand edits of {@code limits}, from JDBC and from sqlite3. */
+class HandEditTest {
+  @TempDir Path dir;
+  LeaseStore store;
+  Path db;
+
+  @BeforeEach
+  void open() {
+    db = dir.resolve("limiter.db");
+    store = LeaseStore.open(db);
+    store.setLimit("openai", 4, 0, 1_000);
+  }
+
+  @AfterEach
+  void close() {
+    store.close();
+  }
+
+  static final String[] BAD_EDITS = {
+    "UPDATE limits SET max_in_flight = 0",
+    "UPDATE limits SET max_in_flight = -3",
+    "UPDATE limits SET max_in_flight = 10001",
+    "UPDATE limits SET max_in_flight = 2.5",
+    "UPDATE limits SET max_in_flight = '2.5'",
+    "UPDATE limits SET max_in_flight = 'lots'",
+    "UPDATE limits SET max_in_flight = NULL",
+    "UPDATE limits SET cooldown_ms = -1",
+    "UPDATE limits SET cooldown_ms = 1.5",
+    "UPDATE limits SET paused = 2",
+    "UPDATE limits SET provider = ''",
+    "INSERT INTO limits (provider, max_in_flight) VALUES ('', 1)",
+    "INSERT INTO limits (provider, max_in_flight) VALUES (printf('%.201c', 'x'), 1)",
+    "INSERT INTO limits (provider, max_in_flight) VALUES ('a' || char(10) || 'b', 1)",
+    "INSERT INTO limits (provider, max_in_flight) VALUES ('a' || char(0) || 'b', 1)",
+    "INSERT INTO limits (provider, max_in_flight) VALUES ('tab' || char(9), 1)",
+    "INSERT INTO limits (provider, max_in_flight) VALUES ('del' || char(127), 1)",
+    "INSERT INTO limits (provider, max_in_flight) VALUES ('c1' || char(133), 1)",
+    "INSERT INTO limits (provider, max_in_flight) VALUES (x'6869', 1)",
+    "INSERT INTO limits (provider, max_in_flight) VALUES ('fine', 0)",
+    "INSERT INTO limits (provider, max_in_flight) VALUES ('openai', 3)",
+  };
+
+  @Test
+  void everyBadEdit_withJdbc_isRefused_andNothingChanges() throws SQLException {
+    List<Rows.LimitRow> before = store.limits();
+    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db);
+        Statement s = c.createStatement()) {
+      for (String edit : BAD_EDITS) {
+        assertThatThrownBy(() -> s.executeUpdate(edit)).as(edit).isInstanceOf(SQLException.class);
+      }
+    }
+    assertThat(store.limits()).isEqualTo(before);
+  }
+
+  @ParameterizedTest
+  @ValueSource(ints = {1, 10000})
+  void goodEdit_withJdbc_isAccepted_andStampsUpdatedAt(int max) throws SQLException {
+    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db);
+        Statement s = c.createStatement()) {
+      s.executeUpdate("UPDATE limits SET max_in_flight = " + max + " WHERE provider = 'openai'");
+    }
+    Rows.LimitRow row = store.limit("openai").orElseThrow();
+    assertThat(row.maxInFlight()).isEqualTo(max);
+    assertThat(row.updatedAtMs()).isGreaterThan(1_000); // the trigger stamped the wall clock
+  }
+
+  @Test
+  void everyBadEdit_withSqlite3Cli_isRefused_andNothingChanges() throws Exception {
+    assumeTrue(sqlite3Installed(), "sqlite3 CLI not installed (.ci/run installs it)");
+    List<Rows.LimitRow> before = store.limits();
+    for (String edit : BAD_EDITS) {
+      Result r = sqlite3(db, edit);
+      assertThat(r.exit).as(edit).isNotZero();
+      assertThat(r.stderr)
+          .as(edit)
+          .containsAnyOf("constraint failed", "cannot store", "CHECK", "UNIQUE");
+    }
+    assertThat(store.limits()).isEqualTo(before);
+  }
+
+  @Test
+  void goodEdit_withSqlite3Cli_isAccepted() throws Exception {
+    assumeTrue(sqlite3Installed(), "sqlite3 CLI not installed (.ci/run installs it)");
+    Result r =
+        sqlite3(db, "UPDATE limits SET max_in_flight = 9, paused = 1 WHERE provider = 'openai'");
+    assertThat(r.exit).as(r.stderr).isZero();
+    assertThat(store.limit("openai").orElseThrow())
+        .satisfies(
+            l -> {
+              assertThat(l.maxInFlight()).isEqualTo(9);
+              assertThat(l.paused()).isTrue();
+            });
+  }
+
+  record Result(int exit, String stderr) {}
+
+  static boolean sqlite3Installed() {
+    try {
+      Process p = new ProcessBuilder("sqlite3", "-version").redirectErrorStream(true).start();
+      p.getInputStream().readAllBytes();
+      return p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0;
+    } catch (IOException | InterruptedException e) {
+      return false;
+    }
+  }
+
+  static Result sqlite3(Path db, String sql) throws IOException, InterruptedException {
+    Process p = new ProcessBuilder("sqlite3", "-bail", db.toString(), sql).start();
+    String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+    p.getInputStream().readAllBytes();
+    assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    return new Result(p.exitValue(), err);
+  }
+
+  @Test
+  void databaseAndDirectory_arePrivateToTheUser() throws IOException {
+    Path fresh = dir.resolve("new-root").resolve("limiter.db");
+    try (LeaseStore s = LeaseStore.open(fresh)) {
+      s.setLimit("x", 1, 0, 1);
+    }
+    assertThat(Files.getPosixFilePermissions(fresh.getParent()))
+        .isEqualTo(java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+    assertThat(Files.getPosixFilePermissions(fresh))
+        .isEqualTo(java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+  }
+}
