@@ -16,6 +16,7 @@ final class DeathWatch implements Runnable {
   private final Runnable onUnlocked;
   private volatile FileChannel channel;
   private volatile boolean closed;
+  private volatile boolean fired;
 
   private DeathWatch(Path file, Runnable onUnlocked) {
     this.file = file;
@@ -44,8 +45,14 @@ final class DeathWatch implements Runnable {
       return; // closed by us (AsynchronousCloseException) or not lockable: same fallback
     }
     if (!closed) {
+      fired = true;
       onUnlocked.run();
     }
+  }
+
+  /** Whether the watched lock was released: the watch is spent and the owner is dead or leaving. */
+  boolean fired() {
+    return fired;
   }
 
   void close() {

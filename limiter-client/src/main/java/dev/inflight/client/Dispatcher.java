@@ -37,6 +37,18 @@ final class Dispatcher implements Runnable {
   private long nextChangeAtMs = Long.MAX_VALUE;
   private int failures;
 
+  /**
+   * A watched owner's lock was dropped but its row survived the settle that followed (the process
+   * was still in {@code /proc}, between dropping its locks and being reaped): settle again at this
+   * {@link System#nanoTime()} (0 = none), backing off from 2 ms to the fallback period.
+   */
+  private long deathRetryAtNanos;
+
+  private long deathBackoffMs = 2;
+
+  /** Held by every pass; tests hold it to stop deliveries at a chosen point. */
+  private final ReentrantLock passLock = new ReentrantLock();
+
   Dispatcher(DefaultLimiter limiter) {
     this.limiter = limiter;
     this.thread = new Thread(this, "inflight-dispatcher");
@@ -62,12 +74,15 @@ final class Dispatcher implements Runnable {
     signal();
   }
 
+  /** Stops passes until the returned handle is closed (for tests of races with a delivery). */
+  AutoCloseable holdPasses() {
+    passLock.lock();
+    return passLock::unlock;
+  }
+
   void shutdown() {
     stopping = true;
     signal();
-    for (DeathWatch w : watches.values()) {
-      w.close();
-    }
     try {
       thread.join(2000);
     } catch (InterruptedException e) {
@@ -85,10 +100,16 @@ final class Dispatcher implements Runnable {
         }
         if (limiter.pending.isEmpty()) {
           nextChangeAtMs = Long.MAX_VALUE;
+          deathRetryAtNanos = 0;
           dropWatches(Set.of());
           continue;
         }
-        pass();
+        passLock.lock();
+        try {
+          pass();
+        } finally {
+          passLock.unlock();
+        }
         failures = 0;
       } catch (StoreException e) {
         failures++;
@@ -147,6 +168,9 @@ final class Dispatcher implements Runnable {
       next = Math.min(next, p.deadlineMs);
     }
     long wait = next == Long.MAX_VALUE ? DefaultLimiter.FALLBACK_RECHECK_MS : next - now;
+    if (deathRetryAtNanos != 0) {
+      wait = Math.min(wait, (deathRetryAtNanos - System.nanoTime()) / 1_000_000L);
+    }
     return Math.max(1, Math.min(wait, DefaultLimiter.FALLBACK_RECHECK_MS));
   }
 
@@ -154,7 +178,12 @@ final class Dispatcher implements Runnable {
   void pass() {
     long now = limiter.clock.millis();
     WaitCheck wc = limiter.check(now);
-    boolean settle = wc.settleNeeded() || deathSeen.getAndSet(false) || wc.nextChangeAtMs() <= now;
+    boolean deathRetryDue = deathRetryAtNanos != 0 && System.nanoTime() - deathRetryAtNanos >= 0;
+    boolean settle =
+        wc.settleNeeded()
+            || deathSeen.getAndSet(false)
+            || deathRetryDue
+            || wc.nextChangeAtMs() <= now;
     apply(wc, now);
     if (settle && !limiter.pending.isEmpty()) {
       Set<String> providers = new LinkedHashSet<>(wc.providers().keySet());
@@ -204,18 +233,28 @@ final class Dispatcher implements Runnable {
 
   private void updateWatches(List<WatchTarget> targets) {
     Set<Long> wanted = new HashSet<>();
+    boolean dying = false;
     for (WatchTarget t : targets) {
       if (t.pid() == limiter.me.pid()) {
         continue; // another limiter in this JVM: it dies with us
       }
       wanted.add(t.processId());
-      watches.computeIfAbsent(
-          t.processId(),
-          id ->
-              DeathWatch.start(
-                  limiter.home.resolve("procs").resolve(id + ".lock"), this::deathSeen));
+      DeathWatch w =
+          watches.computeIfAbsent(
+              t.processId(),
+              id ->
+                  DeathWatch.start(
+                      limiter.home.resolve("procs").resolve(id + ".lock"), this::deathSeen));
+      dying |= w.fired();
     }
     dropWatches(wanted);
+    if (dying) {
+      deathRetryAtNanos = System.nanoTime() + deathBackoffMs * 1_000_000L;
+      deathBackoffMs = Math.min(deathBackoffMs * 2, DefaultLimiter.FALLBACK_RECHECK_MS);
+    } else {
+      deathRetryAtNanos = 0;
+      deathBackoffMs = 2;
+    }
   }
 
   private void dropWatches(Set<Long> keep) {

@@ -67,6 +67,9 @@ public record ProcessIdentity(
         String s = Files.readString(stat, StandardCharsets.US_ASCII);
         // The command name (field 2) may hold spaces and parentheses: count from the last ')'.
         String[] rest = s.substring(s.lastIndexOf(')') + 2).split(" ");
+        if (finished(rest)) {
+          return Optional.empty();
+        }
         return Optional.of(rest[19]);
       } catch (IOException | RuntimeException e) {
         return Optional.empty();
@@ -80,6 +83,28 @@ public record ProcessIdentity(
                     .startInstant()
                     .map(i -> Long.toString(i.toEpochMilli()))
                     .orElse("unknown"));
+  }
+
+  private static final long PF_EXITING = 0x4;
+
+  /**
+   * Whether a process that still has a {@code /proc} entry has in fact ended: its last thread is a
+   * zombie waiting for its parent, or it is past the point of no return in {@code exit}. The kernel
+   * drops its file locks in that window, so waiters must not see it as alive. A zombie leader whose
+   * other threads still run ({@code num_threads} > 1) is alive.
+   *
+   * @param rest the fields of {@code /proc/PID/stat} after the command name, from field 3 (state)
+   */
+  static boolean finished(String[] rest) {
+    int threads = Integer.parseInt(rest[17]);
+    if (threads > 1) {
+      return false;
+    }
+    String state = rest[0];
+    if (state.equals("Z") || state.equals("X") || state.equals("x")) {
+      return true;
+    }
+    return (Long.parseUnsignedLong(rest[6]) & PF_EXITING) != 0;
   }
 
   /** Whether the process a row describes is still running (only meaningful on its own host). */
