@@ -194,11 +194,17 @@ class LimiterTest {
     DefaultLimiter impl = (DefaultLimiter) l;
     Lease holder = l.tryAcquire("openai").orElseThrow();
     CompletableFuture<Lease> f = l.acquireAsync("openai", "racer");
-    // Grant in the database without letting the dispatcher deliver: release through the store.
-    DefaultLease h = (DefaultLease) holder;
-    h.markReleased();
-    impl.store.release(h.token(), clock.millis());
-    f.cancel(false);
+    // The release grants the waiter in the database; the dispatcher is held, so the caller's
+    // cancel arrives before the delivery, as it can in production.
+    try (AutoCloseable held = impl.dispatcher().holdPasses()) {
+      DefaultLease h = (DefaultLease) holder;
+      h.markReleased();
+      impl.store.release(h.token(), clock.millis());
+      assertThat(impl.store.snapshot(clock.millis()).leases())
+          .singleElement()
+          .satisfies(r -> assertThat(r.label()).isEqualTo("racer"));
+      assertThat(f.cancel(false)).isTrue();
+    }
     assertThat(l.status().leases()).isEmpty();
     assertThat(l.tryAcquire("openai")).isPresent();
   }

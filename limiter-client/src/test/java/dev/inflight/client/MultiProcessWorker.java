@@ -1,0 +1,122 @@
+package dev.inflight.client;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * A separate JVM for {@link MultiProcessTest}: takes leases through the library and reports on
+ * stdout, and (in {@code cycles} mode) appends to a witness file that the test replays to check the
+ * limit and FIFO order independently of the limiter's own bookkeeping.
+ */
+public final class MultiProcessWorker {
+  private MultiProcessWorker() {}
+
+  public static void main(String[] args) throws Exception {
+    java.util.logging.LogManager.getLogManager().reset(); // keep stdout/stderr for the protocol
+    String mode = args[0];
+    Path home = Path.of(args[1]);
+    switch (mode) {
+      case "open" -> {
+        try (Limiter l = Limiter.builder().home(home).build()) {
+          l.status();
+          System.out.println("OK");
+        }
+      }
+      case "hold" -> {
+        Limiter l =
+            Limiter.builder()
+                .home(home)
+                .heartbeatInterval(Duration.ofMinutes(5))
+                .staleAfter(Duration.ofMinutes(10))
+                .build();
+        Lease lease = l.acquire(args[2], "holder", Duration.ofMinutes(2));
+        System.out.println("HELD " + lease.id());
+        System.out.flush();
+        Thread.currentThread().join(); // until killed
+      }
+      case "wait" -> {
+        Limiter l =
+            Limiter.builder()
+                .home(home)
+                .listener(
+                    new LimiterListener() {
+                      @Override
+                      public void queued(String provider, String label, int position, int ahead) {
+                        System.out.println("QUEUED " + position);
+                        System.out.flush();
+                      }
+                    })
+                .build();
+        Lease lease =
+            l.acquire(args[2], args.length > 3 ? args[3] : "waiter", Duration.ofMinutes(2));
+        System.out.println("GRANTED " + lease.id());
+        System.out.flush();
+        lease.close();
+        l.close();
+      }
+      case "cycles" ->
+          cycles(
+              home, args[2], Integer.parseInt(args[3]), Path.of(args[4]), Long.parseLong(args[5]));
+      default -> throw new IllegalArgumentException("unknown mode " + mode);
+    }
+  }
+
+  private static void cycles(Path home, String provider, int count, Path witness, long seed)
+      throws Exception {
+    long pid = ProcessHandle.current().pid();
+    Random rnd = new Random(seed);
+    try (FileChannel w =
+            FileChannel.open(
+                witness,
+                StandardOpenOption.CREATE,
+                StandardOpenOption.WRITE,
+                StandardOpenOption.APPEND);
+        Limiter l =
+            Limiter.builder()
+                .home(home)
+                .listener(
+                    new LimiterListener() {
+                      @Override
+                      public void queued(String p, String label, int position, int ahead) {
+                        append(w, "Q " + label);
+                      }
+                    })
+                .build()) {
+      System.out.println("READY");
+      System.out.flush();
+      for (int i = 0; i < count; i++) {
+        String label = pid + "-" + i;
+        append(w, "E " + label);
+        CompletableFuture<Lease> f = l.acquireAsync(provider, label, Duration.ofMinutes(2));
+        Lease lease = f.get(3, TimeUnit.MINUTES);
+        append(w, "+ " + label + " " + lease.id());
+        long holdNanos = rnd.nextInt(2_000_000);
+        if (holdNanos > 0) {
+          LockSupport.parkNanos(holdNanos); // simulated request: the workload, not a test wait
+        }
+        append(w, "- " + label);
+        lease.close();
+      }
+      System.out.println("DONE");
+      System.out.flush();
+    }
+  }
+
+  /** One write(2) on an O_APPEND descriptor: lines from all processes interleave whole. */
+  static void append(FileChannel w, String line) {
+    try {
+      w.write(ByteBuffer.wrap((line + "\n").getBytes(StandardCharsets.UTF_8)));
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}
