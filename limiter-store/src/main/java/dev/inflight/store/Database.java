@@ -33,7 +33,7 @@ import org.sqlite.SQLiteException;
 final class Database implements AutoCloseable {
 
   /** The newest schema this code knows; must equal the highest V migration. */
-  static final int SCHEMA_VERSION = 1;
+  static final int SCHEMA_VERSION = 2;
 
   private static final Set<PosixFilePermission> DIR_MODE =
       PosixFilePermissions.fromString("rwx------");

@@ -2,6 +2,7 @@ package dev.inflight.store;
 
 import dev.inflight.store.Rows.AcquireOutcome;
 import dev.inflight.store.Rows.CancelOutcome;
+import dev.inflight.store.Rows.Ending;
 import dev.inflight.store.Rows.LeaseRow;
 import dev.inflight.store.Rows.LimitRow;
 import dev.inflight.store.Rows.ProcessRow;
@@ -11,6 +12,7 @@ import dev.inflight.store.Rows.Reclaimed;
 import dev.inflight.store.Rows.ReleaseOutcome;
 import dev.inflight.store.Rows.Snapshot;
 import dev.inflight.store.Rows.TokenState;
+import dev.inflight.store.Rows.UpstreamRecord;
 import dev.inflight.store.Rows.WaitCheck;
 import dev.inflight.store.Rows.WaiterRow;
 import dev.inflight.store.Rows.WatchTarget;
@@ -214,18 +216,26 @@ public final class LeaseStore implements AutoCloseable {
   }
 
   private static final String FIND_LEASE_FOR_RELEASE =
-      "SELECT l.id, l.provider, l.owner_id, coalesce(m.cooldown_ms, 0) FROM leases l"
+      "SELECT l.id, l.provider, l.owner_id, coalesce(m.cooldown_ms, 0), l.acquired_at_ms,"
+          + " coalesce(m.adaptive, 0), m.max_in_flight FROM leases l"
           + " LEFT JOIN limits m ON m.provider = l.provider WHERE l.token = ?";
   private static final String DELETE_LEASE = "DELETE FROM leases WHERE id = ?";
   private static final String COOL_LEASE =
       "UPDATE leases SET owner_id = NULL, released_at_ms = ?, cool_until_ms = ? WHERE id = ?";
 
+  /** Releases the lease holding {@code token} after a request that succeeded. */
+  public ReleaseOutcome release(String token, long nowMs) {
+    return release(token, nowMs, Ending.SUCCEEDED, 0);
+  }
+
   /**
    * Releases the lease holding {@code token}; the token is the proof of ownership, so a stale
    * handle can never free another's lease. Freed slots go to the head of the queue in the same
-   * transaction.
+   * transaction. A {@link Ending#RATE_LIMITED} ending also pauses the provider for every process
+   * until {@code nowMs + retryAfterMs} and steps an adaptive limit down; a success counts towards
+   * stepping it back up.
    */
-  public ReleaseOutcome release(String token, long nowMs) {
+  public ReleaseOutcome release(String token, long nowMs, Ending ending, long retryAfterMs) {
     return db.write(
         "release a lease in",
         c -> {
@@ -233,6 +243,9 @@ public final class LeaseStore implements AutoCloseable {
           String provider;
           boolean held;
           long cooldown;
+          long acquiredAt;
+          boolean adaptive;
+          int max;
           try (PreparedStatement ps = c.prepareStatement(FIND_LEASE_FOR_RELEASE)) {
             ps.setString(1, token);
             try (ResultSet rs = ps.executeQuery()) {
@@ -244,6 +257,9 @@ public final class LeaseStore implements AutoCloseable {
               rs.getLong(3);
               held = !rs.wasNull();
               cooldown = rs.getLong(4);
+              acquiredAt = rs.getLong(5);
+              adaptive = rs.getInt(6) != 0;
+              max = rs.getInt(7);
             }
           }
           if (!held) {
@@ -265,9 +281,163 @@ public final class LeaseStore implements AutoCloseable {
             }
             kind = ReleaseOutcome.Kind.RELEASED;
           }
+          if (ending == Ending.RATE_LIMITED) {
+            recordRateLimit(c, provider, nowMs, retryAfterMs, RATE_LIMITED_REASON, acquiredAt);
+          } else if (ending == Ending.SUCCEEDED && adaptive) {
+            recordSuccess(c, provider, nowMs, acquiredAt, max);
+          }
           List<Reclaimed> reclaimed = new ArrayList<>();
           settle(c, provider, nowMs, false, reclaimed);
           return new ReleaseOutcome(kind, id, provider, reclaimed);
+        });
+  }
+
+  // ================================================================ upstream admission
+
+  /** The pause reason a rate-limited release records. */
+  public static final String RATE_LIMITED_REASON = "429 from the provider";
+
+  /**
+   * How long an adaptive limit stays reduced at least: no step up until this long after the last
+   * step or the last 429, whichever is later.
+   */
+  public static final long ADAPTIVE_QUIET_MS = 30_000;
+
+  private static final String RECORD_429 =
+      "INSERT INTO admission (provider, paused_until_ms, pause_reason, last_429_at_ms)"
+          + " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (provider) DO UPDATE SET"
+          + " pause_reason = CASE WHEN coalesce(paused_until_ms, 0) > excluded.paused_until_ms"
+          + "   THEN pause_reason ELSE excluded.pause_reason END,"
+          + " paused_until_ms = max(coalesce(paused_until_ms, 0), excluded.paused_until_ms),"
+          + " last_429_at_ms = excluded.last_429_at_ms";
+
+  /**
+   * A lowered limit steps down once per 429 of a request admitted since the last step: requests
+   * that were all admitted at the old limit and fail together count as one signal.
+   */
+  private static final String STEP_DOWN =
+      "UPDATE admission SET"
+          + " effective_limit = max(1, min(coalesce(effective_limit, ?2), ?2) - 1),"
+          + " last_step_at_ms = ?3, successes = 0"
+          + " WHERE provider = ?1 AND last_step_at_ms <= ?4"
+          + " AND EXISTS (SELECT 1 FROM limits m WHERE m.provider = ?1 AND m.adaptive = 1)";
+
+  private void recordRateLimit(
+      Connection c, String provider, long nowMs, long retryAfterMs, String reason, long admittedAt)
+      throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(RECORD_429)) {
+      ps.setString(1, provider);
+      ps.setLong(2, nowMs + Math.max(0, retryAfterMs));
+      ps.setString(3, reason);
+      ps.setLong(4, nowMs);
+      ps.executeUpdate();
+    }
+    Optional<LimitRow> limit = findLimit(c, provider);
+    if (limit.isPresent() && limit.get().adaptive()) {
+      try (PreparedStatement ps = c.prepareStatement(STEP_DOWN)) {
+        ps.setString(1, provider);
+        ps.setInt(2, limit.get().maxInFlight());
+        ps.setLong(3, nowMs);
+        ps.setLong(4, admittedAt);
+        ps.executeUpdate();
+      }
+    }
+  }
+
+  /**
+   * Counts a success admitted under the current adaptive limit; once as many have succeeded as the
+   * limit allows at once and the quiet period has passed, raises the limit by one (back to the
+   * configured limit at most, which clears it).
+   */
+  private static final String COUNT_SUCCESS =
+      "UPDATE admission SET successes = successes + 1"
+          + " WHERE provider = ?1 AND effective_limit IS NOT NULL AND last_step_at_ms <= ?2";
+
+  private static final String STEP_UP =
+      "UPDATE admission SET"
+          + " effective_limit = CASE WHEN effective_limit + 1 >= ?2 THEN NULL ELSE effective_limit + 1 END,"
+          + " last_step_at_ms = ?3, successes = 0"
+          + " WHERE provider = ?1 AND effective_limit IS NOT NULL AND successes >= effective_limit"
+          + " AND ?3 - max(last_step_at_ms, coalesce(last_429_at_ms, 0)) >= ?4";
+
+  private static void recordSuccess(
+      Connection c, String provider, long nowMs, long admittedAt, int max) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(COUNT_SUCCESS)) {
+      ps.setString(1, provider);
+      ps.setLong(2, admittedAt);
+      if (ps.executeUpdate() == 0) {
+        return;
+      }
+    }
+    try (PreparedStatement ps = c.prepareStatement(STEP_UP)) {
+      ps.setString(1, provider);
+      ps.setInt(2, max);
+      ps.setLong(3, nowMs);
+      ps.setLong(4, ADAPTIVE_QUIET_MS);
+      ps.executeUpdate();
+    }
+  }
+
+  /**
+   * Records a 429 that no lease of ours carried (a script, another tool): pauses the provider for
+   * every process until {@code nowMs + retryAfterMs} and steps an adaptive limit down.
+   *
+   * @return the provider's state after the pause
+   */
+  public ProviderState report429(String provider, long nowMs, long retryAfterMs, String reason) {
+    return db.write(
+        "record a 429 in",
+        c -> {
+          recordRateLimit(c, provider, nowMs, retryAfterMs, reason, nowMs);
+          return settle(c, provider, nowMs, false, new ArrayList<>());
+        });
+  }
+
+  private static final String RECORD_UPSTREAM =
+      "INSERT INTO admission (provider, upstream_in_flight, upstream_hidden, upstream_at_ms,"
+          + " upstream_valid_until_ms) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (provider) DO UPDATE SET"
+          + " upstream_in_flight = excluded.upstream_in_flight,"
+          + " upstream_hidden = excluded.upstream_hidden, upstream_at_ms = excluded.upstream_at_ms,"
+          + " upstream_valid_until_ms = excluded.upstream_valid_until_ms";
+  private static final String CLEAR_UPSTREAM =
+      "UPDATE admission SET upstream_in_flight = NULL, upstream_hidden = 0, upstream_at_ms = ?2,"
+          + " upstream_valid_until_ms = NULL WHERE provider = ?1 AND upstream_valid_until_ms IS NOT NULL";
+
+  /**
+   * Records what a usage probe read of the provider's own in-flight count, valid until {@code
+   * validUntilMs}, then grants what it allows. Requests upstream counts beyond our active and
+   * cooling leases are not ours ("hidden"); the headroom kept for them is the lower of this
+   * sample's and {@code priorHiddenMin} (the least seen in recent samples), so one lagging sample
+   * does not shrink the limit but a steady outside user does. An empty count clears the sample:
+   * admission falls back to local accounting.
+   */
+  public UpstreamRecord recordUpstream(
+      String provider, OptionalInt upstream, int priorHiddenMin, long nowMs, long validUntilMs) {
+    return db.write(
+        "record upstream usage in",
+        c -> {
+          int hiddenNow = 0;
+          if (upstream.isPresent()) {
+            ProviderState st = state(c, provider, nowMs);
+            hiddenNow = Math.max(0, upstream.getAsInt() - st.active() - st.cooling());
+            try (PreparedStatement ps = c.prepareStatement(RECORD_UPSTREAM)) {
+              ps.setString(1, provider);
+              ps.setInt(2, upstream.getAsInt());
+              ps.setInt(3, Math.max(0, Math.min(hiddenNow, priorHiddenMin)));
+              ps.setLong(4, nowMs);
+              ps.setLong(5, validUntilMs);
+              ps.executeUpdate();
+            }
+          } else {
+            try (PreparedStatement ps = c.prepareStatement(CLEAR_UPSTREAM)) {
+              ps.setString(1, provider);
+              ps.setLong(2, nowMs);
+              ps.executeUpdate();
+            }
+          }
+          List<Reclaimed> reclaimed = new ArrayList<>();
+          ProviderState after = settle(c, provider, nowMs, false, reclaimed);
+          return new UpstreamRecord(hiddenNow, after, reclaimed);
         });
   }
 
@@ -371,6 +541,13 @@ public final class LeaseStore implements AutoCloseable {
             if (st.queued() > 0 && st.free() > 0) {
               settleNeeded = true;
             }
+            // A 429 pause ending and an upstream sample going stale free slots with no commit.
+            if (st.pausedUntilMs() > 0) {
+              next = Math.min(next, st.pausedUntilMs());
+            }
+            if (st.upstreamValidUntilMs() > 0) {
+              next = Math.min(next, st.upstreamValidUntilMs());
+            }
             try (PreparedStatement ps = c.prepareStatement(NEXT_COOL_END)) {
               ps.setString(1, p);
               ps.setLong(2, nowMs);
@@ -461,53 +638,67 @@ public final class LeaseStore implements AutoCloseable {
 
   // ================================================================ the settle step
 
-  private static final String SELECT_LIMIT =
-      "SELECT max_in_flight, cooldown_ms, paused FROM limits WHERE provider = ?";
-  private static final String COUNT_LEASES =
-      "SELECT coalesce(sum(released_at_ms IS NULL), 0),"
-          + " coalesce(sum(released_at_ms IS NOT NULL AND cool_until_ms > ?), 0)"
-          + " FROM leases WHERE provider = ?";
-  private static final String COUNT_WAITERS =
-      "SELECT count(*), min(queued_at_ms) FROM waiters WHERE provider = ?";
   private static final String EXPIRE_COOLING =
       "DELETE FROM leases WHERE provider = ? AND released_at_ms IS NOT NULL AND cool_until_ms <= ?";
 
+  /**
+   * Everything admission needs about one provider, in one statement. Admission state counts only
+   * while it is in force: a pause that has ended, an upstream sample past its validity, or an
+   * adaptive limit of a provider no longer adaptive reads as absent.
+   */
+  private static final String STATE =
+      "SELECT m.max_in_flight, coalesce(m.cooldown_ms, 0), coalesce(m.paused, 0), coalesce(m.adaptive, 0),"
+          + " CASE WHEN m.adaptive = 1 AND a.effective_limit < m.max_in_flight THEN a.effective_limit END,"
+          + " CASE WHEN a.paused_until_ms > ?2 THEN a.paused_until_ms ELSE 0 END,"
+          + " CASE WHEN a.paused_until_ms > ?2 THEN a.pause_reason ELSE '' END,"
+          + " CASE WHEN a.upstream_valid_until_ms > ?2 THEN a.upstream_in_flight END,"
+          + " CASE WHEN a.upstream_valid_until_ms > ?2 THEN a.upstream_hidden ELSE 0 END,"
+          + " CASE WHEN a.upstream_valid_until_ms > ?2 THEN a.upstream_valid_until_ms ELSE 0 END,"
+          + " (SELECT count(*) FROM leases l WHERE l.provider = ?1 AND l.released_at_ms IS NULL),"
+          + " (SELECT count(*) FROM leases l WHERE l.provider = ?1 AND l.released_at_ms IS NOT NULL"
+          + "   AND l.cool_until_ms > ?2),"
+          + " (SELECT count(*) FROM waiters w WHERE w.provider = ?1),"
+          + " (SELECT coalesce(min(w.queued_at_ms), 0) FROM waiters w WHERE w.provider = ?1)"
+          + " FROM (SELECT ?1 AS provider) q LEFT JOIN limits m ON m.provider = q.provider"
+          + " LEFT JOIN admission a ON a.provider = q.provider";
+
   static ProviderState state(Connection c, String provider, long nowMs) throws SQLException {
-    OptionalInt limit = OptionalInt.empty();
-    long cooldown = 0;
-    boolean paused = false;
-    try (PreparedStatement ps = c.prepareStatement(SELECT_LIMIT)) {
+    try (PreparedStatement ps = c.prepareStatement(STATE)) {
       ps.setString(1, provider);
-      try (ResultSet rs = ps.executeQuery()) {
-        if (rs.next()) {
-          limit = OptionalInt.of(rs.getInt(1));
-          cooldown = rs.getLong(2);
-          paused = rs.getInt(3) != 0;
-        }
-      }
-    }
-    int active;
-    int cooling;
-    try (PreparedStatement ps = c.prepareStatement(COUNT_LEASES)) {
-      ps.setLong(1, nowMs);
-      ps.setString(2, provider);
+      ps.setLong(2, nowMs);
       try (ResultSet rs = ps.executeQuery()) {
         rs.next();
-        active = rs.getInt(1);
-        cooling = rs.getInt(2);
+        int max = rs.getInt(1);
+        OptionalInt limit = rs.wasNull() ? OptionalInt.empty() : OptionalInt.of(max);
+        long cooldown = rs.getLong(2);
+        boolean paused = rs.getInt(3) != 0;
+        boolean adaptive = rs.getInt(4) != 0;
+        int eff = rs.getInt(5);
+        OptionalInt effective = rs.wasNull() ? OptionalInt.empty() : OptionalInt.of(eff);
+        long pausedUntil = rs.getLong(6);
+        String reason = rs.getString(7);
+        int up = rs.getInt(8);
+        OptionalInt upstream = rs.wasNull() ? OptionalInt.empty() : OptionalInt.of(up);
+        int hidden = rs.getInt(9);
+        long validUntil = rs.getLong(10);
+        return new ProviderState(
+            provider,
+            limit,
+            cooldown,
+            paused,
+            rs.getInt(11),
+            rs.getInt(12),
+            rs.getInt(13),
+            rs.getLong(14),
+            adaptive,
+            effective,
+            pausedUntil,
+            reason == null ? "" : reason,
+            upstream,
+            hidden,
+            validUntil);
       }
     }
-    int queued;
-    long oldest;
-    try (PreparedStatement ps = c.prepareStatement(COUNT_WAITERS)) {
-      ps.setString(1, provider);
-      try (ResultSet rs = ps.executeQuery()) {
-        rs.next();
-        queued = rs.getInt(1);
-        oldest = rs.getLong(2);
-      }
-    }
-    return new ProviderState(provider, limit, cooldown, paused, active, cooling, queued, oldest);
   }
 
   /**
@@ -755,13 +946,17 @@ public final class LeaseStore implements AutoCloseable {
   // ================================================================ limits
 
   private static final String LIST_LIMITS =
-      "SELECT provider, max_in_flight, cooldown_ms, paused, updated_at_ms FROM limits ORDER BY provider";
+      "SELECT provider, max_in_flight, cooldown_ms, paused, adaptive, updated_at_ms FROM limits"
+          + " ORDER BY provider";
   private static final String GET_LIMIT =
-      "SELECT provider, max_in_flight, cooldown_ms, paused, updated_at_ms FROM limits WHERE provider = ?";
+      "SELECT provider, max_in_flight, cooldown_ms, paused, adaptive, updated_at_ms FROM limits"
+          + " WHERE provider = ?";
   private static final String UPSERT_LIMIT =
-      "INSERT INTO limits (provider, max_in_flight, cooldown_ms, paused, updated_at_ms) VALUES (?, ?, ?, 0, ?)"
+      "INSERT INTO limits (provider, max_in_flight, cooldown_ms, paused, adaptive, updated_at_ms)"
+          + " VALUES (?, ?, ?, 0, ?, ?)"
           + " ON CONFLICT (provider) DO UPDATE SET max_in_flight = excluded.max_in_flight,"
-          + " cooldown_ms = excluded.cooldown_ms, updated_at_ms = excluded.updated_at_ms";
+          + " cooldown_ms = excluded.cooldown_ms, adaptive = excluded.adaptive,"
+          + " updated_at_ms = excluded.updated_at_ms";
   private static final String DELETE_LIMIT = "DELETE FROM limits WHERE provider = ?";
   private static final String SET_PAUSED =
       "UPDATE limits SET paused = ?, updated_at_ms = ? WHERE provider = ?";
@@ -798,13 +993,25 @@ public final class LeaseStore implements AutoCloseable {
 
   private static LimitRow limitRow(ResultSet rs) throws SQLException {
     return new LimitRow(
-        rs.getString(1), rs.getInt(2), rs.getLong(3), rs.getInt(4) != 0, rs.getLong(5));
+        rs.getString(1),
+        rs.getInt(2),
+        rs.getLong(3),
+        rs.getInt(4) != 0,
+        rs.getInt(5) != 0,
+        rs.getLong(6));
+  }
+
+  /** Creates or changes a limit that is not adaptive. */
+  public LimitRow setLimit(String provider, int maxInFlight, long cooldownMs, long nowMs) {
+    return setLimit(provider, maxInFlight, cooldownMs, false, nowMs);
   }
 
   /**
    * Creates or changes a limit (keeping its paused flag); a raise grants waiting requests at once.
+   * {@code adaptive} lets 429s lower the limit in force, and successes raise it back.
    */
-  public LimitRow setLimit(String provider, int maxInFlight, long cooldownMs, long nowMs) {
+  public LimitRow setLimit(
+      String provider, int maxInFlight, long cooldownMs, boolean adaptive, long nowMs) {
     return db.write(
         "set a limit in",
         c -> {
@@ -812,7 +1019,8 @@ public final class LeaseStore implements AutoCloseable {
             ps.setString(1, provider);
             ps.setInt(2, maxInFlight);
             ps.setLong(3, cooldownMs);
-            ps.setLong(4, nowMs);
+            ps.setInt(4, adaptive ? 1 : 0);
+            ps.setLong(5, nowMs);
             ps.executeUpdate();
           }
           settle(c, provider, nowMs, false, new ArrayList<>());
@@ -835,7 +1043,14 @@ public final class LeaseStore implements AutoCloseable {
         });
   }
 
-  /** Pauses or resumes admission; returns whether the provider has a limit row to flag. */
+  private static final String LIFT_429_PAUSE =
+      "UPDATE admission SET paused_until_ms = NULL, pause_reason = NULL"
+          + " WHERE provider = ? AND paused_until_ms > ?";
+
+  /**
+   * Pauses or resumes admission; returns whether there was something to change: a limit row to
+   * flag, or (when resuming) a 429 pause still in force, which resuming lifts early.
+   */
   public boolean setPaused(String provider, boolean paused, long nowMs) {
     return db.write(
         paused ? "pause a provider in" : "resume a provider in",
@@ -847,16 +1062,25 @@ public final class LeaseStore implements AutoCloseable {
             ps.setString(3, provider);
             n = ps.executeUpdate();
           }
+          if (!paused) {
+            try (PreparedStatement ps = c.prepareStatement(LIFT_429_PAUSE)) {
+              ps.setString(1, provider);
+              ps.setLong(2, nowMs);
+              n += ps.executeUpdate();
+            }
+          }
           settle(c, provider, nowMs, false, new ArrayList<>());
-          return n == 1;
+          return n >= 1;
         });
   }
 
   // ================================================================ status
 
   private static final String ACTIVE_PROVIDERS =
-      "SELECT provider FROM limits UNION SELECT provider FROM leases WHERE released_at_ms IS NULL OR cool_until_ms > ?"
-          + " UNION SELECT provider FROM waiters ORDER BY 1";
+      "SELECT provider FROM limits UNION SELECT provider FROM leases WHERE released_at_ms IS NULL OR cool_until_ms > ?1"
+          + " UNION SELECT provider FROM waiters"
+          + " UNION SELECT provider FROM admission WHERE paused_until_ms > ?1 OR upstream_valid_until_ms > ?1"
+          + " ORDER BY 1";
   private static final String ACTIVE_LEASES =
       "SELECT l.id, l.provider, coalesce(l.owner_id, 0), coalesce(p.host, ''), l.pid, coalesce(p.name, ''), l.label,"
           + " l.queued_at_ms, l.acquired_at_ms FROM leases l LEFT JOIN processes p ON p.id = l.owner_id"

@@ -10,7 +10,12 @@ public final class Rows {
 
   /** A row of {@code limits}. */
   public record LimitRow(
-      String provider, int maxInFlight, long cooldownMs, boolean paused, long updatedAtMs) {}
+      String provider,
+      int maxInFlight,
+      long cooldownMs,
+      boolean paused,
+      boolean adaptive,
+      long updatedAtMs) {}
 
   /** A registered client process. */
   public record ProcessRow(long id, String host, long pid, String name) {}
@@ -36,6 +41,14 @@ public final class Rows {
   /**
    * How full a provider is at one instant. {@code limit} is empty when the provider has no row in
    * {@code limits} (unlimited).
+   *
+   * @param effectiveLimit the adaptive limit in force, when {@code adaptive} and below {@code
+   *     limit}
+   * @param pausedUntilMs when a 429 pause ends (0 when none is in force)
+   * @param pauseReason why admission is paused until {@code pausedUntilMs} ("" when not)
+   * @param upstreamInFlight the provider's own in-flight count from a usage probe, while valid
+   * @param upstreamHidden requests upstream counts that are not ours (0 unless a sample is valid)
+   * @param upstreamValidUntilMs when the upstream sample stops counting (0 when none)
    */
   public record ProviderState(
       String provider,
@@ -45,19 +58,80 @@ public final class Rows {
       int active,
       int cooling,
       int queued,
-      long oldestQueuedAtMs) {
+      long oldestQueuedAtMs,
+      boolean adaptive,
+      OptionalInt effectiveLimit,
+      long pausedUntilMs,
+      String pauseReason,
+      OptionalInt upstreamInFlight,
+      int upstreamHidden,
+      long upstreamValidUntilMs) {
 
-    /** Slots that may be granted now (0 when paused). */
+    /** A provider with no admission state (no 429, no adaptive step, no upstream sample). */
+    public ProviderState(
+        String provider,
+        OptionalInt limit,
+        long cooldownMs,
+        boolean paused,
+        int active,
+        int cooling,
+        int queued,
+        long oldestQueuedAtMs) {
+      this(
+          provider,
+          limit,
+          cooldownMs,
+          paused,
+          active,
+          cooling,
+          queued,
+          oldestQueuedAtMs,
+          false,
+          OptionalInt.empty(),
+          0,
+          "",
+          OptionalInt.empty(),
+          0,
+          0);
+    }
+
+    /** The limit grants obey now: the adaptive one when lower, else the configured one. */
+    public OptionalInt limitInForce() {
+      return effectiveLimit.isPresent() ? effectiveLimit : limit;
+    }
+
+    /**
+     * Slots that may be granted now: none while paused; else the limit in force, less what upstream
+     * holds that is not ours, less our active and cooling leases, and never more than the limit
+     * less the provider's own in-flight count.
+     */
     public int free() {
-      if (paused) {
+      if (paused || pausedUntilMs != 0) {
         return 0;
       }
       if (limit.isEmpty()) {
         return Integer.MAX_VALUE;
       }
-      return Math.max(0, limit.getAsInt() - active - cooling);
+      int lim = limitInForce().getAsInt();
+      int f = lim - upstreamHidden - active - cooling;
+      if (upstreamInFlight.isPresent()) {
+        f = Math.min(f, lim - upstreamInFlight.getAsInt());
+      }
+      return Math.max(0, f);
     }
   }
+
+  /** How a request that held a lease ended, as its holder reports it on release. */
+  public enum Ending {
+    SUCCEEDED,
+    /** The provider answered 429: pause admission for everyone, step an adaptive limit down. */
+    RATE_LIMITED,
+    FAILED,
+    CANCELLED
+  }
+
+  /** What a usage sample changed: how many upstream requests were not ours at this sample. */
+  public record UpstreamRecord(int hiddenNow, ProviderState state, List<Reclaimed> reclaimed) {}
 
   /** A point-in-time view of everything, as of {@code atMs}. */
   public record Snapshot(

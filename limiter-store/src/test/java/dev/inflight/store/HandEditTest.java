@@ -50,6 +50,8 @@ class HandEditTest {
     "UPDATE limits SET cooldown_ms = -1",
     "UPDATE limits SET cooldown_ms = 1.5",
     "UPDATE limits SET paused = 2",
+    "UPDATE limits SET adaptive = 2",
+    "UPDATE limits SET adaptive = 'yes'",
     "UPDATE limits SET provider = ''",
     "INSERT INTO limits (provider, max_in_flight) VALUES ('', 1)",
     "INSERT INTO limits (provider, max_in_flight) VALUES (printf('%.201c', 'x'), 1)",
