@@ -72,10 +72,28 @@ final class DefaultLease implements Lease {
 
   @Override
   public ReleaseResult release() {
+    return release(Outcome.SUCCEEDED);
+  }
+
+  @Override
+  public ReleaseResult release(Outcome outcome) {
+    if (outcome == null) {
+      throw new IllegalArgumentException(
+          "outcome must be one of SUCCEEDED, RATE_LIMITED, FAILED, CANCELLED (was null)");
+    }
+    return releaseWith(outcome, null);
+  }
+
+  @Override
+  public ReleaseResult releaseRateLimited(Duration retryAfter) {
+    return releaseWith(Outcome.RATE_LIMITED, Validation.retryAfter(retryAfter));
+  }
+
+  private ReleaseResult releaseWith(Outcome outcome, Duration retryAfter) {
     if (!released.compareAndSet(false, true)) {
       return ReleaseResult.ALREADY_RELEASED;
     }
-    return owner.release(this);
+    return owner.release(this, outcome, retryAfter);
   }
 
   @Override

@@ -5,6 +5,7 @@ import dev.inflight.store.ProcessIdentity;
 import dev.inflight.store.Rows;
 import dev.inflight.store.Rows.AcquireOutcome;
 import dev.inflight.store.Rows.CancelOutcome;
+import dev.inflight.store.Rows.Ending;
 import dev.inflight.store.Rows.ProviderState;
 import dev.inflight.store.Rows.Reclaimed;
 import dev.inflight.store.Rows.ReleaseOutcome;
@@ -23,8 +24,10 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
@@ -34,6 +37,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -75,6 +79,9 @@ final class DefaultLimiter implements Limiter {
   private volatile ChangeWatcher watcher;
   private final AtomicBoolean closed = new AtomicBoolean();
   private final LimitsImpl limits = new LimitsImpl();
+  private final Upstream upstream;
+  private final Map<String, UpstreamGate> gates = new HashMap<>();
+  private volatile ExecutorService probeThreads;
 
   DefaultLimiter(
       LeaseStore store,
@@ -84,8 +91,10 @@ final class DefaultLimiter implements Limiter {
       Duration ttl,
       FailurePolicy failurePolicy,
       LimiterListener listener,
-      ProcessIdentity me) {
+      ProcessIdentity me,
+      Upstream upstream) {
     this.store = store;
+    this.upstream = upstream;
     this.home = home;
     this.clock = clock;
     this.heartbeatInterval = heartbeatInterval;
@@ -292,14 +301,15 @@ final class DefaultLimiter implements Limiter {
 
   // ================================================================ releasing
 
-  ReleaseResult release(DefaultLease lease) {
+  ReleaseResult release(DefaultLease lease, Outcome outcome, Duration retryAfter) {
     if (!lease.recorded()) {
       return ReleaseResult.NOT_RECORDED;
     }
     long now = clock.millis();
+    long retryMs = (retryAfter == null ? upstream.defaultRetryAfter() : retryAfter).toMillis();
     ReleaseOutcome o;
     try {
-      o = store.release(lease.token(), now);
+      o = store.release(lease.token(), now, Ending.valueOf(outcome.name()), retryMs);
     } catch (StoreException e) {
       releaseRetries.add(lease.token());
       held.remove(lease);
@@ -323,8 +333,97 @@ final class DefaultLimiter implements Limiter {
               + "' was no longer held when released (force-released or reclaimed)");
     }
     safely(() -> listener.released(lease, heldFor, result));
+    if (outcome == Outcome.RATE_LIMITED && result != ReleaseResult.LOST) {
+      rateLimited(lease.provider(), now, retryMs);
+    }
     signalIfWaiting();
     return result;
+  }
+
+  private void rateLimited(String provider, long now, long retryMs) {
+    Instant until = Instant.ofEpochMilli(now + retryMs);
+    LOG.log(
+        Level.WARNING,
+        () ->
+            "'"
+                + provider
+                + "' answered 429: admission paused for every process for "
+                + Durations.format(Duration.ofMillis(retryMs))
+                + " (until "
+                + until
+                + ")");
+    safely(() -> listener.rateLimited(provider, until));
+  }
+
+  @Override
+  public Instant report429(String provider, Duration retryAfter) {
+    Validation.provider(provider);
+    Duration r = Validation.retryAfter(retryAfter);
+    ensureOpen();
+    long now = clock.millis();
+    long retryMs = (r == null ? upstream.defaultRetryAfter() : r).toMillis();
+    ProviderState st;
+    try {
+      st = store.report429(provider, now, retryMs, REPORTED_429_REASON);
+    } catch (StoreException e) {
+      throw new LimiterException(e.getMessage(), e);
+    }
+    rateLimited(provider, now, retryMs);
+    signalIfWaiting();
+    return Instant.ofEpochMilli(Math.max(st.pausedUntilMs(), now + retryMs));
+  }
+
+  /** The pause reason of a 429 reported without a lease. */
+  static final String REPORTED_429_REASON = "429 reported";
+
+  LimiterListener listener() {
+    return listener;
+  }
+
+  /**
+   * Drives the usage probes (called by the dispatcher before each pass).
+   *
+   * @return when a probe next needs attention, by the limiter's clock
+   */
+  long pollGates(long now) {
+    if (upstream.probes().isEmpty()) {
+      return Long.MAX_VALUE;
+    }
+    Set<String> waiting = new java.util.HashSet<>();
+    for (Pending p : pending.values()) {
+      waiting.add(p.provider);
+    }
+    long next = Long.MAX_VALUE;
+    for (Map.Entry<String, UsageProbe> e : upstream.probes().entrySet()) {
+      UpstreamGate g =
+          gates.computeIfAbsent(
+              e.getKey(),
+              p ->
+                  new UpstreamGate(
+                      this, p, e.getValue(), upstream, probeThreads(), dispatcher()::signal));
+      next = Math.min(next, g.poll(now, waiting.contains(e.getKey())));
+    }
+    return next;
+  }
+
+  private ExecutorService probeThreads() {
+    ExecutorService x = probeThreads;
+    if (x == null) {
+      synchronized (this) {
+        x = probeThreads;
+        if (x == null) {
+          x =
+              Executors.newCachedThreadPool(
+                  r -> {
+                    Thread t = new Thread(r, "inflight-usage-probe");
+                    t.setDaemon(true);
+                    return t;
+                  });
+          probeThreads = x;
+        }
+      }
+    }
+    return x;
   }
 
   void logReleaseFailure(DefaultLease lease, LimiterException e) {
@@ -687,7 +786,14 @@ final class DefaultLimiter implements Limiter {
               st.active(),
               st.cooling(),
               st.queued(),
-              longest));
+              longest,
+              st.adaptive(),
+              st.effectiveLimit(),
+              st.pausedUntilMs() == 0
+                  ? Optional.empty()
+                  : Optional.of(Instant.ofEpochMilli(st.pausedUntilMs())),
+              st.pauseReason(),
+              st.upstreamInFlight()));
     }
     List<LeaseInfo> leases = new ArrayList<>();
     for (Rows.LeaseRow l : s.leases()) {
@@ -790,6 +896,7 @@ final class DefaultLimiter implements Limiter {
                     limit.provider(),
                     limit.maxInFlight(),
                     limit.cooldown().toMillis(),
+                    limit.adaptive(),
                     clock.millis()));
         signalIfWaiting();
         return s;
@@ -844,7 +951,7 @@ final class DefaultLimiter implements Limiter {
 
   private static LimitSpec spec(Rows.LimitRow r) {
     return new LimitSpec(
-        r.provider(), r.maxInFlight(), Duration.ofMillis(r.cooldownMs()), r.paused());
+        r.provider(), r.maxInFlight(), Duration.ofMillis(r.cooldownMs()), r.paused(), r.adaptive());
   }
 
   // ================================================================ lifecycle
@@ -874,6 +981,10 @@ final class DefaultLimiter implements Limiter {
     }
     if (heartbeat != null) {
       heartbeat.shutdownNow();
+    }
+    ExecutorService probes = probeThreads;
+    if (probes != null) {
+      probes.shutdownNow();
     }
     for (Pending p : pending.values()) {
       if (p.done.compareAndSet(false, true)) {
@@ -923,8 +1034,20 @@ final class DefaultLimiter implements Limiter {
       sb.append(", cooling=").append(st.cooling());
     }
     sb.append(", queued=").append(st.queued());
+    if (st.effectiveLimit().isPresent()) {
+      sb.append(", adaptive limit=").append(st.effectiveLimit().getAsInt());
+    }
+    if (st.upstreamInFlight().isPresent()) {
+      sb.append(", upstream in flight=").append(st.upstreamInFlight().getAsInt());
+    }
     if (st.paused()) {
       sb.append(", paused");
+    }
+    if (st.pausedUntilMs() > 0) {
+      sb.append(", paused until ")
+          .append(Instant.ofEpochMilli(st.pausedUntilMs()))
+          .append(" after a ")
+          .append(st.pauseReason().isEmpty() ? "429" : st.pauseReason());
     }
     return sb.toString();
   }

@@ -35,6 +35,10 @@ final class Dispatcher implements Runnable {
   private final AtomicBoolean deathSeen = new AtomicBoolean();
   private final Map<Long, DeathWatch> watches = new HashMap<>();
   private long nextChangeAtMs = Long.MAX_VALUE;
+
+  /** When a usage probe next needs attention (by the limiter's clock). */
+  private long probeAtMs = Long.MAX_VALUE;
+
   private int failures;
 
   /**
@@ -100,6 +104,7 @@ final class Dispatcher implements Runnable {
         }
         if (limiter.pending.isEmpty()) {
           nextChangeAtMs = Long.MAX_VALUE;
+          probeAtMs = limiter.pollGates(limiter.clock.millis());
           deathRetryAtNanos = 0;
           dropWatches(Set.of());
           continue;
@@ -163,7 +168,7 @@ final class Dispatcher implements Runnable {
       return Long.MAX_VALUE;
     }
     long now = limiter.clock.millis();
-    long next = nextChangeAtMs;
+    long next = Math.min(nextChangeAtMs, probeAtMs);
     for (Pending p : limiter.pending.values()) {
       next = Math.min(next, p.deadlineMs);
     }
@@ -177,6 +182,7 @@ final class Dispatcher implements Runnable {
   /** One decision round for every queued request of this process. */
   void pass() {
     long now = limiter.clock.millis();
+    probeAtMs = limiter.pollGates(now);
     WaitCheck wc = limiter.check(now);
     boolean deathRetryDue = deathRetryAtNanos != 0 && System.nanoTime() - deathRetryAtNanos >= 0;
     boolean settle =

@@ -24,7 +24,7 @@ public interface Lease extends AutoCloseable {
   Duration waited();
 
   /**
-   * Gives the slot back.
+   * Gives the slot back after a request that {@link Outcome#SUCCEEDED}.
    *
    * @return how it ended: released, cooling, already released, lost, or never recorded
    * @throws LimiterException when the database cannot be written; the release is retried in the
@@ -32,7 +32,31 @@ public interface Lease extends AutoCloseable {
    */
   ReleaseResult release();
 
-  /** {@link #release()}, ignoring the result and never throwing a store failure (it is logged). */
+  /**
+   * Gives the slot back, saying how the request ended. {@link Outcome#RATE_LIMITED} pauses the
+   * provider for every process for the limiter's default Retry-After (see {@link
+   * #releaseRateLimited}).
+   *
+   * @throws LimiterException as {@link #release()}
+   */
+  ReleaseResult release(Outcome outcome);
+
+  /**
+   * Gives the slot back after the provider answered 429: admission for the provider pauses in every
+   * process until {@code retryAfter} from now (the limiter's default when null), and an adaptive
+   * limit steps down.
+   *
+   * @param retryAfter the provider's Retry-After, from 0 to 24 hours; null for the default
+   * @throws IllegalArgumentException when {@code retryAfter} is negative or too long (nothing is
+   *     released then)
+   * @throws LimiterException as {@link #release()}
+   */
+  ReleaseResult releaseRateLimited(Duration retryAfter);
+
+  /**
+   * {@link #release()} (a success, unless {@link #release(Outcome)} came first), ignoring the
+   * result and never throwing a store failure (it is logged).
+   */
   @Override
   void close();
 }

@@ -2,6 +2,7 @@ package dev.inflight.client;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
@@ -71,6 +72,17 @@ public interface Limiter extends AutoCloseable {
   default CompletableFuture<Lease> acquireAsync(String provider, String label) {
     return acquireAsync(provider, label, null);
   }
+
+  /**
+   * Records a 429 that no lease carried (a script, another tool): admission for {@code provider}
+   * pauses in every process until {@code retryAfter} from now, and an adaptive limit steps down.
+   * {@link Limits#resume} lifts the pause early.
+   *
+   * @param retryAfter from 0 to 24 hours; null for the default (30s, see {@link
+   *     LimiterBuilder#defaultRetryAfter})
+   * @return when the pause ends (a longer pause already in force is kept)
+   */
+  Instant report429(String provider, Duration retryAfter);
 
   /** Reads and edits the shared limits. */
   Limits limits();

@@ -7,6 +7,8 @@ import dev.inflight.store.StoreException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.InstantSource;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -23,6 +25,10 @@ public final class LimiterBuilder {
   private LimiterListener listener = LimiterListener.NONE;
   private Liveness liveness = Liveness.system();
   private ProcessIdentity identity;
+  private final Map<String, UsageProbe> probes = new LinkedHashMap<>();
+  private Duration probeCacheTtl = Duration.ofSeconds(1);
+  private Duration probeTimeout = Duration.ofSeconds(2);
+  private Duration defaultRetryAfter = Duration.ofSeconds(30);
 
   LimiterBuilder() {}
 
@@ -73,6 +79,49 @@ public final class LimiterBuilder {
     return this;
   }
 
+  /**
+   * Gates grants for {@code provider} on what the provider itself counts as in flight (see {@link
+   * UsageProbe}). One probe per provider; a later call replaces an earlier one.
+   */
+  public LimiterBuilder usageProbe(String provider, UsageProbe probe) {
+    Validation.provider(provider);
+    probes.put(provider, Objects.requireNonNull(probe, "probe"));
+    return this;
+  }
+
+  /**
+   * How long a usage probe's answer is used before the probe is asked again, which is also how
+   * often it is asked while requests wait (default 1s). Other processes use an answer for three
+   * times this long.
+   */
+  public LimiterBuilder probeCacheTtl(Duration ttl) {
+    requirePositive("probeCacheTtl", ttl);
+    this.probeCacheTtl = ttl;
+    return this;
+  }
+
+  /**
+   * How long a usage probe may take before grants fall back to local accounting (default 2s). A
+   * probe that overruns is not called again until it returns.
+   */
+  public LimiterBuilder probeTimeout(Duration timeout) {
+    requirePositive("probeTimeout", timeout);
+    this.probeTimeout = timeout;
+    return this;
+  }
+
+  /**
+   * How long a 429 pauses a provider when its holder gives no Retry-After (default 30s, at most
+   * 24h).
+   */
+  public LimiterBuilder defaultRetryAfter(Duration retryAfter) {
+    if (retryAfter == null) {
+      throw new IllegalArgumentException("defaultRetryAfter must be from 0 to 24h (was null)");
+    }
+    this.defaultRetryAfter = Validation.retryAfter(retryAfter);
+    return this;
+  }
+
   LimiterBuilder liveness(Liveness liveness) {
     this.liveness = liveness;
     return this;
@@ -106,7 +155,15 @@ public final class LimiterBuilder {
       throw new LimiterException(e.getMessage(), e);
     }
     return new DefaultLimiter(
-        store, root, clock, heartbeatInterval, staleAfter, failurePolicy, listener, me);
+        store,
+        root,
+        clock,
+        heartbeatInterval,
+        staleAfter,
+        failurePolicy,
+        listener,
+        me,
+        new Upstream(Map.copyOf(probes), probeCacheTtl, probeTimeout, defaultRetryAfter));
   }
 
   private static void requirePositive(String name, Duration d) {

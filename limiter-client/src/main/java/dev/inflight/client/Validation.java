@@ -61,6 +61,20 @@ final class Validation {
     return cooldown;
   }
 
+  static final Duration MAX_RETRY_AFTER = Duration.ofHours(24);
+
+  /** A Retry-After: null means the default; else 0 to 24 hours. */
+  static Duration retryAfter(Duration retryAfter) {
+    if (retryAfter == null) {
+      return null;
+    }
+    if (retryAfter.isNegative() || retryAfter.compareTo(MAX_RETRY_AFTER) > 0) {
+      throw new IllegalArgumentException(
+          "retryAfter must be from 0 to 24h (was " + retryAfter + ")");
+    }
+    return retryAfter;
+  }
+
   static Duration timeout(Duration timeout) {
     if (timeout == null) {
       return null;

@@ -50,14 +50,13 @@ class MultiProcessTest {
     }
     Path witness = home.resolve("witness.log");
     for (int i = 0; i < processes; i++) {
-      workers.add(
-          start(
-              "cycles",
-              home.toString(),
-              "openai",
-              Integer.toString(cycles),
-              witness.toString(),
-              Integer.toString(i)));
+      start( // registers the worker in `workers`
+          "cycles",
+          home.toString(),
+          "openai",
+          Integer.toString(cycles),
+          witness.toString(),
+          Integer.toString(i));
     }
     for (Worker w : workers) {
       w.expect("DONE", 600); // a loaded machine is slow; this only guards against a hang
@@ -126,6 +125,28 @@ class MultiProcessTest {
   }
 
   @Test
+  void rateLimited_inOneProcess_pausesAWaiterInAnother_untilResumedFromAThird() throws Exception {
+    try (Limiter here = Limiter.builder().home(home).build()) {
+      here.limits().set(LimitSpec.of("openai", 2));
+      Worker hit = start("rate-limited", home.toString(), "openai");
+      hit.expect("RATE_LIMITED");
+      assertThat(hit.process.waitFor(GUARD_SECONDS, TimeUnit.SECONDS)).isTrue();
+
+      Worker waiter = start("wait", home.toString(), "openai");
+      waiter.expect("QUEUED 1"); // two slots free, but the provider said 429
+      ProviderStatus st = here.status().providers().get(0);
+      assertThat(st.active()).isZero();
+      assertThat(st.queued()).isEqualTo(1);
+      assertThat(st.pausedUntil()).isPresent();
+      assertThat(st.pauseReason()).isEqualTo("429 from the provider");
+
+      here.limits().resume("openai");
+      waiter.expect("GRANTED");
+      assertThat(waiter.process.waitFor(GUARD_SECONDS, TimeUnit.SECONDS)).isTrue();
+    }
+  }
+
+  @Test
   void handEdit_withSqlite3OrJdbc_raisingLimit_wakesWaiterInAnotherProcess() throws Exception {
     try (Limiter here = Limiter.builder().home(home).build()) {
       here.limits().set(LimitSpec.of("anthropic", 1));
@@ -183,7 +204,7 @@ class MultiProcessTest {
             s.executeQuery(
                 "SELECT count(*) FROM flyway_schema_history WHERE version IS NOT NULL")) {
       rs.next();
-      assertThat(rs.getInt(1)).isEqualTo(1);
+      assertThat(rs.getInt(1)).isEqualTo(dev.inflight.store.LeaseStore.schemaVersion());
     }
   }
 

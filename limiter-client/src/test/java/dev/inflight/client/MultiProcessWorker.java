@@ -63,6 +63,14 @@ public final class MultiProcessWorker {
         lease.close();
         l.close();
       }
+      case "rate-limited" -> {
+        try (Limiter l = Limiter.builder().home(home).build()) {
+          Lease lease = l.acquire(args[2], "got-429", Duration.ofMinutes(2));
+          lease.releaseRateLimited(Duration.ofHours(1));
+          System.out.println("RATE_LIMITED " + lease.id());
+          System.out.flush();
+        }
+      }
       case "cycles" ->
           cycles(
               home, args[2], Integer.parseInt(args[3]), Path.of(args[4]), Long.parseLong(args[5]));

@@ -44,4 +44,19 @@ final class RecordingListener implements LimiterListener {
             + " "
             + why);
   }
+
+  @Override
+  public void probeUnavailable(String provider, String reason) {
+    events.add("probeUnavailable " + provider + " " + reason);
+  }
+
+  @Override
+  public void probeRecovered(String provider) {
+    events.add("probeRecovered " + provider);
+  }
+
+  @Override
+  public void rateLimited(String provider, java.time.Instant pausedUntil) {
+    events.add("rateLimited " + provider + " until " + pausedUntil);
+  }
 }
