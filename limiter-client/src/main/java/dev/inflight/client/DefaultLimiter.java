@@ -498,6 +498,21 @@ final class DefaultLimiter implements Limiter {
     }
   }
 
+  private void releaseOwnLock() {
+    try {
+      if (ownLock != null) {
+        ownLock.release();
+      }
+      if (ownLockChannel != null) {
+        ownLockChannel.close();
+      }
+    } catch (IOException e) {
+      // the kernel drops the lock when the process exits anyway
+    }
+    ownLock = null;
+    ownLockChannel = null;
+  }
+
   private void beat() {
     long id = processId;
     if (id == 0 || closed.get()) {
@@ -555,11 +570,16 @@ final class DefaultLimiter implements Limiter {
     held.clear();
     LOG.log(
         Level.WARNING,
-        "this process's registration expired and was reclaimed by another process (was it stopped?);"
-            + " its "
+        "this process's registration is gone: another process reclaimed it after its heartbeat"
+            + " expired (was this process stopped?) or someone deleted it; its "
             + lost.size()
             + " lease(s) are lost and its waiting requests queue again");
     store.register(me, now, ttl.toMillis(), id);
+    // The reaper deleted our lock file: a lock on the unlinked file would tell nobody we live.
+    synchronized (registration) {
+      releaseOwnLock();
+      lockOwnFile(id);
+    }
     ReclaimInfo info = new ReclaimInfo(me.pid(), me.host(), me.name(), lost, 0);
     safely(() -> listener.reclaimed(info, ReclaimInfo.Reason.THIS_PROCESS));
     signalIfWaiting();
@@ -1008,16 +1028,7 @@ final class DefaultLimiter implements Limiter {
             "could not deregister on close; others reclaim this process's leases when it exits: "
                 + e.getMessage());
       }
-      try {
-        if (ownLock != null) {
-          ownLock.release();
-        }
-        if (ownLockChannel != null) {
-          ownLockChannel.close();
-        }
-      } catch (IOException e) {
-        // the kernel drops the lock when the process exits anyway
-      }
+      releaseOwnLock();
       deleteLockFile(id);
     }
     store.close();

@@ -1,7 +1,6 @@
 package dev.inflight.client;
 
 import dev.inflight.client.DefaultLimiter.Pending;
-import dev.inflight.store.Rows.ProviderState;
 import dev.inflight.store.Rows.TokenState;
 import dev.inflight.store.Rows.WaitCheck;
 import dev.inflight.store.Rows.WatchTarget;
@@ -219,13 +218,7 @@ final class Dispatcher implements Runnable {
       TokenState ts = e.getValue();
       switch (ts.kind()) {
         case GRANTED -> limiter.deliver(p, ts.leaseId(), ts.acquiredAtMs());
-        case QUEUED -> {
-          ProviderState st = wc.providers().get(ts.provider());
-          p.position = ts.position();
-          if (st != null && p.deadlineMs <= now) {
-            // handled with the deadlines
-          }
-        }
+        case QUEUED -> p.position = ts.position(); // deadlines are handled after the settle
         case MISSING -> {
           if (!p.done.get()) {
             limiter.requeue(p, now);

@@ -323,6 +323,36 @@ class LimiterTest {
   }
 
   @Test
+  void deadHolderWithNoLockFile_isFoundByThePeriodicCheck_andItsSlotGranted() throws Exception {
+    java.util.concurrent.atomic.AtomicBoolean foreignAlive =
+        new java.util.concurrent.atomic.AtomicBoolean(true);
+    Limiter l =
+        limiter(
+            Limiter.builder().liveness((pid, token) -> pid != 999_999_999L || foreignAlive.get()));
+    l.limits().set(LimitSpec.of("openai", 1));
+    // A client in another language: registered and holding a lease, but no lock file to drop.
+    dev.inflight.store.LeaseStore store = ((DefaultLimiter) l).store;
+    ProcessIdentity real = ProcessIdentity.current();
+    ProcessIdentity foreign =
+        new ProcessIdentity(real.host(), real.hostId(), 999_999_999L, "1", "python3");
+    long now = clock.millis();
+    long id = store.register(foreign, now, Duration.ofHours(1).toMillis(), null);
+    assertThat(
+            store
+                .acquire(
+                    id, 999_999_999L, "openai", "foreign", DefaultLimiter.newToken(), now, false)
+                .kind())
+        .isEqualTo(dev.inflight.store.Rows.AcquireOutcome.Kind.GRANTED);
+    CompletableFuture<Lease> waiting = l.acquireAsync("openai", "next");
+    assertThat(waiting).isNotDone();
+
+    foreignAlive.set(false); // it dies: no commit, no lock dropped, its heartbeat valid for 1 h
+
+    assertThat(await(waiting).label()).isEqualTo("next");
+    assertThat(events.events).contains("reclaimed pid=999999999 leases=1 waiters=0 PROCESS_DEAD");
+  }
+
+  @Test
   void reusedPid_withAnotherStartTime_countsAsDead() {
     long me = ProcessHandle.current().pid();
     String token = ProcessIdentity.startTokenOf(me).orElseThrow();

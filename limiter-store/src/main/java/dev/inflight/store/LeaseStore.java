@@ -570,6 +570,11 @@ public final class LeaseStore implements AutoCloseable {
                   next = Math.min(next, expires + 1);
                   if (id != ownerId && hostId.equals(rs.getString(2)) && seen.add(id)) {
                     watch.add(new WatchTarget(id, rs.getLong(3), rs.getString(4)));
+                    // A client that holds no lock file (another language's) wakes nobody when it
+                    // dies: the periodic check finds it here.
+                    if (!liveness.isAlive(rs.getLong(3), rs.getString(4))) {
+                      settleNeeded = true;
+                    }
                   }
                 }
               }
