@@ -183,7 +183,8 @@ public final class LeaseStore implements AutoCloseable {
           List<Reclaimed> reclaimed = new ArrayList<>();
           ProviderState st = settle(c, provider, nowMs, true, reclaimed);
           if (st.queued() == 0 && st.free() > 0) {
-            try (PreparedStatement ps = c.prepareStatement(INSERT_LEASE)) {
+            long id;
+            try (PreparedStatement ps = c.prepareStatement(INSERT_LEASE + " RETURNING id")) {
               ps.setString(1, token);
               ps.setString(2, provider);
               ps.setLong(3, ownerId);
@@ -191,11 +192,13 @@ public final class LeaseStore implements AutoCloseable {
               ps.setString(5, label);
               ps.setLong(6, nowMs);
               ps.setLong(7, nowMs);
-              ps.executeUpdate();
+              try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                id = rs.getLong(1);
+              }
             }
-            long id = lastRowId(c);
-            ProviderState after = state(c, provider, nowMs);
-            return new AcquireOutcome(AcquireOutcome.Kind.GRANTED, id, nowMs, 0, after, reclaimed);
+            return new AcquireOutcome(
+                AcquireOutcome.Kind.GRANTED, id, nowMs, 0, st.plus(1, 0), reclaimed);
           }
           if (!enqueue) {
             return new AcquireOutcome(AcquireOutcome.Kind.BUSY, 0, 0, 0, st, reclaimed);
@@ -209,9 +212,8 @@ public final class LeaseStore implements AutoCloseable {
             ps.setLong(6, nowMs);
             ps.executeUpdate();
           }
-          ProviderState after = state(c, provider, nowMs);
           return new AcquireOutcome(
-              AcquireOutcome.Kind.QUEUED, 0, 0, st.queued() + 1, after, reclaimed);
+              AcquireOutcome.Kind.QUEUED, 0, 0, st.queued() + 1, st.plus(0, 1), reclaimed);
         });
   }
 
@@ -474,11 +476,12 @@ public final class LeaseStore implements AutoCloseable {
 
   // ================================================================ waiting
 
-  private static final String TOKEN_AS_LEASE =
-      "SELECT id, provider, acquired_at_ms FROM leases WHERE token = ? AND owner_id = ?";
-  private static final String TOKEN_AS_WAITER =
-      "SELECT w.provider, (SELECT count(*) FROM waiters x WHERE x.provider = w.provider AND x.ticket <= w.ticket)"
-          + " FROM waiters w WHERE w.token = ?";
+  private static final String MY_LEASES =
+      "SELECT token, id, provider, acquired_at_ms FROM leases WHERE owner_id = ?";
+  private static final String MY_WAITERS =
+      "SELECT w.token, w.provider,"
+          + " (SELECT count(*) FROM waiters x WHERE x.provider = w.provider AND x.ticket <= w.ticket)"
+          + " FROM waiters w WHERE w.owner_id = ?";
   private static final String ANY_EXPIRED_PROCESS =
       "SELECT 1 FROM processes WHERE expires_at_ms < ? LIMIT 1";
   private static final String NEXT_COOL_END =
@@ -496,39 +499,39 @@ public final class LeaseStore implements AutoCloseable {
     return db.read(
         "read the queue in",
         c -> {
+          // Two statements for all of my requests, however many wait: a pass stays cheap.
+          Map<String, TokenState> found = new java.util.HashMap<>();
+          try (PreparedStatement ps = c.prepareStatement(MY_LEASES)) {
+            ps.setLong(1, ownerId);
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) {
+                found.put(
+                    rs.getString(1),
+                    new TokenState(
+                        TokenState.Kind.GRANTED, rs.getString(3), rs.getLong(2), rs.getLong(4), 0));
+              }
+            }
+          }
+          try (PreparedStatement ps = c.prepareStatement(MY_WAITERS)) {
+            ps.setLong(1, ownerId);
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) {
+                found.put(
+                    rs.getString(1),
+                    new TokenState(TokenState.Kind.QUEUED, rs.getString(2), 0, 0, rs.getInt(3)));
+              }
+            }
+          }
           Map<String, TokenState> states = new LinkedHashMap<>();
           Set<String> providers = new LinkedHashSet<>();
           for (String token : tokens) {
-            TokenState ts = null;
-            try (PreparedStatement ps = c.prepareStatement(TOKEN_AS_LEASE)) {
-              ps.setString(1, token);
-              ps.setLong(2, ownerId);
-              try (ResultSet rs = ps.executeQuery()) {
-                if (rs.next()) {
-                  ts =
-                      new TokenState(
-                          TokenState.Kind.GRANTED,
-                          rs.getString(2),
-                          rs.getLong(1),
-                          rs.getLong(3),
-                          0);
-                }
-              }
-            }
+            TokenState ts = found.get(token);
             if (ts == null) {
-              try (PreparedStatement ps = c.prepareStatement(TOKEN_AS_WAITER)) {
-                ps.setString(1, token);
-                try (ResultSet rs = ps.executeQuery()) {
-                  if (rs.next()) {
-                    ts =
-                        new TokenState(TokenState.Kind.QUEUED, rs.getString(1), 0, 0, rs.getInt(2));
-                    providers.add(ts.provider());
-                  }
-                }
-              }
+              ts = new TokenState(TokenState.Kind.MISSING, null, 0, 0, 0);
+            } else if (ts.kind() == TokenState.Kind.QUEUED) {
+              providers.add(ts.provider());
             }
-            states.put(
-                token, ts == null ? new TokenState(TokenState.Kind.MISSING, null, 0, 0, 0) : ts);
+            states.put(token, ts);
           }
           Map<String, ProviderState> pstates = new LinkedHashMap<>();
           boolean settleNeeded = false;
@@ -720,14 +723,17 @@ public final class LeaseStore implements AutoCloseable {
     }
     Set<String> touched = new LinkedHashSet<>(reapExpired(c, nowMs, reclaimed));
     ProviderState st = promote(c, provider, nowMs);
+    int before = reclaimed.size();
     if (reap && (st.queued() > 0 || st.free() == 0) && !st.paused()) {
       touched.addAll(reapDeadOwners(c, provider, nowMs, reclaimed));
     }
+    boolean reaped = reclaimed.size() != before;
     touched.remove(provider);
     for (String other : touched) {
       promote(c, other, nowMs);
     }
-    return promote(c, provider, nowMs);
+    // The common case reclaims nothing here: the first promote's state is still true.
+    return reaped ? promote(c, provider, nowMs) : st;
   }
 
   private static final String HEAD_OF_QUEUE =

@@ -95,6 +95,26 @@ public final class Rows {
           0);
     }
 
+    /** This state after {@code leases} more active leases and {@code waiters} more waiters. */
+    public ProviderState plus(int leases, int waiters) {
+      return new ProviderState(
+          provider,
+          limit,
+          cooldownMs,
+          paused,
+          active + leases,
+          cooling,
+          queued + waiters,
+          oldestQueuedAtMs,
+          adaptive,
+          effectiveLimit,
+          pausedUntilMs,
+          pauseReason,
+          upstreamInFlight,
+          upstreamHidden,
+          upstreamValidUntilMs);
+    }
+
     /** The limit grants obey now: the adaptive one when lower, else the configured one. */
     public OptionalInt limitInForce() {
       return effectiveLimit.isPresent() ? effectiveLimit : limit;
