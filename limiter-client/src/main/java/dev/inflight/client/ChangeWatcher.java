@@ -19,7 +19,7 @@ final class ChangeWatcher implements Runnable {
   private final Path dbFile;
   private final Runnable onChange;
   private WatchService service;
-  private Thread thread;
+  private volatile Thread thread;
 
   ChangeWatcher(Path dbFile, Runnable onChange) {
     this.dbFile = dbFile;
@@ -77,6 +77,12 @@ final class ChangeWatcher implements Runnable {
     } catch (InterruptedException | ClosedWatchServiceException e) {
       // closing
     }
+  }
+
+  /** Whether commits are being watched (else waiters must re-check often). */
+  boolean watching() {
+    Thread t = thread;
+    return t != null && t.isAlive();
   }
 
   void close() {

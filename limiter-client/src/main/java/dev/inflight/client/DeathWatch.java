@@ -17,6 +17,7 @@ final class DeathWatch implements Runnable {
   private volatile FileChannel channel;
   private volatile boolean closed;
   private volatile boolean fired;
+  private volatile boolean armed;
 
   private DeathWatch(Path file, Runnable onUnlocked) {
     this.file = file;
@@ -38,7 +39,13 @@ final class DeathWatch implements Runnable {
       if (closed) {
         return;
       }
-      ch.lock().release();
+      java.nio.channels.FileLock free = ch.tryLock();
+      if (free != null) {
+        free.release(); // nobody holds it: the owner is gone, or never locked it
+      } else {
+        armed = true;
+        ch.lock().release();
+      }
     } catch (NoSuchFileException e) {
       return; // a client without a lock file: the dispatcher's periodic re-check covers it
     } catch (IOException | RuntimeException e) {
@@ -48,6 +55,14 @@ final class DeathWatch implements Runnable {
       fired = true;
       onUnlocked.run();
     }
+  }
+
+  /**
+   * Whether the owner was seen holding its lock and the watch now waits in the kernel for it to be
+   * dropped: its death will be noticed at once, with no periodic re-check.
+   */
+  boolean armed() {
+    return armed && !fired;
   }
 
   /** Whether the watched lock was released: the watch is spent and the owner is dead or leaving. */

@@ -52,8 +52,17 @@ final class DefaultLimiter implements Limiter {
   static final System.Logger LOG = System.getLogger("dev.inflight.client");
   private static final SecureRandom RANDOM = new SecureRandom();
 
-  /** While anything waits, re-check at least this often (covers clients that hold no lock file). */
+  /**
+   * While anything waits, re-check at least this often when some process it waits on holds no lock
+   * file (a foreign client) or commits cannot be watched: its death or commit wakes nobody.
+   */
   static final long FALLBACK_RECHECK_MS = 1000;
+
+  /**
+   * The re-check period when every process waited on is watched through its lock file and commits
+   * through inotify: a safety net only, since every change then wakes the dispatcher itself.
+   */
+  static final long WATCHED_RECHECK_MS = 10_000;
 
   final LeaseStore store;
   final Path home;
@@ -739,6 +748,11 @@ final class DefaultLimiter implements Limiter {
   }
 
   // ================================================================ change notification
+
+  boolean watchingCommits() {
+    ChangeWatcher w = watcher;
+    return w != null && w.watching();
+  }
 
   ChangeWatcher changeWatcher() {
     ChangeWatcher w = watcher;

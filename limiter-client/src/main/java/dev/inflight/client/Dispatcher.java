@@ -49,6 +49,9 @@ final class Dispatcher implements Runnable {
 
   private long deathBackoffMs = 2;
 
+  /** Whether every process waited on was watched through its lock file at the last pass. */
+  private boolean allWatched;
+
   /** Held by every pass; tests hold it to stop deliveries at a chosen point. */
   private final ReentrantLock passLock = new ReentrantLock();
 
@@ -171,11 +174,15 @@ final class Dispatcher implements Runnable {
     for (Pending p : limiter.pending.values()) {
       next = Math.min(next, p.deadlineMs);
     }
-    long wait = next == Long.MAX_VALUE ? DefaultLimiter.FALLBACK_RECHECK_MS : next - now;
+    long recheck =
+        allWatched && limiter.watchingCommits()
+            ? DefaultLimiter.WATCHED_RECHECK_MS
+            : DefaultLimiter.FALLBACK_RECHECK_MS;
+    long wait = next == Long.MAX_VALUE ? recheck : next - now;
     if (deathRetryAtNanos != 0) {
       wait = Math.min(wait, (deathRetryAtNanos - System.nanoTime()) / 1_000_000L);
     }
-    return Math.max(1, Math.min(wait, DefaultLimiter.FALLBACK_RECHECK_MS));
+    return Math.max(1, Math.min(wait, recheck));
   }
 
   /** One decision round for every queued request of this process. */
@@ -233,6 +240,7 @@ final class Dispatcher implements Runnable {
   private void updateWatches(List<WatchTarget> targets) {
     Set<Long> wanted = new HashSet<>();
     boolean dying = false;
+    boolean armed = true;
     for (WatchTarget t : targets) {
       if (t.pid() == limiter.me.pid()) {
         continue; // another limiter in this JVM: it dies with us
@@ -245,7 +253,9 @@ final class Dispatcher implements Runnable {
                   DeathWatch.start(
                       limiter.home.resolve("procs").resolve(id + ".lock"), this::deathSeen));
       dying |= w.fired();
+      armed &= w.armed();
     }
+    allWatched = armed;
     dropWatches(wanted);
     if (dying) {
       deathRetryAtNanos = System.nanoTime() + deathBackoffMs * 1_000_000L;
