@@ -217,10 +217,13 @@ public final class LeaseStore implements AutoCloseable {
         });
   }
 
+  private static final String RELEASE_WITHOUT_COOLDOWN =
+      "DELETE FROM leases WHERE token = ? AND owner_id IS NOT NULL AND NOT EXISTS"
+          + " (SELECT 1 FROM limits m WHERE m.provider = leases.provider AND m.cooldown_ms > 0)"
+          + " RETURNING id, provider, acquired_at_ms";
   private static final String FIND_LEASE_FOR_RELEASE =
-      "SELECT l.id, l.provider, l.owner_id, coalesce(m.cooldown_ms, 0), l.acquired_at_ms,"
-          + " coalesce(m.adaptive, 0), m.max_in_flight FROM leases l"
-          + " LEFT JOIN limits m ON m.provider = l.provider WHERE l.token = ?";
+      "SELECT l.id, l.provider, l.owner_id, coalesce(m.cooldown_ms, 0), l.acquired_at_ms"
+          + " FROM leases l LEFT JOIN limits m ON m.provider = l.provider WHERE l.token = ?";
   private static final String DELETE_LEASE = "DELETE FROM leases WHERE id = ?";
   private static final String COOL_LEASE =
       "UPDATE leases SET owner_id = NULL, released_at_ms = ?, cool_until_ms = ? WHERE id = ?";
@@ -241,56 +244,68 @@ public final class LeaseStore implements AutoCloseable {
     return db.write(
         "release a lease in",
         c -> {
-          long id;
-          String provider;
-          boolean held;
-          long cooldown;
-          long acquiredAt;
-          boolean adaptive;
-          int max;
-          try (PreparedStatement ps = c.prepareStatement(FIND_LEASE_FOR_RELEASE)) {
+          long id = 0;
+          String provider = null;
+          long acquiredAt = 0;
+          ReleaseOutcome.Kind kind = null;
+          // The common case in one statement: a held lease of a provider with no cooldown.
+          try (PreparedStatement ps = c.prepareStatement(RELEASE_WITHOUT_COOLDOWN)) {
             ps.setString(1, token);
             try (ResultSet rs = ps.executeQuery()) {
-              if (!rs.next()) {
-                return new ReleaseOutcome(ReleaseOutcome.Kind.NOT_HELD, 0, null, List.of());
+              if (rs.next()) {
+                id = rs.getLong(1);
+                provider = rs.getString(2);
+                acquiredAt = rs.getLong(3);
+                kind = ReleaseOutcome.Kind.RELEASED;
               }
-              id = rs.getLong(1);
-              provider = rs.getString(2);
-              rs.getLong(3);
-              held = !rs.wasNull();
-              cooldown = rs.getLong(4);
-              acquiredAt = rs.getLong(5);
-              adaptive = rs.getInt(6) != 0;
-              max = rs.getInt(7);
             }
           }
-          if (!held) {
-            return new ReleaseOutcome(ReleaseOutcome.Kind.NOT_HELD, id, provider, List.of());
-          }
-          ReleaseOutcome.Kind kind;
-          if (cooldown > 0) {
-            try (PreparedStatement ps = c.prepareStatement(COOL_LEASE)) {
-              ps.setLong(1, nowMs);
-              ps.setLong(2, nowMs + cooldown);
-              ps.setLong(3, id);
-              ps.executeUpdate();
+          if (kind == null) {
+            long cooldown;
+            try (PreparedStatement ps = c.prepareStatement(FIND_LEASE_FOR_RELEASE)) {
+              ps.setString(1, token);
+              try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                  return new ReleaseOutcome(ReleaseOutcome.Kind.NOT_HELD, 0, null, List.of());
+                }
+                id = rs.getLong(1);
+                provider = rs.getString(2);
+                rs.getLong(3);
+                if (rs.wasNull()) {
+                  return new ReleaseOutcome(ReleaseOutcome.Kind.NOT_HELD, id, provider, List.of());
+                }
+                cooldown = rs.getLong(4);
+                acquiredAt = rs.getLong(5);
+              }
             }
-            kind = ReleaseOutcome.Kind.COOLING;
-          } else {
-            try (PreparedStatement ps = c.prepareStatement(DELETE_LEASE)) {
-              ps.setLong(1, id);
-              ps.executeUpdate();
+            if (cooldown > 0) {
+              try (PreparedStatement ps = c.prepareStatement(COOL_LEASE)) {
+                ps.setLong(1, nowMs);
+                ps.setLong(2, nowMs + cooldown);
+                ps.setLong(3, id);
+                ps.executeUpdate();
+              }
+              kind = ReleaseOutcome.Kind.COOLING;
+            } else {
+              try (PreparedStatement ps = c.prepareStatement(DELETE_LEASE)) {
+                ps.setLong(1, id);
+                ps.executeUpdate();
+              }
+              kind = ReleaseOutcome.Kind.RELEASED;
             }
-            kind = ReleaseOutcome.Kind.RELEASED;
           }
           if (ending == Ending.RATE_LIMITED) {
             recordRateLimit(c, provider, nowMs, retryAfterMs, RATE_LIMITED_REASON, acquiredAt);
-          } else if (ending == Ending.SUCCEEDED && adaptive) {
-            recordSuccess(c, provider, nowMs, acquiredAt, max);
           }
-          List<Reclaimed> reclaimed = new ArrayList<>();
-          settle(c, provider, nowMs, false, reclaimed);
-          return new ReleaseOutcome(kind, id, provider, reclaimed);
+          // Hand the freed slot to the queue's head. Reaping is left to acquirers and waiters.
+          ProviderState st = promote(c, provider, nowMs);
+          if (ending == Ending.SUCCEEDED
+              && st.adaptive()
+              && st.effectiveLimit().isPresent()
+              && recordSuccess(c, provider, nowMs, acquiredAt, st.limit().getAsInt())) {
+            promote(c, provider, nowMs);
+          }
+          return new ReleaseOutcome(kind, id, provider, List.of());
         });
   }
 
@@ -362,13 +377,14 @@ public final class LeaseStore implements AutoCloseable {
           + " WHERE provider = ?1 AND effective_limit IS NOT NULL AND successes >= effective_limit"
           + " AND ?3 - max(last_step_at_ms, coalesce(last_429_at_ms, 0)) >= ?4";
 
-  private static void recordSuccess(
+  /** Returns whether the limit stepped up. */
+  private static boolean recordSuccess(
       Connection c, String provider, long nowMs, long admittedAt, int max) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement(COUNT_SUCCESS)) {
       ps.setString(1, provider);
       ps.setLong(2, admittedAt);
       if (ps.executeUpdate() == 0) {
-        return;
+        return false;
       }
     }
     try (PreparedStatement ps = c.prepareStatement(STEP_UP)) {
@@ -376,7 +392,7 @@ public final class LeaseStore implements AutoCloseable {
       ps.setInt(2, max);
       ps.setLong(3, nowMs);
       ps.setLong(4, ADAPTIVE_QUIET_MS);
-      ps.executeUpdate();
+      return ps.executeUpdate() == 1;
     }
   }
 
