@@ -63,6 +63,8 @@ final class FastPath {
     String provider = null;
     String label = null;
     String timeout = null;
+    String rateLimitedCode = null;
+    String retryAfter = null;
     boolean quiet = false;
     while (c.more()) {
       String a = c.next();
@@ -91,6 +93,16 @@ final class FastPath {
           return null;
         }
         timeout = c.value(a);
+      } else if (isOption(a, "--rate-limited-exit-code", "--rate-limited-exit-code")) {
+        if (rateLimitedCode != null) {
+          return null;
+        }
+        rateLimitedCode = c.value(a);
+      } else if (isOption(a, "--retry-after", "--retry-after")) {
+        if (retryAfter != null) {
+          return null;
+        }
+        retryAfter = c.value(a);
       } else if (!c.global(a)) {
         return null;
       }
@@ -106,12 +118,12 @@ final class FastPath {
     r.label = label == null ? "" : label;
     r.quiet = quiet;
     r.command = command;
-    if (timeout != null) {
-      try {
-        r.timeout = DurationText.parse(timeout);
-      } catch (RuntimeException e) {
-        return null; // picocli words the message with the option's name
-      }
+    r.rateLimitedExitCode = rateLimitedCode; // checked by the command, as after picocli
+    try {
+      r.timeout = timeout == null ? null : DurationText.parse(timeout);
+      r.retryAfter = retryAfter == null ? null : DurationText.parse(retryAfter);
+    } catch (RuntimeException e) {
+      return null; // picocli words the message with the option's name
     }
     return r;
   }

@@ -28,6 +28,7 @@ import picocli.CommandLine.Spec;
       LimitsCommand.class,
       PauseCommand.class,
       ResumeCommand.class,
+      Report429Command.class,
       RunCommand.class,
       ReleaseCommand.class
     },
@@ -37,6 +38,7 @@ import picocli.CommandLine.Spec;
       "  inflight limits set openai 4",
       "  inflight run --provider openai --label planner -- python agent.py",
       "  inflight status",
+      "  inflight report-429 openai --retry-after 20s",
       "",
       "bin/inflight also starts the status window ('inflight app') and the demo ('inflight demo"
           + " [--no-gui]'); see the README.",

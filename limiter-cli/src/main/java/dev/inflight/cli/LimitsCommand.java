@@ -38,8 +38,8 @@ final class LimitsCommand implements Runnable {
       footer = {
         "  inflight limits list --json",
         "",
-        "JSON: {\"limits\":[{\"provider\",\"max_in_flight\",\"cooldown_ms\",\"paused\"}],"
-            + "\"database\"}"
+        "JSON: {\"limits\":[{\"provider\",\"max_in_flight\",\"cooldown_ms\",\"paused\","
+            + "\"adaptive\"}],\"database\"}"
       })
   static final class List implements Callable<Integer> {
     @Spec CommandSpec spec;
@@ -68,6 +68,7 @@ final class LimitsCommand implements Runnable {
                   g.writeNumberField("max_in_flight", l.maxInFlight());
                   g.writeNumberField("cooldown_ms", l.cooldown().toMillis());
                   g.writeBooleanField("paused", l.paused());
+                  g.writeBooleanField("adaptive", l.adaptive());
                   g.writeEndObject();
                 }
                 g.writeEndArray();
@@ -78,13 +79,14 @@ final class LimitsCommand implements Runnable {
       } else if (limits.isEmpty()) {
         out.println("No limits set: every provider is unlimited (" + db + ").");
       } else {
-        Table t = new Table("PROVIDER", "MAX>", "COOLDOWN>", "PAUSED");
+        Table t = new Table("PROVIDER", "MAX>", "COOLDOWN>", "PAUSED", "ADAPTIVE");
         for (LimitSpec l : limits) {
           t.row(
               l.provider(),
               l.maxInFlight(),
               DurationText.format(l.cooldown()),
-              l.paused() ? "paused" : "no");
+              l.paused() ? "paused" : "no",
+              l.adaptive() ? "yes" : "no");
         }
         t.print(out);
       }
@@ -98,10 +100,13 @@ final class LimitsCommand implements Runnable {
       description = {
         "Allows at most MAX leases of PROVIDER at once, for every process. Takes effect at once:"
             + " raising a limit grants waiting requests immediately; lowering one lets held"
-            + " leases finish. A paused provider stays paused."
+            + " leases finish. A paused provider stays paused.",
+        "With --adaptive, each 429 lowers the limit in force by one (never below 1) and"
+            + " successes raise it back one step at a time after a quiet period of 30s; MAX itself"
+            + " never changes. 'set' replaces the limit: without --adaptive it is not adaptive."
       },
       footerHeading = "%nExample:%n",
-      footer = "  inflight limits set anthropic 8 --cooldown 500ms")
+      footer = "  inflight limits set anthropic 8 --cooldown 500ms --adaptive")
   static final class Set implements Callable<Integer> {
     @Spec CommandSpec spec;
 
@@ -120,12 +125,20 @@ final class LimitsCommand implements Runnable {
                 + " provider's current cooldown, or 0 for a new limit.")
     Duration cooldown;
 
+    @Option(
+        names = "--adaptive",
+        negatable = true,
+        description =
+            "Let 429s lower the limit in force and successes raise it back up to MAX."
+                + " Default: --no-adaptive (not kept from the current limit).")
+    boolean adaptive;
+
     @Override
     public Integer call() {
       // Check everything before opening: bad input must not change the database.
       LimitSpec.checkProvider(provider);
       int n = LimitSpec.parseMaxInFlight(max);
-      LimitSpec wanted = LimitSpec.of(provider, n);
+      LimitSpec wanted = LimitSpec.of(provider, n).withAdaptive(adaptive);
       if (cooldown != null) {
         wanted = wanted.withCooldown(cooldown);
       }
@@ -147,6 +160,7 @@ final class LimitsCommand implements Runnable {
               + (set.cooldown().isZero()
                   ? ""
                   : ", each slot cooling for " + DurationText.format(set.cooldown()))
+              + (set.adaptive() ? ", adaptive" : "")
               + (set.paused() ? " (paused)" : ""));
       return ExitCodes.OK;
     }

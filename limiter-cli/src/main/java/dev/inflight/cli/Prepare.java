@@ -83,6 +83,13 @@ public final class Prepare {
       }
       Main.run(new String[] {"--home", h, "pause", "train"});
       Main.run(new String[] {"--home", h, "resume", "train"});
+      Main.run(new String[] {"--home", h, "report-429", "train", "--retry-after", "1s"});
+      Main.run(new String[] {"--home", h, "status"});
+      Main.run(new String[] {"--home", h, "resume", "train"});
+      Main.run(
+          new String[] {
+            "--home", h, "run", "-p", "other", "--rate-limited-exit-code", "3", "--", "false"
+          });
       Main.run(new String[] {"--home", h, "limits", "set", "train", "abc"});
       Main.run(new String[] {"--home", h, "limits", "unset", "train"});
       Main.run(new String[] {"--home", h, "run", "--help"});

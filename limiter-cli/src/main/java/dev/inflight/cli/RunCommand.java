@@ -6,6 +6,7 @@ import dev.inflight.client.LimitSpec;
 import dev.inflight.client.Limiter;
 import dev.inflight.client.LimiterException;
 import dev.inflight.client.LimiterListener;
+import dev.inflight.client.Outcome;
 import dev.inflight.client.ReleaseResult;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -31,6 +32,10 @@ import sun.misc.Signal;
  * <p>Signals: while waiting, SIGINT/SIGTERM/SIGHUP end the JVM normally and a shutdown hook closes
  * the limiter, which takes the request out of the queue. Once the lease is held, handlers replace
  * the JVM's and forward the signal to COMMAND instead; the lease is released when COMMAND exits.
+ *
+ * <p>The release says how COMMAND ended: exit 0 succeeded; the {@code --rate-limited-exit-code} was
+ * a 429 (pausing the provider for every process); after a signal was passed on, cancelled; anything
+ * else, including a COMMAND that could not start, failed.
  */
 @Command(
     name = "run",
@@ -42,11 +47,15 @@ import sun.misc.Signal;
           + " it died of signal N).",
       "COMMAND sees INFLIGHT_PROVIDER and INFLIGHT_LEASE_ID in its environment. SIGINT or SIGTERM"
           + " while waiting leaves the queue; while COMMAND runs they are passed on to it.",
+      "With --rate-limited-exit-code N, COMMAND exiting with N means the provider answered 429:"
+          + " the lease is released as rate-limited, which pauses PROVIDER for every process for"
+          + " --retry-after (and lowers an adaptive limit); inflight still exits with N.",
       ""
     },
     footerHeading = "%nExample:%n",
     footer = {
       "  inflight run --provider openai --label summariser --timeout 5m -- python sum.py a.txt",
+      "  inflight run -p openai --rate-limited-exit-code 42 --retry-after 20s -- ./call.sh",
       "",
       "Exit codes: COMMAND's own; 75 when no lease came within --timeout; 127 when COMMAND was"
           + " not found, 126 when it cannot be executed; 2 for bad usage; 1 when the database"
@@ -84,6 +93,22 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
       description = "Do not say on stderr that the request is queued.")
   boolean quiet;
 
+  @Option(
+      names = "--rate-limited-exit-code",
+      paramLabel = "N",
+      description =
+          "COMMAND's exit code (1 to 255) that means the provider answered 429. Default: none.")
+  String rateLimitedExitCode;
+
+  @Option(
+      names = "--retry-after",
+      paramLabel = "DURATION",
+      converter = DurationText.class,
+      description =
+          "How long a 429 (see --rate-limited-exit-code) pauses the provider, from 0 to 24h."
+              + " Default: 30s.")
+  Duration retryAfter;
+
   @Parameters(
       index = "0..*",
       arity = "1..*",
@@ -94,12 +119,21 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
   private final Object lock = new Object();
   private Process child; // guarded by lock
   private Signal pendingSignal; // guarded by lock: arrived after the grant, before the start
+  private boolean signalled; // guarded by lock: a signal came while COMMAND ran
   private boolean shuttingDown; // guarded by lock
 
   @Override
   public Integer call() {
     LimitSpec.checkProvider(provider);
     checkLabel(label);
+    int rateLimitedCode = parseExitCode(rateLimitedExitCode);
+    if (retryAfter != null && rateLimitedCode == 0) {
+      throw new IllegalArgumentException(
+          "--retry-after applies only with --rate-limited-exit-code (was "
+              + DurationText.format(retryAfter)
+              + ", with no exit code meaning 429)");
+    }
+    Duration retry = Report429Command.checkRetryAfter(retryAfter);
     Inflight top = this.top != null ? this.top : Inflight.of(spec);
     Limiter limiter =
         Limiter.builder().home(top.root()).listener(new QueueNotice(provider, quiet)).build();
@@ -108,7 +142,8 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
     try {
       Lease lease = waitForLease(limiter);
       int code = runHolding(lease);
-      release(lease);
+      Outcome outcome = outcome(code, rateLimitedCode);
+      release(limiter, lease, outcome, retry);
       return code;
     } catch (LeaseTimeoutException e) {
       System.err.println("inflight: " + e.getMessage());
@@ -175,9 +210,28 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
     }
   }
 
-  private void release(Lease lease) {
+  /** How COMMAND ended, for the release. */
+  private Outcome outcome(int code, int rateLimitedCode) {
+    synchronized (lock) {
+      if (child == null) {
+        return pendingSignal != null ? Outcome.CANCELLED : Outcome.FAILED; // never started
+      }
+      if (rateLimitedCode != 0 && code == rateLimitedCode) {
+        return Outcome.RATE_LIMITED;
+      }
+      if (signalled) {
+        return Outcome.CANCELLED;
+      }
+    }
+    return code == 0 ? Outcome.SUCCEEDED : Outcome.FAILED;
+  }
+
+  private void release(Limiter limiter, Lease lease, Outcome outcome, Duration retry) {
     try {
-      ReleaseResult r = lease.release();
+      ReleaseResult r =
+          outcome == Outcome.RATE_LIMITED
+              ? lease.releaseRateLimited(retry)
+              : lease.release(outcome);
       if (r == ReleaseResult.LOST) {
         System.err.println(
             "inflight: warning: lease "
@@ -185,11 +239,33 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
                 + " for '"
                 + lease.provider()
                 + "' was force-released or reclaimed before COMMAND ended");
+        if (outcome == Outcome.RATE_LIMITED) {
+          // A lost lease's release records nothing, but the provider did answer 429.
+          limiter.report429(lease.provider(), retry);
+        }
       }
     } catch (LimiterException e) {
       System.err.println(
           "inflight: warning: could not release lease " + lease.id() + ": " + e.getMessage());
     }
+  }
+
+  /** 0 when not given; else 1 to 255, or a message naming the option, the rule and the value. */
+  static int parseExitCode(String text) {
+    if (text == null) {
+      return 0;
+    }
+    String t = text.strip();
+    if (t.matches("[+-]?[0-9]{1,9}")) {
+      int n = Integer.parseInt(t);
+      if (n >= 1 && n <= 255) {
+        return n;
+      }
+      throw new IllegalArgumentException(
+          "--rate-limited-exit-code must be an integer from 1 to 255 (was " + n + ")");
+    }
+    throw new IllegalArgumentException(
+        "--rate-limited-exit-code must be an integer from 1 to 255 (was \"" + text + "\")");
   }
 
   private int cannotStart(IOException e) {
@@ -213,6 +289,7 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
         }
         return;
       }
+      signalled = true;
     }
     if (!p.isAlive()) {
       return;

@@ -6,6 +6,7 @@ import dev.inflight.client.ProviderStatus;
 import dev.inflight.client.StatusSnapshot;
 import dev.inflight.client.WaiterInfo;
 import java.io.PrintStream;
+import java.time.Instant;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -20,14 +21,22 @@ import picocli.CommandLine.Spec;
       "Shows each provider (limit, active, cooling, queued, paused), every active lease and every"
           + " waiting request, across all processes. Leases of processes that died are reclaimed"
           + " first.",
-      "Providers without a limit appear only while they have leases or waiters."
+      "LIMIT shows '2 of 4' while 429s hold an adaptive limit of 4 down at 2. PAUSED shows"
+          + " 'paused' for 'inflight pause', and 'until 12:03:41 (30s left, REASON)' while a 429"
+          + " pauses the provider (local time). UPSTREAM appears when a usage probe counted the"
+          + " provider's own requests in flight.",
+      "Providers without a limit appear only while they have leases, waiters or a 429 pause."
     },
     footerHeading = "%nExample:%n",
     footer = {
       "  inflight status --json | jq '.providers[] | select(.queued > 0)'",
       "",
-      "JSON: {\"providers\":[{\"provider\",\"limit\" (null when unlimited),\"active\",\"cooling\","
-          + "\"queued\",\"paused\",\"cooldown_ms\"}],",
+      "JSON: {\"providers\":[{\"provider\",\"limit\" (null: unlimited),\"active\",\"cooling\",",
+      "         \"queued\",\"paused\",\"cooldown_ms\",\"adaptive\",",
+      "         \"effective_limit\" (the limit in force; null: unlimited),",
+      "         \"paused_until\" (ISO-8601 UTC such as 2026-11-22T11:03:41.250Z),",
+      "         \"paused_reason\",\"paused_left_ms\" (null, null, 0: no 429 pause),",
+      "         \"upstream_in_flight\" (null unless a usage probe counted it)}],",
       "       \"leases\":[{\"id\" (a number),\"provider\",\"pid\",\"label\",\"held_ms\",\"host\","
           + "\"process\"}],",
       "       \"waiters\":[{\"provider\",\"position\",\"pid\",\"label\",\"waited_ms\",\"host\","
@@ -80,6 +89,28 @@ final class StatusCommand implements Callable<Integer> {
               g.writeNumberField("queued", p.queued());
               g.writeBooleanField("paused", p.paused());
               g.writeNumberField("cooldown_ms", p.cooldown().toMillis());
+              g.writeBooleanField("adaptive", p.adaptive());
+              if (p.limitInForce().isPresent()) {
+                g.writeNumberField("effective_limit", p.limitInForce().getAsInt());
+              } else {
+                g.writeNullField("effective_limit");
+              }
+              if (p.pausedUntil().isPresent()) {
+                Instant until = p.pausedUntil().get();
+                g.writeStringField("paused_until", When.iso(until));
+                g.writeStringField("paused_reason", reason(p));
+                g.writeNumberField(
+                    "paused_left_ms", Math.max(0, until.toEpochMilli() - s.at().toEpochMilli()));
+              } else {
+                g.writeNullField("paused_until");
+                g.writeNullField("paused_reason");
+                g.writeNumberField("paused_left_ms", 0);
+              }
+              if (p.upstreamInFlight().isPresent()) {
+                g.writeNumberField("upstream_in_flight", p.upstreamInFlight().getAsInt());
+              } else {
+                g.writeNullField("upstream_in_flight");
+              }
               g.writeEndObject();
             }
             g.writeEndArray();
@@ -120,17 +151,32 @@ final class StatusCommand implements Callable<Integer> {
       out.println("No limits set and nothing held or queued (" + db + ").");
       return;
     }
-    Table providers = new Table("PROVIDER", "LIMIT>", "ACTIVE>", "COOLING>", "QUEUED>", "PAUSED");
+    boolean upstream = s.providers().stream().anyMatch(p -> p.upstreamInFlight().isPresent());
+    boolean lowered = s.providers().stream().anyMatch(p -> p.effectiveLimit().isPresent());
+    Table providers =
+        upstream
+            ? new Table(
+                "PROVIDER", "LIMIT>", "ACTIVE>", "COOLING>", "QUEUED>", "UPSTREAM>", "PAUSED")
+            : new Table("PROVIDER", "LIMIT>", "ACTIVE>", "COOLING>", "QUEUED>", "PAUSED");
     for (ProviderStatus p : s.providers()) {
-      providers.row(
-          p.provider(),
-          p.limit().isPresent() ? Integer.toString(p.limit().getAsInt()) : "unlimited",
-          p.active(),
-          p.cooling(),
-          p.queued(),
-          p.paused() ? "paused" : "no");
+      String limit = limitCell(p);
+      String paused = pausedCell(p, s.at());
+      if (upstream) {
+        String up =
+            p.upstreamInFlight().isPresent()
+                ? Integer.toString(p.upstreamInFlight().getAsInt())
+                : "";
+        providers.row(p.provider(), limit, p.active(), p.cooling(), p.queued(), up, paused);
+      } else {
+        providers.row(p.provider(), limit, p.active(), p.cooling(), p.queued(), paused);
+      }
     }
     providers.print(out);
+    if (lowered) {
+      out.println(
+          "(\"N of M\": 429s lowered this adaptive limit from M to N; successes raise it back one"
+              + " step at a time after a quiet period)");
+    }
     if (!s.leases().isEmpty()) {
       out.println();
       out.println("Active leases:");
@@ -150,5 +196,40 @@ final class StatusCommand implements Callable<Integer> {
       }
       waiters.print(out);
     }
+  }
+
+  /** {@code 4}; {@code 2 of 4} while an adaptive limit is lowered; {@code unlimited}. */
+  static String limitCell(ProviderStatus p) {
+    if (p.limit().isEmpty()) {
+      return "unlimited";
+    }
+    String configured = Integer.toString(p.limit().getAsInt());
+    return p.effectiveLimit().isPresent()
+        ? p.effectiveLimit().getAsInt() + " of " + configured
+        : configured;
+  }
+
+  /**
+   * {@code no}, {@code paused} (by hand), or {@code until 12:03:41 (30s left, 429 from the
+   * provider)} while a 429 pause is in force (both when both are).
+   */
+  static String pausedCell(ProviderStatus p, Instant now) {
+    if (p.pausedUntil().isEmpty()) {
+      return p.paused() ? "paused" : "no";
+    }
+    Instant until = p.pausedUntil().get();
+    String timed =
+        "until "
+            + When.local(until, now)
+            + " ("
+            + When.left(until, now)
+            + " left, "
+            + reason(p)
+            + ")";
+    return p.paused() ? "paused, and " + timed : timed;
+  }
+
+  private static String reason(ProviderStatus p) {
+    return p.pauseReason().isEmpty() ? "429" : p.pauseReason();
   }
 }

@@ -93,6 +93,70 @@ class BadInputIT {
         bad("provider must be 1 to 200 characters", "run", "-p", "", "--", "true"),
         bad("label must be at most 200 characters", "run", "-p", "p", "-l", "a\nb", "--", "true"),
         bad("should be specified only once", "run", "-p", "p", "-p", "q", "--", "true"),
+        bad("provider must be 1 to 200 characters", "report-429", ""),
+        bad("Missing required parameter: 'PROVIDER'", "report-429"),
+        bad(
+            "retryAfter must be from 0 to 24h (was PT25H)",
+            "report-429",
+            "p",
+            "--retry-after",
+            "25h"),
+        bad("Invalid value for option '--retry-after'", "report-429", "p", "--retry-after", "-1s"),
+        bad("Invalid value for option '--retry-after'", "report-429", "p", "--retry-after", "soon"),
+        bad(
+            "--rate-limited-exit-code must be an integer from 1 to 255 (was 0)",
+            "run",
+            "-p",
+            "p",
+            "--rate-limited-exit-code",
+            "0",
+            "--",
+            "true"),
+        bad(
+            "--rate-limited-exit-code must be an integer from 1 to 255 (was 256)",
+            "run",
+            "-p",
+            "p",
+            "--rate-limited-exit-code",
+            "256",
+            "--",
+            "true"),
+        bad(
+            "--rate-limited-exit-code must be an integer from 1 to 255 (was \"4x\")",
+            "run",
+            "-p",
+            "p",
+            "--rate-limited-exit-code=4x",
+            "--",
+            "true"),
+        bad(
+            "--retry-after applies only with --rate-limited-exit-code",
+            "run",
+            "-p",
+            "p",
+            "--retry-after",
+            "5s",
+            "--",
+            "true"),
+        bad(
+            "retryAfter must be from 0 to 24h (was PT25H)",
+            "run",
+            "-p",
+            "p",
+            "--rate-limited-exit-code",
+            "42",
+            "--retry-after",
+            "25h",
+            "--",
+            "true"),
+        bad(
+            "should be specified only once",
+            "limits",
+            "set",
+            "p",
+            "3",
+            "--adaptive",
+            "--no-adaptive"),
         bad("Unknown option: '--bogus'", "status", "--bogus"),
         bad("Unmatched argument", "frobnicate"),
         bad("missing command", "limits"));
@@ -125,6 +189,9 @@ class BadInputIT {
     assertThat(cli.run("limits", "set", "p", "2.5").code()).isEqualTo(2);
     assertThat(cli.run("run", "-p", "", "--", "true").code()).isEqualTo(2);
     assertThat(cli.run("release", "x").code()).isEqualTo(2);
+    assertThat(cli.run("report-429", "p", "--retry-after", "25h").code()).isEqualTo(2);
+    assertThat(cli.run("run", "-p", "p", "--rate-limited-exit-code", "0", "--", "true").code())
+        .isEqualTo(2);
     assertThat(fresh).doesNotExist();
   }
 

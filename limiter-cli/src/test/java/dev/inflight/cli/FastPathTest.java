@@ -26,6 +26,8 @@ class FastPathTest {
         "run -p p --home /h sh -c 'echo hi'",
         "run -p p -- -x",
         "run -p p x -- y",
+        "run -p p --rate-limited-exit-code 42 --retry-after 20s -- x",
+        "run -p p --rate-limited-exit-code=0 --retry-after=PT1S x",
       })
   void acceptedLines_parseAsPicocliParsesThem(String line) throws Exception {
     String[] args = line.split(" ");
@@ -48,8 +50,24 @@ class FastPathTest {
     } else {
       RunCommand f = (RunCommand) fast;
       RunCommand p = (RunCommand) picked;
-      assertThat(List.of(f.provider, f.label, String.valueOf(f.timeout), f.quiet, f.command))
-          .isEqualTo(List.of(p.provider, p.label, String.valueOf(p.timeout), p.quiet, p.command));
+      assertThat(
+              List.of(
+                  f.provider,
+                  f.label,
+                  String.valueOf(f.timeout),
+                  f.quiet,
+                  f.command,
+                  String.valueOf(f.rateLimitedExitCode),
+                  String.valueOf(f.retryAfter)))
+          .isEqualTo(
+              List.of(
+                  p.provider,
+                  p.label,
+                  String.valueOf(p.timeout),
+                  p.quiet,
+                  p.command,
+                  String.valueOf(p.rateLimitedExitCode),
+                  String.valueOf(p.retryAfter)));
     }
   }
 
@@ -72,6 +90,8 @@ class FastPathTest {
         "run -p=p -- x",
         "run -qp p -- x",
         "run -p p --unknown -- x",
+        "run -p p --retry-after soon --rate-limited-exit-code 3 -- x",
+        "run -p p --rate-limited-exit-code 3 --rate-limited-exit-code 4 -- x",
         "--home a --home b status",
         "--verbose --verbose status",
       })

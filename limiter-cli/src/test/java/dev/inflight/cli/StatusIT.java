@@ -211,6 +211,7 @@ class StatusIT {
       {"limits", "unset"},
       {"pause"},
       {"resume"},
+      {"report-429"},
       {"run"},
       {"release"}
     };
