@@ -76,7 +76,7 @@ public final class StatusApp extends Application {
   /** The scene with theme and stylesheet, as the app and the UI tests show it. */
   static Scene scene(StatusView view) {
     Application.setUserAgentStylesheet(new PrimerLight().getUserAgentStylesheet());
-    Scene scene = new Scene(view.root(), 1180, 720);
+    Scene scene = new Scene(view.root(), 1280, 720);
     scene.getStylesheets().add(StatusApp.class.getResource("app.css").toExternalForm());
     return scene;
   }

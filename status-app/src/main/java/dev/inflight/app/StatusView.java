@@ -22,6 +22,7 @@ import javafx.scene.Parent;
 import javafx.scene.control.Alert;
 import javafx.scene.control.Button;
 import javafx.scene.control.ButtonType;
+import javafx.scene.control.CheckBox;
 import javafx.scene.control.Label;
 import javafx.scene.control.SplitPane;
 import javafx.scene.control.TableCell;
@@ -41,8 +42,9 @@ import javafx.util.Duration;
 
 /**
  * The window's content, built in code over a {@link StatusViewModel}: a header, a banner when the
- * database cannot be read, one row per provider (editable limit and cooldown, counts, a ten-minute
- * chart, pause and remove), a row to add a limit, and the leases and queue tables.
+ * database cannot be read, one row per provider (editable limit, cooldown and adaptive flag, the
+ * limit in force, counts, a ten-minute chart, pause and remove, and a 429 pause with its
+ * countdown), a row to add a limit, and the leases and queue tables.
  */
 final class StatusView {
   static final String PROVIDER_ROW = "provider-row";
@@ -51,10 +53,13 @@ final class StatusView {
   static final String INLINE_ERROR = "inline-error";
   static final String BANNER = "banner";
   static final String PAUSED_TAG = "paused-tag";
+  static final String PAUSE_NOTE = "pause-note";
+  static final String EFFECTIVE_LIMIT = "effective-limit";
   static final String HEADER = "header";
   static final String SECTION_TITLE = "section-title";
 
   private static final double CHART_W = 290;
+  private static final double LIMIT_W = 120;
   private static final double CHART_H = 46;
 
   private final StatusViewModel vm;
@@ -145,8 +150,9 @@ final class StatusView {
     HBox head =
         new HBox(
             cell(caption("provider"), 150),
-            cell(caption("limit"), 80),
+            cell(caption("limit"), LIMIT_W),
             cell(caption("cooldown"), 80),
+            cell(caption("adaptive"), 64),
             cell(caption("active"), 56),
             cell(caption("cooling"), 56),
             cell(caption("queued"), 56),
@@ -201,6 +207,32 @@ final class StatusView {
           editor("cooldown-" + p, "0", "cooldown after each release, e.g. 500ms, 2s");
       wire(limit, error, text -> vm.setLimit(p, text), () -> limitText(row.status()));
       wire(cooldown, error, text -> vm.setCooldown(p, text), () -> cooldownText(row.status()));
+      Label effective = new Label();
+      effective.setId("effective-" + p);
+      effective.getStyleClass().add(EFFECTIVE_LIMIT);
+      effective.textProperty().bind(row.effectiveLimitProperty());
+      effective.setTooltip(
+          new Tooltip(
+              "The limit in force: 429s lowered this adaptive limit; successes raise it back one"
+                  + " step at a time after a quiet period"));
+      bindShown(effective, effective.textProperty().isNotEmpty());
+      HBox limitBox = new HBox(6, limit, effective);
+      limitBox.setAlignment(Pos.CENTER_LEFT);
+      CheckBox adaptive = new CheckBox();
+      adaptive.setId("adaptive-" + p);
+      adaptive.setTooltip(
+          new Tooltip(
+              "Adaptive: each 429 lowers the limit in force by one, successes raise it back"));
+      adaptive.setOnAction(
+          e -> {
+            Optional<String> problem = vm.setAdaptive(p, adaptive.isSelected());
+            error.setText(problem.orElse(""));
+          });
+      Label pauseNote = new Label();
+      pauseNote.setId("pause-note-" + p);
+      pauseNote.getStyleClass().add(PAUSE_NOTE);
+      pauseNote.textProperty().bind(row.pauseProperty());
+      bindShown(pauseNote, pauseNote.textProperty().isNotEmpty());
 
       Label active = metric("active-" + p);
       Label cooling = metric("cooling-" + p);
@@ -239,18 +271,23 @@ final class StatusView {
               cooldown.setText(cooldownText(s));
             }
             cooldown.setDisable(s.limit().isEmpty());
+            adaptive.setSelected(s.adaptive());
+            adaptive.setDisable(s.limit().isEmpty());
             active.setText(Integer.toString(s.active()));
             cooling.setText(Integer.toString(s.cooling()));
             queued.setText(Integer.toString(s.queued()));
             queued.pseudoClassStateChanged(Styles.STATE_DANGER, s.queued() > 0);
-            pausedTag.setVisible(s.paused());
-            pausedTag.setManaged(s.paused());
-            pause.setText(s.paused() ? "Resume" : "Pause");
-            pause.setDisable(s.limit().isEmpty());
+            boolean after429 = s.pausedUntil().isPresent();
+            pausedTag.setText(s.paused() ? "paused" : "429");
+            pausedTag.setVisible(s.paused() || after429);
+            pausedTag.setManaged(s.paused() || after429);
+            // Resume ends a pause by hand and lifts a 429 pause early, even without a limit.
+            pause.setText(s.paused() || after429 ? "Resume" : "Pause");
+            pause.setDisable(s.limit().isEmpty() && !after429);
             remove.setDisable(s.limit().isEmpty());
             pause.setOnAction(
                 e -> {
-                  if (s.paused()) {
+                  if (s.paused() || after429) {
                     vm.resume(p);
                   } else {
                     vm.pause(p);
@@ -264,8 +301,9 @@ final class StatusView {
           new HBox(
               8,
               cell(nameBox, 150),
-              cell(limit, 80),
+              cell(limitBox, LIMIT_W),
               cell(cooldown, 80),
+              cell(adaptive, 64),
               cell(active, 56),
               cell(cooling, 56),
               cell(queued, 56),
@@ -274,7 +312,7 @@ final class StatusView {
               pause,
               remove);
       line.setAlignment(Pos.CENTER_LEFT);
-      node = new VBox(4, line, error);
+      node = new VBox(4, line, pauseNote, error);
       node.getStyleClass().add(PROVIDER_ROW);
       node.setId("provider-" + p);
       chart.redraw(System.currentTimeMillis());

@@ -40,8 +40,9 @@ import javafx.collections.ObservableList;
  *
  * <p>Freshness: the snapshot is re-read after every commit by any process (the limiter's change
  * detection, debounced by {@link #DEBOUNCE}), and on a one-second tick only when time alone changes
- * something (cooldowns ending, a heartbeat going stale) or the database was unreadable. Between
- * reads the tick just advances the "held for" and "waiting for" counters.
+ * something (cooldowns ending, a 429 pause ending, a heartbeat going stale) or the database was
+ * unreadable. Between reads the tick just advances the "held for" and "waiting for" counters and
+ * the countdown of a 429 pause.
  */
 public final class StatusViewModel implements AutoCloseable {
   static final Duration DEBOUNCE = Duration.ofMillis(50);
@@ -165,14 +166,18 @@ public final class StatusViewModel implements AutoCloseable {
   // ================================================================ commands
 
   /**
-   * Sets the provider's limit from the user's text, keeping its cooldown and paused flag.
+   * Sets the provider's limit from the user's text, keeping its cooldown, paused flag and whether
+   * it is adaptive.
    *
    * @return the library's message when the text is not a valid limit (nothing is written)
    */
   public Optional<String> setLimit(String provider, String text) {
-    Duration cooldown = currentCooldown(provider);
+    ProviderStatus s = currentStatus(provider);
+    Duration cooldown = s == null ? Duration.ZERO : s.cooldown();
+    boolean adaptive = s != null && s.adaptive();
     try {
-      LimitSpec spec = new LimitSpec(provider, LimitSpec.parseMaxInFlight(text), cooldown, false);
+      LimitSpec spec =
+          new LimitSpec(provider, LimitSpec.parseMaxInFlight(text), cooldown, false, adaptive);
       write(l -> l.limits().set(spec));
       return Optional.empty();
     } catch (IllegalArgumentException e) {
@@ -187,19 +192,36 @@ public final class StatusViewModel implements AutoCloseable {
    *     limit (nothing is written)
    */
   public Optional<String> setCooldown(String provider, String text) {
-    ProviderRow row = rowsByProvider.get(provider);
-    ProviderStatus s = row == null ? null : row.status();
+    ProviderStatus s = currentStatus(provider);
     if (s == null || s.limit().isEmpty()) {
       return Optional.of("set a limit for '" + provider + "' before its cooldown");
     }
     try {
       LimitSpec spec =
-          new LimitSpec(provider, s.limit().getAsInt(), Inputs.cooldown(text), s.paused());
+          new LimitSpec(
+              provider, s.limit().getAsInt(), Inputs.cooldown(text), s.paused(), s.adaptive());
       write(l -> l.limits().set(spec));
       return Optional.empty();
     } catch (IllegalArgumentException e) {
       return Optional.of(e.getMessage());
     }
+  }
+
+  /**
+   * Makes the provider's limit adaptive (429s lower the limit in force, successes raise it back) or
+   * fixed, keeping its limit and cooldown.
+   *
+   * @return a message when the provider has no limit (nothing is written)
+   */
+  public Optional<String> setAdaptive(String provider, boolean adaptive) {
+    ProviderStatus s = currentStatus(provider);
+    if (s == null || s.limit().isEmpty()) {
+      return Optional.of("set a limit for '" + provider + "' before making it adaptive");
+    }
+    LimitSpec spec =
+        new LimitSpec(provider, s.limit().getAsInt(), s.cooldown(), s.paused(), adaptive);
+    write(l -> l.limits().set(spec));
+    return Optional.empty();
   }
 
   /**
@@ -229,6 +251,7 @@ public final class StatusViewModel implements AutoCloseable {
     write(l -> l.limits().pause(provider));
   }
 
+  /** Ends a pause by hand and lifts a 429 pause early alike. */
   public void resume(String provider) {
     write(l -> l.limits().resume(provider));
   }
@@ -381,7 +404,7 @@ public final class StatusViewModel implements AutoCloseable {
         s == null
             || readFailed
             || now - lastReadMs >= REREAD_AFTER.toMillis()
-            || s.providers().stream().anyMatch(p -> p.cooling() > 0);
+            || s.providers().stream().anyMatch(p -> p.cooling() > 0 || pauseEnded(p, now));
     if (timeMatters) {
       readNow();
       return;
@@ -389,6 +412,11 @@ public final class StatusViewModel implements AutoCloseable {
     record(s, now);
     Instant at = clock.instant();
     ui.execute(() -> tickCounters(at));
+  }
+
+  /** A 429 pause that has run out: no commit says so, so only a read clears it from the screen. */
+  static boolean pauseEnded(ProviderStatus p, long nowMs) {
+    return p.pausedUntil().isPresent() && p.pausedUntil().get().toEpochMilli() <= nowMs;
   }
 
   /** What the window shows of a snapshot, without the durations that tick by themselves. */
@@ -405,7 +433,12 @@ public final class StatusViewModel implements AutoCloseable {
                         p.active(),
                         p.cooling(),
                         p.queued(),
-                        Duration.ZERO))
+                        Duration.ZERO,
+                        p.adaptive(),
+                        p.effectiveLimit(),
+                        p.pausedUntil(),
+                        p.pauseReason(),
+                        p.upstreamInFlight()))
             .toList(),
         s.leases().stream()
             .map(
@@ -490,7 +523,7 @@ public final class StatusViewModel implements AutoCloseable {
   }
 
   static String summaryOf(int active, int queued, List<ProviderStatus> providers) {
-    long paused = providers.stream().filter(ProviderStatus::paused).count();
+    long paused = providers.stream().filter(p -> p.paused() || p.pausedUntil().isPresent()).count();
     return active
         + " active · "
         + queued
@@ -506,8 +539,8 @@ public final class StatusViewModel implements AutoCloseable {
     waiters.forEach(r -> r.tick(now));
   }
 
-  private Duration currentCooldown(String provider) {
+  private ProviderStatus currentStatus(String provider) {
     ProviderRow row = rowsByProvider.get(provider);
-    return row == null || row.status() == null ? Duration.ZERO : row.status().cooldown();
+    return row == null ? null : row.status();
   }
 }

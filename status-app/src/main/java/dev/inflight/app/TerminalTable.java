@@ -30,7 +30,7 @@ final class TerminalTable {
               p.active(),
               p.cooling(),
               p.queued(),
-              p.paused() ? "yes" : "",
+              p.paused() ? "yes" : p.pausedUntil().isPresent() ? "429" : "",
               p.queued() == 0 ? "" : Fmt.duration(p.longestWait())));
     }
     sb.append('\n');

@@ -9,7 +9,9 @@ import dev.inflight.client.StatusSnapshot;
 import dev.inflight.client.WaiterInfo;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.List;
+import java.util.Optional;
 import java.util.OptionalInt;
 import org.junit.jupiter.api.Test;
 
@@ -119,5 +121,80 @@ class PlainModelTest {
         .contains("holding: planner(41) 3.0s")
         .contains("waiting: 1.subagent-3(42)");
     assertThat(TerminalTable.line(s)).isEqualTo("openai 2/2 queued 1 (longest 1.5s)");
+  }
+
+  private static ProviderStatus pausedUntil(Instant until, String reason, OptionalInt effective) {
+    return new ProviderStatus(
+        "p",
+        OptionalInt.of(4),
+        Duration.ZERO,
+        false,
+        0,
+        0,
+        0,
+        Duration.ZERO,
+        true,
+        effective,
+        Optional.ofNullable(until),
+        until == null ? "" : reason,
+        OptionalInt.empty());
+  }
+
+  @Test
+  void pauseCountdown_ticksBetweenReads_andSaysResumingOnceItRunsOut() {
+    Instant read = Instant.parse("2026-11-22T12:00:00Z");
+    ProviderRow row = new ProviderRow("p", new History(), ZoneOffset.UTC);
+
+    row.update(
+        pausedUntil(read.plusSeconds(25), "429 from the provider", OptionalInt.of(2)), read, read);
+    assertThat(row.pauseProperty().get())
+        .isEqualTo("paused until 12:00:25 (429 from the provider) · 25s left");
+    assertThat(row.effectiveLimitProperty().get()).isEqualTo("now 2");
+
+    row.tick(read.plusMillis(10_500));
+    assertThat(row.pauseProperty().get()).endsWith(" · 15s left");
+    row.tick(read.plusSeconds(25));
+    assertThat(row.pauseProperty().get()).endsWith(" · resuming");
+
+    row.update(pausedUntil(null, "", OptionalInt.empty()), read, read.plusSeconds(26));
+    assertThat(row.pauseProperty().get()).isEmpty();
+    assertThat(row.effectiveLimitProperty().get()).isEmpty();
+  }
+
+  @Test
+  void pauseOfAnotherDay_showsTheDate() {
+    Instant read = Instant.parse("2026-11-22T23:00:00Z");
+    ProviderRow row = new ProviderRow("p", new History(), ZoneOffset.UTC);
+    row.update(
+        pausedUntil(read.plus(Duration.ofHours(2)), "429 reported", OptionalInt.empty()),
+        read,
+        read);
+    assertThat(row.pauseProperty().get())
+        .isEqualTo("paused until 2026-11-23 01:00:00 (429 reported) · 2h 00m left");
+  }
+
+  @Test
+  void a429Pause_isAVisibleChange_andItsEndCallsForARead() {
+    Instant at = Instant.parse("2026-11-22T12:00:00Z");
+    ProviderStatus free = pausedUntil(null, "", OptionalInt.empty());
+    ProviderStatus paused = pausedUntil(at.plusSeconds(30), "429 reported", OptionalInt.of(3));
+    assertThat(
+            StatusViewModel.visible(new StatusSnapshot(at, List.of(paused), List.of(), List.of())))
+        .isNotEqualTo(
+            StatusViewModel.visible(new StatusSnapshot(at, List.of(free), List.of(), List.of())));
+
+    assertThat(StatusViewModel.pauseEnded(paused, at.toEpochMilli())).isFalse();
+    assertThat(StatusViewModel.pauseEnded(paused, at.plusSeconds(30).toEpochMilli())).isTrue();
+    assertThat(StatusViewModel.pauseEnded(free, at.toEpochMilli())).isFalse();
+    assertThat(StatusViewModel.summaryOf(0, 0, List.of(paused, free)))
+        .isEqualTo("0 active · 0 queued · 2 providers (1 paused)");
+  }
+
+  @Test
+  void countdown_roundsUpToWholeSeconds() {
+    assertThat(Fmt.countdown(Duration.ofMillis(1))).isEqualTo("1s");
+    assertThat(Fmt.countdown(Duration.ofMillis(24_001))).isEqualTo("25s");
+    assertThat(Fmt.countdown(Duration.ofSeconds(65))).isEqualTo("1m 05s");
+    assertThat(Fmt.countdown(Duration.ZERO)).isEqualTo("0s");
   }
 }

@@ -129,4 +129,25 @@ class StatusAppUiTest extends ApplicationTest {
     await(() -> node("#paused-openai", Label.class).isVisible());
     assertThat(node("#pause-openai", Button.class).getText()).isEqualTo("Resume");
   }
+
+  @Test
+  void a429Pause_isShownWithItsReasonAndCountdown_andResumeLiftsIt() throws Exception {
+    await(() -> shown("#pause-openai"));
+
+    other.report429("openai", java.time.Duration.ofMinutes(10));
+
+    await(() -> node("#pause-note-openai", Label.class).isVisible());
+    assertThat(node("#pause-note-openai", Label.class).getText())
+        .startsWith("paused until ")
+        .contains("(429 reported)")
+        .endsWith(" left");
+    assertThat(node("#paused-openai", Label.class).getText()).isEqualTo("429");
+    assertThat(node("#pause-openai", Button.class).getText()).isEqualTo("Resume");
+
+    clickOn("#pause-openai");
+
+    await(() -> other.status().providers().get(0).pausedUntil().isEmpty());
+    await(() -> !node("#pause-note-openai", Label.class).isVisible());
+    assertThat(other.tryAcquire("openai")).isPresent();
+  }
 }

@@ -186,6 +186,69 @@ class StatusViewModelTest {
     assertThat(other.tryAcquire("openai")).isPresent();
   }
 
+  private ProviderRow row(String provider) {
+    return vm.providers().stream()
+        .filter(r -> r.provider().equals(provider))
+        .findFirst()
+        .orElse(null);
+  }
+
+  @Test
+  void pauseAfterA429_showsUntilWhenWhyAndTimeLeft_andResumeLiftsIt() throws Exception {
+    start(home);
+    await(() -> shown("openai") != null);
+
+    other.report429("openai", Duration.ofMinutes(10));
+
+    await(() -> shown("openai").pausedUntil().isPresent());
+    assertThat(row("openai").pauseProperty().get())
+        .startsWith("paused until ")
+        .contains(" (429 reported) · ")
+        .endsWith(" left");
+    assertThat(shown("openai").paused()).as("the flag of a pause by hand").isFalse();
+    assertThat(vm.summaryProperty().get()).endsWith("(1 paused)");
+
+    vm.resume("openai");
+
+    await(() -> shown("openai").pausedUntil().isEmpty());
+    assertThat(row("openai").pauseProperty().get()).isEmpty();
+    assertThat(other.tryAcquire("openai")).isPresent();
+  }
+
+  @Test
+  void adaptiveLimitLoweredByA429_isShownNextToTheConfiguredOne() throws Exception {
+    other.limits().set(LimitSpec.of("groq", 4).withAdaptive(true));
+    start(home);
+    await(() -> shown("groq") != null);
+    assertThat(row("groq").effectiveLimitProperty().get()).isEmpty();
+
+    other.report429("groq", Duration.ofMinutes(10));
+
+    await(() -> shown("groq").effectiveLimit().isPresent());
+    assertThat(shown("groq").limit()).hasValue(4);
+    assertThat(row("groq").effectiveLimitProperty().get()).isEqualTo("now 3");
+  }
+
+  @Test
+  void setAdaptive_isWritten_andEditingLimitOrCooldownKeepsIt() throws Exception {
+    start(home);
+    await(() -> shown("openai") != null);
+    assertThat(vm.setAdaptive("nolimit", true))
+        .hasValue("set a limit for 'nolimit' before making it adaptive");
+
+    assertThat(vm.setAdaptive("openai", true)).isEmpty();
+    await(() -> shown("openai").adaptive());
+    assertThat(vm.setLimit("openai", "3")).isEmpty();
+    await(() -> shown("openai").limit().getAsInt() == 3);
+    assertThat(vm.setCooldown("openai", "1s")).isEmpty();
+    await(() -> shown("openai").cooldown().equals(Duration.ofSeconds(1)));
+
+    assertThat(other.limits().get("openai"))
+        .hasValue(LimitSpec.of("openai", 3).withCooldown(Duration.ofSeconds(1)).withAdaptive(true));
+    assertThat(vm.setAdaptive("openai", false)).isEmpty();
+    await(() -> !shown("openai").adaptive());
+  }
+
   @Test
   void forceRelease_freesAnotherHoldersLease() throws Exception {
     Lease held = other.tryAcquire("openai", "stuck").orElseThrow();
