@@ -45,6 +45,7 @@ final class Database implements AutoCloseable {
 
   private final Path file;
   private final HikariDataSource pool;
+  private final StatementCache statements = new StatementCache();
 
   private Database(Path file, HikariDataSource pool) {
     this.file = file;
@@ -269,7 +270,7 @@ final class Database implements AutoCloseable {
         pool.evictConnection(c);
         throw e;
       }
-      T result = work.run(c);
+      T result = work.run(statements.view(c));
       try (Statement s = c.createStatement()) {
         s.execute("COMMIT");
         open = false;
