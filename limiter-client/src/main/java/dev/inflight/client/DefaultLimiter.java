@@ -421,13 +421,7 @@ final class DefaultLimiter implements Limiter {
       synchronized (this) {
         x = probeThreads;
         if (x == null) {
-          x =
-              Executors.newCachedThreadPool(
-                  r -> {
-                    Thread t = new Thread(r, "inflight-usage-probe");
-                    t.setDaemon(true);
-                    return t;
-                  });
+          x = Executors.newCachedThreadPool(daemon("inflight-usage-probe"));
           probeThreads = x;
         }
       }
@@ -454,13 +448,7 @@ final class DefaultLimiter implements Limiter {
       id = store.register(me, clock.millis(), ttl.toMillis(), null);
       lockOwnFile(id);
       processId = id;
-      heartbeat =
-          Executors.newSingleThreadScheduledExecutor(
-              r -> {
-                Thread t = new Thread(r, "inflight-heartbeat");
-                t.setDaemon(true);
-                return t;
-              });
+      heartbeat = Executors.newSingleThreadScheduledExecutor(daemon("inflight-heartbeat"));
       long period = heartbeatInterval.toMillis();
       heartbeat.scheduleWithFixedDelay(this::beat, period, period, TimeUnit.MILLISECONDS);
       return id;
@@ -1089,6 +1077,15 @@ final class DefaultLimiter implements Limiter {
     } catch (RuntimeException e) {
       LOG.log(Level.WARNING, "a limiter listener threw", e);
     }
+  }
+
+  /** Threads that never keep the JVM alive, named for thread dumps. */
+  static java.util.concurrent.ThreadFactory daemon(String name) {
+    return r -> {
+      Thread t = new Thread(r, name);
+      t.setDaemon(true);
+      return t;
+    };
   }
 
   static long saturatedAdd(long a, long b) {
