@@ -143,7 +143,7 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
       Lease lease = waitForLease(limiter);
       int code = runHolding(lease);
       Outcome outcome = outcome(code, rateLimitedCode);
-      release(limiter, lease, outcome, retry);
+      release(lease, outcome, retry);
       return code;
     } catch (LeaseTimeoutException e) {
       System.err.println("inflight: " + e.getMessage());
@@ -226,7 +226,7 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
     return code == 0 ? Outcome.SUCCEEDED : Outcome.FAILED;
   }
 
-  private void release(Limiter limiter, Lease lease, Outcome outcome, Duration retry) {
+  private void release(Lease lease, Outcome outcome, Duration retry) {
     try {
       ReleaseResult r =
           outcome == Outcome.RATE_LIMITED
@@ -239,10 +239,6 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
                 + " for '"
                 + lease.provider()
                 + "' was force-released or reclaimed before COMMAND ended");
-        if (outcome == Outcome.RATE_LIMITED) {
-          // A lost lease's release records nothing, but the provider did answer 429.
-          limiter.report429(lease.provider(), retry);
-        }
       }
     } catch (LimiterException e) {
       System.err.println(

@@ -342,25 +342,30 @@ final class DefaultLimiter implements Limiter {
               + "' was no longer held when released (force-released or reclaimed)");
     }
     safely(() -> listener.released(lease, heldFor, result));
-    if (outcome == Outcome.RATE_LIMITED && result != ReleaseResult.LOST) {
-      rateLimited(lease.provider(), now, retryMs);
+    if (outcome == Outcome.RATE_LIMITED) {
+      long until = o.pausedUntilMs();
+      if (result == ReleaseResult.LOST) {
+        // The slot was already taken back, but the provider did say 429: everyone must hear it.
+        try {
+          until =
+              store
+                  .report429(lease.provider(), now, retryMs, LeaseStore.RATE_LIMITED_REASON)
+                  .pausedUntilMs();
+        } catch (StoreException e) {
+          LOG.log(Level.WARNING, "could not record a 429 for '" + lease.provider() + "': " + e);
+        }
+      }
+      rateLimited(lease.provider(), Math.max(until, now + retryMs));
     }
     signalIfWaiting();
     return result;
   }
 
-  private void rateLimited(String provider, long now, long retryMs) {
-    Instant until = Instant.ofEpochMilli(now + retryMs);
+  private void rateLimited(String provider, long untilMs) {
+    Instant until = Instant.ofEpochMilli(untilMs);
     LOG.log(
         Level.WARNING,
-        () ->
-            "'"
-                + provider
-                + "' answered 429: admission paused for every process for "
-                + Durations.format(Duration.ofMillis(retryMs))
-                + " (until "
-                + until
-                + ")");
+        () -> "'" + provider + "' answered 429: admission paused for every process until " + until);
     safely(() -> listener.rateLimited(provider, until));
   }
 
@@ -377,9 +382,10 @@ final class DefaultLimiter implements Limiter {
     } catch (StoreException e) {
       throw new LimiterException(e.getMessage(), e);
     }
-    rateLimited(provider, now, retryMs);
+    long until = Math.max(st.pausedUntilMs(), now + retryMs);
+    rateLimited(provider, until);
     signalIfWaiting();
-    return Instant.ofEpochMilli(Math.max(st.pausedUntilMs(), now + retryMs));
+    return Instant.ofEpochMilli(until);
   }
 
   /** The pause reason of a 429 reported without a lease. */
@@ -661,7 +667,8 @@ final class DefaultLimiter implements Limiter {
                 st.cooling(),
                 Math.max(0, st.queued() - 1) + 1,
                 p.position,
-                st.paused());
+                st.paused(),
+                admissionState(st));
     LOG.log(Level.INFO, () -> e.getMessage());
     p.future.completeExceptionally(e);
   }
@@ -1038,6 +1045,25 @@ final class DefaultLimiter implements Limiter {
 
   // ================================================================ helpers
 
+  /** What besides the local count holds grants back, for messages; "" when nothing. */
+  static String admissionState(ProviderState st) {
+    List<String> parts = new ArrayList<>();
+    if (st.effectiveLimit().isPresent()) {
+      parts.add("adaptive limit=" + st.effectiveLimit().getAsInt());
+    }
+    if (st.upstreamInFlight().isPresent()) {
+      parts.add("upstream in flight=" + st.upstreamInFlight().getAsInt());
+    }
+    if (st.pausedUntilMs() > 0) {
+      parts.add(
+          "paused until "
+              + Instant.ofEpochMilli(st.pausedUntilMs())
+              + " after a "
+              + (st.pauseReason().isEmpty() ? "429" : st.pauseReason()));
+    }
+    return String.join(", ", parts);
+  }
+
   static String describe(ProviderState st) {
     StringBuilder sb = new StringBuilder();
     sb.append("limit=")
@@ -1047,20 +1073,12 @@ final class DefaultLimiter implements Limiter {
       sb.append(", cooling=").append(st.cooling());
     }
     sb.append(", queued=").append(st.queued());
-    if (st.effectiveLimit().isPresent()) {
-      sb.append(", adaptive limit=").append(st.effectiveLimit().getAsInt());
-    }
-    if (st.upstreamInFlight().isPresent()) {
-      sb.append(", upstream in flight=").append(st.upstreamInFlight().getAsInt());
-    }
     if (st.paused()) {
       sb.append(", paused");
     }
-    if (st.pausedUntilMs() > 0) {
-      sb.append(", paused until ")
-          .append(Instant.ofEpochMilli(st.pausedUntilMs()))
-          .append(" after a ")
-          .append(st.pauseReason().isEmpty() ? "429" : st.pauseReason());
+    String more = admissionState(st);
+    if (!more.isEmpty()) {
+      sb.append(", ").append(more);
     }
     return sb.toString();
   }

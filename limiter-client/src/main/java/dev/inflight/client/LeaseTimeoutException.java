@@ -26,7 +26,24 @@ public class LeaseTimeoutException extends LimiterException {
       int queued,
       int position,
       boolean paused) {
-    super(message(provider, waited, limit, active, cooling, queued, position, paused));
+    this(provider, waited, limit, active, cooling, queued, position, paused, "");
+  }
+
+  /**
+   * @param why what else held grants back, appended to the message (e.g. {@code paused until
+   *     2026-11-22T12:03:41Z after a 429 from the provider}); empty for nothing
+   */
+  public LeaseTimeoutException(
+      String provider,
+      Duration waited,
+      OptionalInt limit,
+      int active,
+      int cooling,
+      int queued,
+      int position,
+      boolean paused,
+      String why) {
+    super(message(provider, waited, limit, active, cooling, queued, position, paused, why));
     this.provider = provider;
     this.waited = waited;
     this.limit = limit;
@@ -68,7 +85,8 @@ public class LeaseTimeoutException extends LimiterException {
       int cooling,
       int queued,
       int position,
-      boolean paused) {
+      boolean paused,
+      String why) {
     StringBuilder sb = new StringBuilder();
     sb.append("no lease for '")
         .append(provider)
@@ -85,6 +103,9 @@ public class LeaseTimeoutException extends LimiterException {
     }
     if (paused) {
       sb.append(", paused");
+    }
+    if (why != null && !why.isEmpty()) {
+      sb.append(", ").append(why);
     }
     return sb.append(')').toString();
   }

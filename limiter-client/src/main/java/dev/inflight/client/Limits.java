@@ -31,9 +31,10 @@ public interface Limits {
   void pause(String provider);
 
   /**
-   * Grants again, at once, to waiting requests.
+   * Grants again, at once, to waiting requests: clears the paused flag and lifts a 429 pause in
+   * force (see {@link Limiter#report429}).
    *
-   * @throws IllegalArgumentException when the provider has no limit
+   * @throws IllegalArgumentException when the provider has no limit and no 429 pause in force
    */
   void resume(String provider);
 }

@@ -322,6 +322,40 @@ class UpstreamAdmissionTest {
   }
 
   @Test
+  void timeoutDuringA429Pause_saysSo_andAShorterLater429KeepsAndReportsTheLongerPause()
+      throws Exception {
+    Limiter a = plain();
+    a.limits().set(LimitSpec.of("openai", 4));
+    Instant t0 = clock.instant();
+    a.report429("openai", Duration.ofSeconds(60));
+    Instant kept = a.report429("openai", Duration.ofSeconds(5));
+    assertThat(kept).isEqualTo(t0.plusSeconds(60));
+    assertThat(events.events).endsWith("rateLimited openai until " + t0.plusSeconds(60));
+
+    CompletableFuture<Lease> waiting = a.acquireAsync("openai", "w", Duration.ofSeconds(2));
+    advance(Duration.ofSeconds(2));
+    assertThatThrownBy(() -> await(waiting))
+        .hasCauseInstanceOf(LeaseTimeoutException.class)
+        .cause()
+        .hasMessage(
+            "no lease for 'openai' after 2s (limit=4, active=0, queued=1, you were 1st, paused until "
+                + t0.plusSeconds(60)
+                + " after a 429 reported)");
+  }
+
+  @Test
+  void rateLimitedRelease_ofALeaseAlreadyTakenBack_stillPausesEveryone() {
+    Limiter a = plain();
+    a.limits().set(LimitSpec.of("openai", 2));
+    Lease lease = a.tryAcquire("openai").orElseThrow();
+    a.forceRelease(lease.id());
+    assertThat(lease.releaseRateLimited(Duration.ofSeconds(10))).isEqualTo(ReleaseResult.LOST);
+    ProviderStatus st = statusOf(plain(), "openai");
+    assertThat(st.pausedUntil()).hasValue(clock.instant().plusSeconds(10));
+    assertThat(st.pauseReason()).isEqualTo("429 from the provider");
+  }
+
+  @Test
   void failedAndCancelledOutcomes_onlyFreeTheSlot() {
     Limiter a = plain();
     a.limits().set(LimitSpec.of("openai", 1).withAdaptive(true));

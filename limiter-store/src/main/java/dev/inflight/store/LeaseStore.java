@@ -305,7 +305,7 @@ public final class LeaseStore implements AutoCloseable {
               && recordSuccess(c, provider, nowMs, acquiredAt, st.limit().getAsInt())) {
             promote(c, provider, nowMs);
           }
-          return new ReleaseOutcome(kind, id, provider, List.of());
+          return new ReleaseOutcome(kind, id, provider, List.of(), st.pausedUntilMs());
         });
   }
 

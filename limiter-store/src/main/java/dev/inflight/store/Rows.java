@@ -188,7 +188,13 @@ public final class Rows {
 
   /** What a release did. */
   public record ReleaseOutcome(
-      Kind kind, long leaseId, String provider, List<Reclaimed> reclaimed) {
+      Kind kind, long leaseId, String provider, List<Reclaimed> reclaimed, long pausedUntilMs) {
+
+    /** An outcome with no 429 pause in force after it. */
+    public ReleaseOutcome(Kind kind, long leaseId, String provider, List<Reclaimed> reclaimed) {
+      this(kind, leaseId, provider, reclaimed, 0);
+    }
+
     public enum Kind {
       /** The slot is free now. */
       RELEASED,
