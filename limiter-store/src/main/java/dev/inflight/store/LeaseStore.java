@@ -985,6 +985,8 @@ public final class LeaseStore implements AutoCloseable {
           + " cooldown_ms = excluded.cooldown_ms, adaptive = excluded.adaptive,"
           + " updated_at_ms = excluded.updated_at_ms";
   private static final String DELETE_LIMIT = "DELETE FROM limits WHERE provider = ?";
+  private static final String FORGET_ADAPTIVE_STEPS =
+      "UPDATE admission SET effective_limit = NULL, successes = 0 WHERE provider = ?";
   private static final String SET_PAUSED =
       "UPDATE limits SET paused = ?, updated_at_ms = ? WHERE provider = ?";
 
@@ -1042,6 +1044,7 @@ public final class LeaseStore implements AutoCloseable {
     return db.write(
         "set a limit in",
         c -> {
+          boolean wasAdaptive = findLimit(c, provider).map(LimitRow::adaptive).orElse(false);
           try (PreparedStatement ps = c.prepareStatement(UPSERT_LIMIT)) {
             ps.setString(1, provider);
             ps.setInt(2, maxInFlight);
@@ -1049,6 +1052,13 @@ public final class LeaseStore implements AutoCloseable {
             ps.setInt(4, adaptive ? 1 : 0);
             ps.setLong(5, nowMs);
             ps.executeUpdate();
+          }
+          if (adaptive && !wasAdaptive) {
+            // Turning adaptation on starts from the configured limit, not from an old step.
+            try (PreparedStatement ps = c.prepareStatement(FORGET_ADAPTIVE_STEPS)) {
+              ps.setString(1, provider);
+              ps.executeUpdate();
+            }
           }
           settle(c, provider, nowMs, false, new ArrayList<>());
           return findLimit(c, provider).orElseThrow();

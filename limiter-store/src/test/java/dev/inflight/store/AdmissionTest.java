@@ -196,6 +196,17 @@ class AdmissionTest {
   }
 
   @Test
+  void turningAdaptationOn_startsFromTheConfiguredLimit() {
+    store.setLimit("openai", 3, 0, true, now);
+    store.report429("openai", now, 0, "429");
+    store.setLimit("openai", 3, 0, true, now); // still adaptive: the step is kept
+    assertThat(state("openai").effectiveLimit()).hasValue(2);
+    store.setLimit("openai", 3, 0, false, now);
+    store.setLimit("openai", 3, 0, true, now);
+    assertThat(state("openai").effectiveLimit()).isEmpty();
+  }
+
+  @Test
   void upstreamAtTheLimit_admitsNothing_evenWithNoLocalLeases() {
     store.setLimit("openai", 2, 0, now);
     store.recordUpstream("openai", OptionalInt.of(2), Integer.MAX_VALUE, now, now + 3_000);

@@ -31,7 +31,7 @@ import java.util.stream.Collectors;
 final class Demo {
   static final List<LimitSpec> LIMITS =
       List.of(
-          LimitSpec.of("openai", 2),
+          LimitSpec.of("openai", 2).withAdaptive(true),
           LimitSpec.of("anthropic", 3).withCooldown(Duration.ofMillis(400)),
           LimitSpec.of("llama-local", 1));
   static final List<String> LABELS =

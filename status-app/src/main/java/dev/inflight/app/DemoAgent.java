@@ -55,11 +55,19 @@ public final class DemoAgent {
     agent.loop(limiter);
   }
 
+  /** How often a simulated OpenAI request ends with a 429. */
+  static final double RATE_LIMITED_SHARE = 0.02;
+
   void loop(Limiter limiter) {
     while (running) {
       String provider = pickProvider();
       try (Lease lease = limiter.acquire(provider, label, Duration.ofMinutes(2))) {
         Thread.sleep(requestMillis(provider));
+        if (provider.equals("openai") && random.nextDouble() < RATE_LIMITED_SHARE) {
+          // Now and then the provider says 429: every agent pauses, and the adaptive limit steps
+          // down, then back up after a quiet period.
+          lease.releaseRateLimited(Duration.ofSeconds(3 + random.nextInt(4)));
+        }
       } catch (LeaseTimeoutException e) {
         continue;
       } catch (InterruptedException e) {

@@ -18,19 +18,19 @@ final class TerminalTable {
     sb.append(title).append('\n').append('\n');
     sb.append(
         String.format(
-            "%-14s %5s %6s %7s %6s %7s  %s%n",
+            "%-14s %6s %6s %7s %6s %10s  %s%n",
             "provider", "limit", "active", "cooling", "queued", "paused", "longest wait"));
     for (ProviderStatus p :
         s.providers().stream().sorted(Comparator.comparing(ProviderStatus::provider)).toList()) {
       sb.append(
           String.format(
-              "%-14s %5s %6d %7d %6d %7s  %s%n",
+              "%-14s %6s %6d %7d %6d %10s  %s%n",
               clip(p.provider(), 14),
-              p.limit().isPresent() ? Integer.toString(p.limit().getAsInt()) : "-",
+              limit(p),
               p.active(),
               p.cooling(),
               p.queued(),
-              p.paused() ? "yes" : p.pausedUntil().isPresent() ? "429" : "",
+              paused(p, s.at()),
               p.queued() == 0 ? "" : Fmt.duration(p.longestWait())));
     }
     sb.append('\n');
@@ -76,13 +76,33 @@ final class TerminalTable {
                     + " "
                     + p.active()
                     + "/"
-                    + (p.limit().isPresent() ? p.limit().getAsInt() : "-")
+                    + limit(p)
                     + (p.cooling() > 0 ? " cooling " + p.cooling() : "")
                     + " queued "
                     + p.queued()
                     + (p.queued() > 0 ? " (longest " + Fmt.duration(p.longestWait()) + ")" : "")
-                    + (p.paused() ? " paused" : ""))
+                    + (paused(p, s.at()).isEmpty() ? "" : " paused " + paused(p, s.at())))
         .collect(Collectors.joining(" | "));
+  }
+
+  /** The limit, or {@code 1 of 2} while 429s hold an adaptive limit below it. */
+  private static String limit(ProviderStatus p) {
+    if (p.limit().isEmpty()) {
+      return "-";
+    }
+    return p.effectiveLimit().isPresent()
+        ? p.effectiveLimit().getAsInt() + " of " + p.limit().getAsInt()
+        : Integer.toString(p.limit().getAsInt());
+  }
+
+  /** {@code yes} when paused by hand, {@code 429 5s} during a 429 pause, else empty. */
+  private static String paused(ProviderStatus p, java.time.Instant at) {
+    if (p.paused()) {
+      return "yes";
+    }
+    return p.pausedUntil()
+        .map(u -> "429 " + Fmt.countdown(java.time.Duration.between(at, u)))
+        .orElse("");
   }
 
   private static String name(String label, long pid) {
