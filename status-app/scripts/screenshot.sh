@@ -8,7 +8,7 @@ OUT=${1:-docs/status-app.png}
 HOME_DIR=$(mktemp -d)
 mvn -B -ntp -q -pl status-app dependency:build-classpath -Dmdep.outputFile="$HOME_DIR/cp.txt" >/dev/null
 CP="$(cat "$HOME_DIR/cp.txt"):status-app/target/classes"
-xvfb-run -a -s "-screen 0 1180x720x24" bash -c "
+xvfb-run -a -s "-screen 0 1280x720x24" bash -c "
   java -cp '$CP' dev.inflight.app.Main demo --home '$HOME_DIR' --agents 8 --duration $((SECONDS_IN + 10))s &
   sleep $SECONDS_IN
   import -window root '$OUT'
