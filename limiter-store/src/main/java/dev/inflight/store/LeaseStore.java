@@ -682,11 +682,24 @@ public final class LeaseStore implements AutoCloseable {
           + " (SELECT count(*) FROM leases l WHERE l.provider = ?1 AND l.released_at_ms IS NOT NULL"
           + "   AND l.cool_until_ms > ?2),"
           + " (SELECT count(*) FROM waiters w WHERE w.provider = ?1),"
-          + " (SELECT coalesce(min(w.queued_at_ms), 0) FROM waiters w WHERE w.provider = ?1)"
+          + " (SELECT coalesce(min(w.queued_at_ms), 0) FROM waiters w WHERE w.provider = ?1),"
+          + " EXISTS (SELECT 1 FROM leases l WHERE l.provider = ?1 AND l.released_at_ms IS NOT NULL"
+          + "   AND l.cool_until_ms <= ?2),"
+          + " EXISTS (SELECT 1 FROM processes p WHERE p.expires_at_ms < ?2)"
           + " FROM (SELECT ?1 AS provider) q LEFT JOIN limits m ON m.provider = q.provider"
           + " LEFT JOIN admission a ON a.provider = q.provider";
 
+  /**
+   * A provider's state, and whether the settle step has housekeeping to do: cooled rows to delete
+   * (they no longer count either way) and expired processes anywhere to reclaim.
+   */
+  private record Seen(ProviderState state, boolean coolingEnded, boolean anyExpired) {}
+
   static ProviderState state(Connection c, String provider, long nowMs) throws SQLException {
+    return look(c, provider, nowMs).state();
+  }
+
+  private static Seen look(Connection c, String provider, long nowMs) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement(STATE)) {
       ps.setString(1, provider);
       ps.setLong(2, nowMs);
@@ -705,22 +718,24 @@ public final class LeaseStore implements AutoCloseable {
         OptionalInt upstream = rs.wasNull() ? OptionalInt.empty() : OptionalInt.of(up);
         int hidden = rs.getInt(9);
         long validUntil = rs.getLong(10);
-        return new ProviderState(
-            provider,
-            limit,
-            cooldown,
-            paused,
-            rs.getInt(11),
-            rs.getInt(12),
-            rs.getInt(13),
-            rs.getLong(14),
-            adaptive,
-            effective,
-            pausedUntil,
-            reason == null ? "" : reason,
-            upstream,
-            hidden,
-            validUntil);
+        ProviderState st =
+            new ProviderState(
+                provider,
+                limit,
+                cooldown,
+                paused,
+                rs.getInt(11),
+                rs.getInt(12),
+                rs.getInt(13),
+                rs.getLong(14),
+                adaptive,
+                effective,
+                pausedUntil,
+                reason == null ? "" : reason,
+                upstream,
+                hidden,
+                validUntil);
+        return new Seen(st, rs.getInt(15) != 0, rs.getInt(16) != 0);
       }
     }
   }
@@ -732,13 +747,23 @@ public final class LeaseStore implements AutoCloseable {
   private ProviderState settle(
       Connection c, String provider, long nowMs, boolean reap, List<Reclaimed> reclaimed)
       throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement(EXPIRE_COOLING)) {
-      ps.setString(1, provider);
-      ps.setLong(2, nowMs);
-      ps.executeUpdate();
+    // The uncontended case costs this one read: nothing to clean, reclaim or grant.
+    Seen seen = look(c, provider, nowMs);
+    if (seen.coolingEnded()) {
+      try (PreparedStatement ps = c.prepareStatement(EXPIRE_COOLING)) {
+        ps.setString(1, provider);
+        ps.setLong(2, nowMs);
+        ps.executeUpdate();
+      }
     }
-    Set<String> touched = new LinkedHashSet<>(reapExpired(c, nowMs, reclaimed));
-    ProviderState st = promote(c, provider, nowMs);
+    Set<String> touched = new LinkedHashSet<>();
+    if (seen.anyExpired()) {
+      touched.addAll(reapExpired(c, nowMs, reclaimed));
+    }
+    ProviderState st =
+        touched.contains(provider)
+            ? promote(c, provider, nowMs)
+            : promote(c, provider, nowMs, seen.state());
     int before = reclaimed.size();
     if (reap && (st.queued() > 0 || st.free() == 0) && !st.paused()) {
       touched.addAll(reapDeadOwners(c, provider, nowMs, reclaimed));
@@ -759,7 +784,12 @@ public final class LeaseStore implements AutoCloseable {
   /** Grants free slots to the head of the queue, in ticket order. */
   private static ProviderState promote(Connection c, String provider, long nowMs)
       throws SQLException {
-    ProviderState st = state(c, provider, nowMs);
+    return promote(c, provider, nowMs, state(c, provider, nowMs));
+  }
+
+  /** {@link #promote(Connection, String, long)} from a state read in this transaction. */
+  private static ProviderState promote(Connection c, String provider, long nowMs, ProviderState st)
+      throws SQLException {
     int n = Math.min(st.free(), st.queued());
     if (n <= 0) {
       return st;
