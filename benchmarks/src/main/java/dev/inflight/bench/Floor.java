@@ -31,6 +31,12 @@ final class Floor implements AutoCloseable {
   private static final String DELETE = "DELETE FROM leases WHERE id = ?";
 
   private final Connection c;
+  // Prepared once, as the limiter's store does: the floor is the best this SQL can do.
+  private final PreparedStatement expireCooling;
+  private final PreparedStatement count;
+  private final PreparedStatement insert;
+  private final PreparedStatement lastId;
+  private final PreparedStatement delete;
   private final long pid = ProcessHandle.current().pid();
   private long serial;
 
@@ -41,6 +47,11 @@ final class Floor implements AutoCloseable {
     config.setBusyTimeout(5000);
     config.enforceForeignKeys(true);
     c = config.createConnection("jdbc:sqlite:" + databaseFile);
+    expireCooling = c.prepareStatement(EXPIRE_COOLING);
+    count = c.prepareStatement(COUNT);
+    insert = c.prepareStatement(INSERT);
+    lastId = c.prepareStatement("SELECT last_insert_rowid()");
+    delete = c.prepareStatement(DELETE);
   }
 
   /** One acquire and one release; returns false if the (generous) limit was somehow reached. */
@@ -49,33 +60,26 @@ final class Floor implements AutoCloseable {
     long id;
     exec("BEGIN IMMEDIATE");
     try {
-      try (PreparedStatement ps = c.prepareStatement(EXPIRE_COOLING)) {
-        ps.setString(1, provider);
-        ps.setLong(2, now);
-        ps.executeUpdate();
-      }
+      expireCooling.setString(1, provider);
+      expireCooling.setLong(2, now);
+      expireCooling.executeUpdate();
       int held;
-      try (PreparedStatement ps = c.prepareStatement(COUNT)) {
-        ps.setString(1, provider);
-        try (ResultSet rs = ps.executeQuery()) {
-          rs.next();
-          held = rs.getInt(1);
-        }
+      count.setString(1, provider);
+      try (ResultSet rs = count.executeQuery()) {
+        rs.next();
+        held = rs.getInt(1);
       }
       if (held >= limit) {
         exec("COMMIT");
         return false;
       }
-      try (PreparedStatement ps = c.prepareStatement(INSERT)) {
-        ps.setString(1, Long.toHexString(++serial | (1L << 60)));
-        ps.setString(2, provider);
-        ps.setLong(3, pid);
-        ps.setLong(4, now);
-        ps.setLong(5, now);
-        ps.executeUpdate();
-      }
-      try (PreparedStatement ps = c.prepareStatement("SELECT last_insert_rowid()");
-          ResultSet rs = ps.executeQuery()) {
+      insert.setString(1, Long.toHexString(++serial | (1L << 60)));
+      insert.setString(2, provider);
+      insert.setLong(3, pid);
+      insert.setLong(4, now);
+      insert.setLong(5, now);
+      insert.executeUpdate();
+      try (ResultSet rs = lastId.executeQuery()) {
         rs.next();
         id = rs.getLong(1);
       }
@@ -86,10 +90,8 @@ final class Floor implements AutoCloseable {
     }
     exec("BEGIN IMMEDIATE");
     try {
-      try (PreparedStatement ps = c.prepareStatement(DELETE)) {
-        ps.setLong(1, id);
-        ps.executeUpdate();
-      }
+      delete.setLong(1, id);
+      delete.executeUpdate();
       exec("COMMIT");
     } catch (SQLException | RuntimeException e) {
       exec("ROLLBACK");
@@ -106,6 +108,6 @@ final class Floor implements AutoCloseable {
 
   @Override
   public void close() throws SQLException {
-    c.close();
+    c.close(); // closes its statements too
   }
 }
