@@ -106,6 +106,19 @@ class LimiterTest {
   }
 
   @Test
+  void forceRelease_onAProviderWithCooldown_coolsTheSlotLikeAnyRelease() {
+    Limiter l = limiter();
+    l.limits().set(LimitSpec.of("anthropic", 1).withCooldown(Duration.ofSeconds(2)));
+    Lease stuck = l.tryAcquire("anthropic", "stuck").orElseThrow();
+    assertThat(l.forceRelease(stuck.id())).isPresent();
+    assertThat(l.status().providers().get(0).cooling()).isEqualTo(1);
+    assertThat(l.tryAcquire("anthropic")).isEmpty();
+    clock.advance(Duration.ofSeconds(2));
+    assertThat(l.tryAcquire("anthropic")).isPresent();
+    assertThat(stuck.release()).isEqualTo(ReleaseResult.LOST);
+  }
+
+  @Test
   void cooldown_keepsSlotCounted_untilItEnds_thenFreesByItself() throws Exception {
     Limiter l = limiter();
     l.limits().set(LimitSpec.of("anthropic", 1).withCooldown(Duration.ofSeconds(2)));

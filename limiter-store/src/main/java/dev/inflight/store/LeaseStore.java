@@ -1215,8 +1215,8 @@ public final class LeaseStore implements AutoCloseable {
           + " WHERE l.id = ? AND l.released_at_ms IS NULL";
 
   /**
-   * Frees a lease by its id, whoever holds it (for stuck leases). Its holder's later release then
-   * reports that it no longer held it.
+   * Frees a lease by its id, whoever holds it (for stuck leases); with a cooldown the slot cools
+   * first, as after any release. Its holder's later release then reports that it no longer held it.
    */
   public Optional<LeaseRow> forceRelease(long leaseId, long nowMs) {
     return db.write(
@@ -1242,9 +1242,20 @@ public final class LeaseStore implements AutoCloseable {
           if (row == null) {
             return Optional.<LeaseRow>empty();
           }
-          try (PreparedStatement ps = c.prepareStatement(DELETE_LEASE)) {
-            ps.setLong(1, leaseId);
-            ps.executeUpdate();
+          // Like any release: the provider's own counter still counts it for the cooldown.
+          long cooldown = findLimit(c, row.provider()).map(LimitRow::cooldownMs).orElse(0L);
+          if (cooldown > 0) {
+            try (PreparedStatement ps = c.prepareStatement(COOL_LEASE)) {
+              ps.setLong(1, nowMs);
+              ps.setLong(2, nowMs + cooldown);
+              ps.setLong(3, leaseId);
+              ps.executeUpdate();
+            }
+          } else {
+            try (PreparedStatement ps = c.prepareStatement(DELETE_LEASE)) {
+              ps.setLong(1, leaseId);
+              ps.executeUpdate();
+            }
           }
           settle(c, row.provider(), nowMs, false, new ArrayList<>());
           return Optional.of(row);
