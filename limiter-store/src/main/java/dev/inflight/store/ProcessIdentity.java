@@ -109,7 +109,11 @@ public record ProcessIdentity(
 
   /** Whether the process a row describes is still running (only meaningful on its own host). */
   public static boolean isAlive(long pid, String startToken) {
-    return startTokenOf(pid).map(t -> t.equals(startToken) || "unknown".equals(t)).orElse(false);
+    // "unknown" on either side: the start time could not be read, so only the pid can be checked
+    // (a reused pid then keeps a dead process's rows until its heartbeat expires).
+    return startTokenOf(pid)
+        .map(t -> t.equals(startToken) || "unknown".equals(t) || "unknown".equals(startToken))
+        .orElse(false);
   }
 
   private static String hostName() {

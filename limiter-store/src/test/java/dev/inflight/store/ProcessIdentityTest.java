@@ -55,4 +55,11 @@ class ProcessIdentityTest {
     p.destroyForcibly().waitFor();
     assertThat(ProcessIdentity.isAlive(p.pid(), token)).isFalse();
   }
+
+  @Test
+  void storedUnknownStartTime_isCheckedByPidAlone() {
+    long me = ProcessHandle.current().pid();
+    assertThat(ProcessIdentity.isAlive(me, "unknown")).isTrue();
+    assertThat(ProcessIdentity.isAlive(Integer.MAX_VALUE - 1L, "unknown")).isFalse();
+  }
 }
