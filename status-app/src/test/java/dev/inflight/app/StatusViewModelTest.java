@@ -71,7 +71,9 @@ class StatusViewModelTest {
     CompletableFuture<Lease> waiting = other.acquireAsync("openai", "subagent-3");
     start(home);
 
-    await(() -> shown("openai") != null && shown("openai").queued() == 1);
+    // The summary is set last when a snapshot is applied.
+    await(() -> vm.summaryProperty().get().equals("1 active · 1 queued · 1 provider"));
+    assertThat(shown("openai").queued()).isEqualTo(1);
     assertThat(shown("openai").limit()).hasValue(1);
     assertThat(shown("openai").active()).isEqualTo(1);
     assertThat(vm.leases())
@@ -200,17 +202,19 @@ class StatusViewModelTest {
 
     other.report429("openai", Duration.ofMinutes(10));
 
-    await(() -> shown("openai").pausedUntil().isPresent());
+    // The row's status, its texts and the summary are set one after another: wait for the last.
+    await(() -> vm.summaryProperty().get().endsWith("(1 paused)"));
+    assertThat(shown("openai").pausedUntil()).isPresent();
     assertThat(row("openai").pauseProperty().get())
         .startsWith("paused until ")
         .contains(" (429 reported) · ")
         .endsWith(" left");
     assertThat(shown("openai").paused()).as("the flag of a pause by hand").isFalse();
-    assertThat(vm.summaryProperty().get()).endsWith("(1 paused)");
 
     vm.resume("openai");
 
-    await(() -> shown("openai").pausedUntil().isEmpty());
+    await(() -> !vm.summaryProperty().get().contains("paused"));
+    assertThat(shown("openai").pausedUntil()).isEmpty();
     assertThat(row("openai").pauseProperty().get()).isEmpty();
     assertThat(other.tryAcquire("openai")).isPresent();
   }
@@ -224,7 +228,8 @@ class StatusViewModelTest {
 
     other.report429("groq", Duration.ofMinutes(10));
 
-    await(() -> shown("groq").effectiveLimit().isPresent());
+    await(() -> vm.summaryProperty().get().endsWith("(1 paused)"));
+    assertThat(shown("groq").effectiveLimit()).hasValue(3);
     assertThat(shown("groq").limit()).hasValue(4);
     assertThat(row("groq").effectiveLimitProperty().get()).isEqualTo("now 3");
   }
