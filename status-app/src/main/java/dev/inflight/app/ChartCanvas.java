@@ -8,7 +8,7 @@ import javafx.scene.text.Font;
 
 /**
  * A sparkline of one provider's last ten minutes: active leases as a filled area, queued requests
- * as a line, the limit as a dashed line. Cheap: one canvas, redrawn once a second.
+ * as a line, the limit in force as a dashed line. Cheap: one canvas, redrawn once a second.
  */
 final class ChartCanvas extends Canvas {
   // Canvas paints are not styleable; these match the accent and warning colours of app.css.

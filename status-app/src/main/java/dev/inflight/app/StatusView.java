@@ -241,7 +241,8 @@ final class StatusView {
       wait.textProperty().bind(row.longestWaitProperty());
       chart = new ChartCanvas(row.history(), CHART_W, CHART_H);
       Tooltip.install(
-          chart, new Tooltip("Last 10 minutes: blue = active, red = queued, dashed = limit"));
+          chart,
+          new Tooltip("Last 10 minutes: blue = active, red = queued, dashed = limit in force"));
 
       Button pause = new Button("Pause");
       pause.setId("pause-" + p);

@@ -472,7 +472,7 @@ public final class StatusViewModel implements AutoCloseable {
     for (ProviderStatus p : s.providers()) {
       histories
           .computeIfAbsent(p.provider(), k -> new History())
-          .record(atMs, p.active(), p.queued(), p.limit().orElse(0));
+          .record(atMs, p.active(), p.queued(), p.limitInForce().orElse(0));
     }
   }
 

@@ -232,6 +232,8 @@ class StatusViewModelTest {
     assertThat(shown("groq").effectiveLimit()).hasValue(3);
     assertThat(shown("groq").limit()).hasValue(4);
     assertThat(row("groq").effectiveLimitProperty().get()).isEqualTo("now 3");
+    // The chart's dashed line follows the limit in force.
+    await(() -> row("groq").history().samples().stream().anyMatch(x -> x.limit() == 3));
   }
 
   @Test
