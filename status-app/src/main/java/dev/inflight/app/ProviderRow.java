@@ -64,7 +64,8 @@ public final class ProviderRow {
 
   /**
    * The limit in force while 429s hold an adaptive limit below the configured one, e.g. {@code now
-   * 2}; empty otherwise.
+   * 2}, and the provider's own in-flight count while a usage probe's answer is fresh ({@code
+   * upstream 3}); empty when neither applies.
    */
   public ReadOnlyStringProperty effectiveLimitProperty() {
     return effectiveLimit.getReadOnlyProperty();
@@ -81,8 +82,11 @@ public final class ProviderRow {
   void update(ProviderStatus s, Instant at, Instant now) {
     status.set(s);
     readAt = at;
+    String inForce = s.effectiveLimit().isPresent() ? "now " + s.effectiveLimit().getAsInt() : "";
+    String upstream =
+        s.upstreamInFlight().isPresent() ? "upstream " + s.upstreamInFlight().getAsInt() : "";
     effectiveLimit.set(
-        s.effectiveLimit().isPresent() ? "now " + s.effectiveLimit().getAsInt() : "");
+        inForce.isEmpty() || upstream.isEmpty() ? inForce + upstream : inForce + " · " + upstream);
     tick(now);
   }
 

@@ -213,8 +213,9 @@ final class StatusView {
       effective.textProperty().bind(row.effectiveLimitProperty());
       effective.setTooltip(
           new Tooltip(
-              "The limit in force: 429s lowered this adaptive limit; successes raise it back one"
-                  + " step at a time after a quiet period"));
+              "now: the limit in force (429s lowered this adaptive limit; successes raise it back"
+                  + " one step at a time after a quiet period). upstream: requests the provider"
+                  + " itself counts in flight, from a usage probe"));
       bindShown(effective, effective.textProperty().isNotEmpty());
       HBox limitBox = new HBox(6, limit, effective);
       limitBox.setAlignment(Pos.CENTER_LEFT);

@@ -192,6 +192,37 @@ class PlainModelTest {
   }
 
   @Test
+  void upstreamCount_isShownBesideTheLimitInForce_whileFresh() {
+    Instant read = Instant.parse("2026-11-22T12:00:00Z");
+    ProviderRow row = new ProviderRow("p", new History(), ZoneOffset.UTC);
+    ProviderStatus lowered = pausedUntil(null, "", OptionalInt.of(2));
+    row.update(withUpstream(lowered, OptionalInt.of(3)), read, read);
+    assertThat(row.effectiveLimitProperty().get()).isEqualTo("now 2 · upstream 3");
+    row.update(
+        withUpstream(pausedUntil(null, "", OptionalInt.empty()), OptionalInt.of(1)), read, read);
+    assertThat(row.effectiveLimitProperty().get()).isEqualTo("upstream 1");
+    row.update(pausedUntil(null, "", OptionalInt.empty()), read, read);
+    assertThat(row.effectiveLimitProperty().get()).isEmpty();
+  }
+
+  private static ProviderStatus withUpstream(ProviderStatus p, OptionalInt upstream) {
+    return new ProviderStatus(
+        p.provider(),
+        p.limit(),
+        p.cooldown(),
+        p.paused(),
+        p.active(),
+        p.cooling(),
+        p.queued(),
+        p.longestWait(),
+        p.adaptive(),
+        p.effectiveLimit(),
+        p.pausedUntil(),
+        p.pauseReason(),
+        upstream);
+  }
+
+  @Test
   void pauseOfAnotherDay_showsTheDate() {
     Instant read = Instant.parse("2026-11-22T23:00:00Z");
     ProviderRow row = new ProviderRow("p", new History(), ZoneOffset.UTC);
