@@ -1,4 +1,8 @@
-/** The only code that speaks SQL: the shared lease database. Used by dev.inflight.client. */
+/**
+ * The lease protocol's engines: the only code that speaks SQL, knows the tables, the lock files and
+ * how liveness is proven. Its API is for dev.inflight.client alone; everyone else enters through
+ * the client's Limiter.
+ */
 module dev.inflight.store {
   requires java.sql;
   requires java.logging;
@@ -6,5 +10,6 @@ module dev.inflight.store {
   requires com.zaxxer.hikari;
   requires flyway.core;
 
-  exports dev.inflight.store;
+  exports dev.inflight.store to
+      dev.inflight.client;
 }

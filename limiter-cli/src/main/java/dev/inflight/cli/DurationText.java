@@ -11,11 +11,12 @@ import picocli.CommandLine.TypeConversionException;
 
 /**
  * Durations as people type them: {@code 250ms}, {@code 30s}, {@code 1.5s}, {@code 5m}, {@code 1h},
- * {@code 1m30s}, or ISO-8601 ({@code PT30S}); and back to text the same way.
+ * {@code 1m30s}, {@code 2d}, or ISO-8601 ({@code PT30S}). Printing goes through the library's
+ * {@link dev.inflight.client.Text#duration}, so that a value reads the same everywhere.
  */
 final class DurationText implements ITypeConverter<Duration> {
-  private static final Pattern PART = Pattern.compile("([0-9]+(?:\\.[0-9]+)?)(ms|s|m|h)");
-  private static final Pattern WHOLE = Pattern.compile("(?:[0-9]+(?:\\.[0-9]+)?(?:ms|s|m|h))+");
+  private static final Pattern PART = Pattern.compile("([0-9]+(?:\\.[0-9]+)?)(ms|s|m|h|d)");
+  private static final Pattern WHOLE = Pattern.compile("(?:[0-9]+(?:\\.[0-9]+)?(?:ms|s|m|h|d))+");
 
   @Override
   public Duration convert(String value) {
@@ -48,7 +49,8 @@ final class DurationText implements ITypeConverter<Duration> {
                 case "ms" -> 1_000_000L;
                 case "s" -> 1_000_000_000L;
                 case "m" -> 60_000_000_000L;
-                default -> 3_600_000_000_000L;
+                case "h" -> 3_600_000_000_000L;
+                default -> 86_400_000_000_000L;
               };
           nanos = nanos.add(n.multiply(BigDecimal.valueOf(unit)));
         }
@@ -58,24 +60,6 @@ final class DurationText implements ITypeConverter<Duration> {
       // fall through to the message below
     }
     throw new TypeConversionException(
-        "expected a duration such as 250ms, 30s, 5m, 1h or PT30S (was \"" + value + "\")");
-  }
-
-  /** 250ms, 1.5s, 30s, 5m, 5m30s, 1h, 1h5m. */
-  static String format(Duration d) {
-    long ms = d.toMillis();
-    if (ms < 1000) {
-      return ms + "ms";
-    }
-    if (ms < 60_000) {
-      return ms % 1000 == 0
-          ? (ms / 1000) + "s"
-          : String.format(Locale.ROOT, "%.1fs", Math.floor(ms / 100.0) / 10.0);
-    }
-    long s = ms / 1000;
-    if (s < 3600) {
-      return (s / 60) + "m" + (s % 60 == 0 ? "" : (s % 60) + "s");
-    }
-    return (s / 3600) + "h" + ((s % 3600) / 60 == 0 ? "" : ((s % 3600) / 60) + "m");
+        "expected a duration such as 250ms, 30s, 5m, 1h, 2d or PT30S (was \"" + value + "\")");
   }
 }

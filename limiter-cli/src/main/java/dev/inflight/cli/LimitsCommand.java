@@ -2,6 +2,7 @@ package dev.inflight.cli;
 
 import dev.inflight.client.LimitSpec;
 import dev.inflight.client.Limiter;
+import dev.inflight.client.Text;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -84,7 +85,7 @@ final class LimitsCommand implements Runnable {
           t.row(
               l.provider(),
               l.maxInFlight(),
-              DurationText.format(l.cooldown()),
+              Text.duration(l.cooldown()),
               l.paused() ? "paused" : "no",
               l.adaptive() ? "yes" : "no");
         }
@@ -159,7 +160,7 @@ final class LimitsCommand implements Runnable {
               + " in flight"
               + (set.cooldown().isZero()
                   ? ""
-                  : ", each slot cooling for " + DurationText.format(set.cooldown()))
+                  : ", each slot cooling for " + Text.duration(set.cooldown()))
               + (set.adaptive() ? ", adaptive" : "")
               + (set.paused() ? " (paused)" : ""));
       return ExitCodes.OK;

@@ -2,6 +2,7 @@ package dev.inflight.cli;
 
 import dev.inflight.client.LeaseInfo;
 import dev.inflight.client.Limiter;
+import dev.inflight.client.Text;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -48,12 +49,12 @@ final class ReleaseCommand implements Callable<Integer> {
         "released lease "
             + l.id()
             + " for '"
-            + l.provider()
+            + Text.printable(l.provider())
             + "' held by pid "
             + l.pid()
-            + (l.label().isEmpty() ? "" : " ('" + l.label() + "')")
+            + (l.label().isEmpty() ? "" : " ('" + Text.printable(l.label()) + "')")
             + " for "
-            + DurationText.format(l.held()));
+            + Text.duration(l.held()));
     return ExitCodes.OK;
   }
 

@@ -8,6 +8,7 @@ import dev.inflight.client.LimiterException;
 import dev.inflight.client.LimiterListener;
 import dev.inflight.client.Outcome;
 import dev.inflight.client.ReleaseResult;
+import dev.inflight.client.Text;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -125,12 +126,12 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
   @Override
   public Integer call() {
     LimitSpec.checkProvider(provider);
-    checkLabel(label);
+    label = Text.checkLabel(label);
     int rateLimitedCode = parseExitCode(rateLimitedExitCode);
     if (retryAfter != null && rateLimitedCode == 0) {
       throw new IllegalArgumentException(
           "--retry-after applies only with --rate-limited-exit-code (was "
-              + DurationText.format(retryAfter)
+              + Text.duration(retryAfter)
               + ", with no exit code meaning 429)");
     }
     Duration retry = Report429Command.checkRetryAfter(retryAfter);
@@ -361,16 +362,6 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
       } catch (InterruptedException e) {
         // keep waiting for the halt
       }
-    }
-  }
-
-  private static void checkLabel(String label) {
-    int n = label.codePointCount(0, label.length());
-    if (n > 200 || label.codePoints().anyMatch(Character::isISOControl)) {
-      throw new IllegalArgumentException(
-          "label must be at most 200 characters with no control characters (was "
-              + (n > 60 ? n + " characters" : "\"" + label.replaceAll("\\p{Cntrl}", "?") + "\"")
-              + ")");
     }
   }
 

@@ -4,6 +4,7 @@ import dev.inflight.client.LeaseInfo;
 import dev.inflight.client.Limiter;
 import dev.inflight.client.ProviderStatus;
 import dev.inflight.client.StatusSnapshot;
+import dev.inflight.client.Text;
 import dev.inflight.client.WaiterInfo;
 import java.io.PrintStream;
 import java.time.Instant;
@@ -182,7 +183,7 @@ final class StatusCommand implements Callable<Integer> {
       out.println("Active leases:");
       Table leases = new Table("ID>", "PROVIDER", "PID>", "LABEL", "HELD FOR>");
       for (LeaseInfo l : s.leases()) {
-        leases.row(l.id(), l.provider(), l.pid(), l.label(), DurationText.format(l.held()));
+        leases.row(l.id(), l.provider(), l.pid(), l.label(), Text.duration(l.held()));
       }
       leases.print(out);
     }
@@ -191,8 +192,7 @@ final class StatusCommand implements Callable<Integer> {
       out.println("Waiting:");
       Table waiters = new Table("PROVIDER", "POSITION>", "PID>", "LABEL", "WAITING FOR>");
       for (WaiterInfo w : s.waiters()) {
-        waiters.row(
-            w.provider(), w.position(), w.pid(), w.label(), DurationText.format(w.waiting()));
+        waiters.row(w.provider(), w.position(), w.pid(), w.label(), Text.duration(w.waiting()));
       }
       waiters.print(out);
     }

@@ -1,5 +1,6 @@
 package dev.inflight.cli;
 
+import dev.inflight.client.Text;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,7 +25,9 @@ final class Table {
   Table row(Object... cells) {
     String[] r = new String[headers.length];
     for (int i = 0; i < r.length; i++) {
-      r[i] = i < cells.length && cells[i] != null ? cells[i].toString() : "";
+      // Cells carry text other processes wrote (labels, providers): never let one drive the
+      // terminal.
+      r[i] = i < cells.length && cells[i] != null ? Text.printable(cells[i].toString()) : "";
     }
     rows.add(r);
     return this;

@@ -1,5 +1,6 @@
 package dev.inflight.cli;
 
+import dev.inflight.client.Text;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
@@ -35,8 +36,6 @@ final class When {
 
   /** What is left until {@code t}, in whole seconds rounded up: {@code 30s}, {@code 1m5s}. */
   static String left(Instant t, Instant now) {
-    long ms = Math.max(0, Duration.between(now, t).toMillis());
-    long s = (ms + 999) / 1000;
-    return s == 0 ? "0s" : DurationText.format(Duration.ofSeconds(s));
+    return Text.countdown(Duration.between(now, t));
   }
 }

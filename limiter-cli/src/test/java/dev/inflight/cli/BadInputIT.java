@@ -73,7 +73,7 @@ class BadInputIT {
         bad("Missing required option: '--provider=PROVIDER'", "run", "--", "true"),
         bad("Missing required parameter: 'COMMAND'", "run", "--provider", "p"),
         bad(
-            "Invalid value for option '--timeout': expected a duration such as 250ms, 30s, 5m, 1h or PT30S (was \"soon\")",
+            "Invalid value for option '--timeout': expected a duration such as 250ms, 30s, 5m, 1h, 2d or PT30S (was \"soon\")",
             "run",
             "-p",
             "p",

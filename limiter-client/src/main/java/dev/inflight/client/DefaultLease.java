@@ -4,32 +4,38 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.atomic.AtomicBoolean;
 
-/** A lease handed out by {@link DefaultLimiter}; the token is its proof of ownership. */
+/**
+ * A lease handed out by this process's limiter; the token is its proof of ownership. Released
+ * exactly once: the first release or close wins, later ones do nothing.
+ */
 final class DefaultLease implements Lease {
-  private final DefaultLimiter owner;
+  private final LeaseBook book;
   private final long id;
   private final String token;
   private final String provider;
   private final String label;
   private final Instant acquiredAt;
   private final Duration waited;
+  private final long grantedAtNanos;
   private final AtomicBoolean released = new AtomicBoolean();
 
   DefaultLease(
-      DefaultLimiter owner,
+      LeaseBook book,
       long id,
       String token,
       String provider,
       String label,
       Instant acquiredAt,
-      Duration waited) {
-    this.owner = owner;
+      Duration waited,
+      long grantedAtNanos) {
+    this.book = book;
     this.id = id;
     this.token = token;
     this.provider = provider;
     this.label = label;
     this.acquiredAt = acquiredAt;
     this.waited = waited;
+    this.grantedAtNanos = grantedAtNanos;
   }
 
   String token() {
@@ -38,6 +44,10 @@ final class DefaultLease implements Lease {
 
   boolean recorded() {
     return token != null;
+  }
+
+  long grantedAtNanos() {
+    return grantedAtNanos;
   }
 
   /** Marks the lease released without touching the database (its row is already gone). */
@@ -93,7 +103,7 @@ final class DefaultLease implements Lease {
     if (!released.compareAndSet(false, true)) {
       return ReleaseResult.ALREADY_RELEASED;
     }
-    return owner.release(this, outcome, retryAfter);
+    return book.release(this, outcome, retryAfter);
   }
 
   @Override
@@ -101,12 +111,18 @@ final class DefaultLease implements Lease {
     try {
       release();
     } catch (LimiterException e) {
-      owner.logReleaseFailure(this, e);
+      Events.LOG.log(
+          System.Logger.Level.WARNING, "could not release " + this + ": " + e.getMessage());
     }
   }
 
   @Override
   public String toString() {
-    return "Lease[" + id + " " + provider + (label.isEmpty() ? "" : " '" + label + "'") + "]";
+    return "Lease["
+        + id
+        + " "
+        + Text.printable(provider)
+        + (label.isEmpty() ? "" : " '" + Text.printable(label) + "'")
+        + "]";
   }
 }

@@ -88,10 +88,7 @@ public class LeaseTimeoutException extends LimiterException {
       boolean paused,
       String why) {
     StringBuilder sb = new StringBuilder();
-    sb.append("no lease for '")
-        .append(provider)
-        .append("' after ")
-        .append(Durations.format(waited));
+    sb.append("no lease for '").append(provider).append("' after ").append(Text.duration(waited));
     sb.append(" (limit=").append(limit.isPresent() ? Integer.toString(limit.getAsInt()) : "none");
     sb.append(", active=").append(active);
     if (cooling > 0) {
@@ -99,7 +96,7 @@ public class LeaseTimeoutException extends LimiterException {
     }
     sb.append(", queued=").append(queued);
     if (position > 0) {
-      sb.append(", you were ").append(Durations.ordinal(position));
+      sb.append(", you were ").append(Text.ordinal(position));
     }
     if (paused) {
       sb.append(", paused");

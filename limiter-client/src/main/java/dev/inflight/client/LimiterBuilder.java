@@ -1,6 +1,8 @@
 package dev.inflight.client;
 
-import dev.inflight.store.LeaseStore;
+import dev.inflight.store.EngineConfig;
+import dev.inflight.store.Engines;
+import dev.inflight.store.LeaseEngine;
 import dev.inflight.store.Liveness;
 import dev.inflight.store.ProcessIdentity;
 import dev.inflight.store.StoreException;
@@ -10,6 +12,7 @@ import java.time.InstantSource;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.LongSupplier;
 
 /**
  * Configures a {@link Limiter}. Every setting has a default; see the README's configuration table.
@@ -18,13 +21,12 @@ import java.util.Objects;
 public final class LimiterBuilder {
   private Path home;
   private InstantSource clock = InstantSource.system();
+  private LongSupplier ticker = System::nanoTime;
   private Duration heartbeatInterval = Duration.ofSeconds(5);
   private Duration staleAfter = Duration.ofSeconds(30);
-  private Duration busyTimeout = LeaseStore.DEFAULT_BUSY_TIMEOUT;
+  private Duration busyTimeout = EngineConfig.DEFAULT_BUSY_TIMEOUT;
   private FailurePolicy failurePolicy = FailurePolicy.FAIL_CLOSED;
   private LimiterListener listener = LimiterListener.NONE;
-  private Liveness liveness = Liveness.system();
-  private ProcessIdentity identity;
   private final Map<String, UsageProbe> probes = new LinkedHashMap<>();
   private Duration probeCacheTtl = Duration.ofSeconds(1);
   private Duration probeTimeout = Duration.ofSeconds(2);
@@ -38,9 +40,22 @@ public final class LimiterBuilder {
     return this;
   }
 
-  /** The clock every timestamp and deadline is read from (tests inject a fake one). */
+  /**
+   * The wall clock that stamps what is written to the database, which other processes compare
+   * (default: the system clock; tests inject a fake one).
+   */
   public LimiterBuilder clock(InstantSource clock) {
     this.clock = Objects.requireNonNull(clock, "clock");
+    return this;
+  }
+
+  /**
+   * The monotonic clock, in nanoseconds, that measures every duration this process waits or holds:
+   * timeouts, time waited, time held (default {@link System#nanoTime()}; tests inject a fake one).
+   * A step of the wall clock never changes these.
+   */
+  public LimiterBuilder ticker(LongSupplier nanos) {
+    this.ticker = Objects.requireNonNull(nanos, "ticker");
     return this;
   }
 
@@ -122,22 +137,18 @@ public final class LimiterBuilder {
     return this;
   }
 
-  LimiterBuilder liveness(Liveness liveness) {
-    this.liveness = liveness;
-    return this;
-  }
-
-  LimiterBuilder identity(ProcessIdentity identity) {
-    this.identity = identity;
-    return this;
-  }
-
   /**
    * Opens the database (creating and migrating it when needed).
    *
    * @throws LimiterException naming the database file when it cannot be opened
    */
   public Limiter build() {
+    Settings settings = settings(ProcessIdentity.current());
+    return new DefaultLimiter(settings, open(settings, Liveness.system()));
+  }
+
+  /** What this builder says, for a process with identity {@code me}. */
+  Settings settings(ProcessIdentity me) {
     if (staleAfter.compareTo(heartbeatInterval.multipliedBy(2)) < 0) {
       throw new IllegalArgumentException(
           "staleAfter must be at least twice heartbeatInterval (was "
@@ -146,24 +157,31 @@ public final class LimiterBuilder {
               + heartbeatInterval
               + ")");
     }
-    Path root = ConfigRoot.resolve(home);
-    ProcessIdentity me = identity != null ? identity : ProcessIdentity.current();
-    LeaseStore store;
-    try {
-      store = LeaseStore.open(ConfigRoot.databaseFile(root), busyTimeout, me.hostId(), liveness);
-    } catch (StoreException e) {
-      throw new LimiterException(e.getMessage(), e);
-    }
-    return new DefaultLimiter(
-        store,
-        root,
-        clock,
+    return new Settings(
+        ConfigRoot.resolve(home),
+        new Clocks(clock, ticker),
         heartbeatInterval,
         staleAfter,
+        busyTimeout,
         failurePolicy,
         listener,
         me,
         new Upstream(Map.copyOf(probes), probeCacheTtl, probeTimeout, defaultRetryAfter));
+  }
+
+  /** Opens the engine the settings name; only processes of its host are checked by liveness. */
+  static LeaseEngine open(Settings settings, Liveness liveness) {
+    try {
+      return Engines.open(
+          new EngineConfig(
+              ConfigRoot.databaseFile(settings.home()),
+              settings.busyTimeout(),
+              settings.identity().hostId(),
+              liveness,
+              settings.clocks().wall()));
+    } catch (StoreException e) {
+      throw Errors.limiter(e);
+    }
   }
 
   private static void requirePositive(String name, Duration d) {

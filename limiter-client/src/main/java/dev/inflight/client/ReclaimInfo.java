@@ -22,6 +22,11 @@ public record ReclaimInfo(
     HEARTBEAT_EXPIRED,
     /** The rows named a process that is not registered. */
     ORPHANED,
+    /**
+     * A row broke a rule of the schema (a foreign client's bug, a bad hand edit) and was removed so
+     * that it could not block the provider.
+     */
+    INVALID,
     /** This process's own leases: it was reclaimed by others (see the log for why). */
     THIS_PROCESS
   }

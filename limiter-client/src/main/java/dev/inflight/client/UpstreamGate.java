@@ -1,7 +1,8 @@
 package dev.inflight.client;
 
+import dev.inflight.store.LeaseEngine;
 import dev.inflight.store.Rows.UpstreamRecord;
-import java.lang.System.Logger.Level;
+import dev.inflight.store.UpstreamSample;
 import java.util.ArrayDeque;
 import java.util.Optional;
 import java.util.OptionalInt;
@@ -13,7 +14,7 @@ import java.util.concurrent.Executor;
  * One provider's usage probe, as this process drives it: at most one call in flight (a call that
  * overruns its timeout is abandoned, not repeated), one call per cache period while requests wait,
  * and every answer written to the database so that all processes admit by it. Timed by the
- * limiter's clock. Driven by the dispatcher thread only.
+ * limiter's monotonic ticker, in milliseconds. Driven by the dispatcher thread only.
  */
 final class UpstreamGate {
   /** Samples the headroom estimate looks back over. */
@@ -22,7 +23,8 @@ final class UpstreamGate {
   /** How many cache periods an answer stays valid in the database (for every process). */
   static final int VALIDITY_PERIODS = 3;
 
-  private final DefaultLimiter limiter;
+  private final LeaseEngine engine;
+  private final Events events;
   private final String provider;
   private final UsageProbe probe;
   private final long ttlMs;
@@ -38,13 +40,15 @@ final class UpstreamGate {
   private boolean unavailable;
 
   UpstreamGate(
-      DefaultLimiter limiter,
+      LeaseEngine engine,
+      Events events,
       String provider,
       UsageProbe probe,
       Upstream settings,
       Executor executor,
       Runnable onAnswer) {
-    this.limiter = limiter;
+    this.engine = engine;
+    this.events = events;
     this.provider = provider;
     this.probe = probe;
     this.ttlMs = settings.probeCacheTtl().toMillis();
@@ -57,7 +61,7 @@ final class UpstreamGate {
    * Takes in a finished call, gives up on an overdue one, and starts a new call when requests of
    * this process wait for the provider and the last answer is older than the cache period.
    *
-   * @return when to poll again (by the limiter's clock), {@link Long#MAX_VALUE} for "when
+   * @return when to poll again (monotonic milliseconds), {@link Long#MAX_VALUE} for "when
    *     signalled"
    */
   long poll(long nowMs, boolean waiting) {
@@ -72,7 +76,7 @@ final class UpstreamGate {
         }
       } else if (!abandoned && nowMs - startedAtMs >= timeoutMs) {
         abandoned = true;
-        fallBack(nowMs, "did not answer within " + Durations.format(limiterTimeout()));
+        fallBack(nowMs, "did not answer within " + Text.duration(limiterTimeout()));
       }
     }
     if (inFlight == null && waiting && nowMs - answeredAtMs >= ttlMs) {
@@ -122,23 +126,21 @@ final class UpstreamGate {
     }
     int prior = hidden.stream().mapToInt(Integer::intValue).min().orElse(Integer.MAX_VALUE);
     UpstreamRecord r =
-        limiter.store.recordUpstream(
-            provider,
-            OptionalInt.of(usage.get().concurrentSessions()),
-            prior,
-            nowMs,
-            nowMs + VALIDITY_PERIODS * ttlMs);
+        engine.recordUpstream(
+            new UpstreamSample(
+                provider,
+                OptionalInt.of(usage.get().concurrentSessions()),
+                prior,
+                VALIDITY_PERIODS * ttlMs));
     answeredAtMs = nowMs;
     hidden.addLast(r.hiddenNow());
     if (hidden.size() > WINDOW) {
       hidden.removeFirst();
     }
-    limiter.report(r.reclaimed());
+    events.reclaimed(r.reclaimed());
     if (unavailable) {
       unavailable = false;
-      DefaultLimiter.LOG.log(
-          Level.INFO, "the usage probe for '" + provider + "' answers again: admitting by it");
-      DefaultLimiter.safely(() -> limiter.listener().probeRecovered(provider));
+      events.probeRecovered(provider);
     }
   }
 
@@ -146,19 +148,11 @@ final class UpstreamGate {
   private void fallBack(long nowMs, String why) {
     answeredAtMs = nowMs;
     hidden.clear();
-    UpstreamRecord r =
-        limiter.store.recordUpstream(provider, OptionalInt.empty(), Integer.MAX_VALUE, nowMs, 0);
-    limiter.report(r.reclaimed());
+    UpstreamRecord r = engine.recordUpstream(UpstreamSample.cleared(provider));
+    events.reclaimed(r.reclaimed());
     if (!unavailable) {
       unavailable = true;
-      DefaultLimiter.LOG.log(
-          Level.WARNING,
-          "the usage probe for '"
-              + provider
-              + "' "
-              + why
-              + ": admitting by local accounting (with the cooldown) until it answers");
-      DefaultLimiter.safely(() -> limiter.listener().probeUnavailable(provider, why));
+      events.probeUnavailable(provider, why);
     }
   }
 }

@@ -3,7 +3,9 @@ package dev.inflight.client;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.inflight.store.Liveness;
 import dev.inflight.store.ProcessIdentity;
+import dev.inflight.testing.MutableClock;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -33,7 +35,22 @@ class LimiterTest {
   }
 
   Limiter limiter(LimiterBuilder b) {
-    Limiter l = b.home(home).clock(clock).listener(events).build();
+    Limiter l = b.home(home).clock(clock).ticker(clock).listener(events).build();
+    open.add(l);
+    return l;
+  }
+
+  /** A limiter on a given engine (a test double). */
+  Limiter limiter(LimiterBuilder b, dev.inflight.store.LeaseEngine engine) {
+    Limiter l = TestLimiters.open(b.home(home).clock(clock).ticker(clock).listener(events), engine);
+    open.add(l);
+    return l;
+  }
+
+  /** A limiter of a process with another identity, whose liveness checks the test decides. */
+  Limiter limiter(LimiterBuilder b, ProcessIdentity me, Liveness liveness) {
+    Limiter l =
+        TestLimiters.open(b.home(home).clock(clock).ticker(clock).listener(events), me, liveness);
     open.add(l);
     return l;
   }
@@ -201,28 +218,6 @@ class LimiterTest {
   }
 
   @Test
-  void cancel_afterGrantRaced_releasesTheLease() throws Exception {
-    Limiter l = limiter();
-    l.limits().set(LimitSpec.of("openai", 1));
-    DefaultLimiter impl = (DefaultLimiter) l;
-    Lease holder = l.tryAcquire("openai").orElseThrow();
-    CompletableFuture<Lease> f = l.acquireAsync("openai", "racer");
-    // The release grants the waiter in the database; the dispatcher is held, so the caller's
-    // cancel arrives before the delivery, as it can in production.
-    try (AutoCloseable held = impl.dispatcher().holdPasses()) {
-      DefaultLease h = (DefaultLease) holder;
-      h.markReleased();
-      impl.store.release(h.token(), clock.millis());
-      assertThat(impl.store.snapshot(clock.millis()).leases())
-          .singleElement()
-          .satisfies(r -> assertThat(r.label()).isEqualTo("racer"));
-      assertThat(f.cancel(false)).isTrue();
-    }
-    assertThat(l.status().leases()).isEmpty();
-    assertThat(l.tryAcquire("openai")).isPresent();
-  }
-
-  @Test
   void interrupt_whileWaiting_leavesQueue_andRestoresFlag() throws Exception {
     Limiter l = limiter();
     l.limits().set(LimitSpec.of("openai", 1));
@@ -325,11 +320,11 @@ class LimiterTest {
     ProcessIdentity real = ProcessIdentity.current();
     ProcessIdentity ghost =
         new ProcessIdentity(real.host(), real.hostId(), 999_999_999L, "1", "ghost");
-    Limiter dead =
-        limiter(Limiter.builder().identity(ghost).liveness((pid, token) -> pid != 999_999_999L));
+    Liveness ghostIsDead = (pid, token) -> pid != 999_999_999L;
+    Limiter dead = limiter(Limiter.builder(), ghost, ghostIsDead);
     dead.limits().set(LimitSpec.of("openai", 1));
     dead.tryAcquire("openai", "orphan").orElseThrow();
-    Limiter alive = limiter(Limiter.builder().liveness((pid, token) -> pid != 999_999_999L));
+    Limiter alive = limiter(Limiter.builder(), real, ghostIsDead);
 
     assertThat(alive.tryAcquire("openai", "survivor")).isPresent();
     assertThat(events.events).contains("reclaimed pid=999999999 leases=1 waiters=0 PROCESS_DEAD");
@@ -339,23 +334,35 @@ class LimiterTest {
   void deadHolderWithNoLockFile_isFoundByThePeriodicCheck_andItsSlotGranted() throws Exception {
     java.util.concurrent.atomic.AtomicBoolean foreignAlive =
         new java.util.concurrent.atomic.AtomicBoolean(true);
+    ProcessIdentity real = ProcessIdentity.current();
     Limiter l =
-        limiter(
-            Limiter.builder().liveness((pid, token) -> pid != 999_999_999L || foreignAlive.get()));
+        limiter(Limiter.builder(), real, (pid, token) -> pid != 999_999_999L || foreignAlive.get());
     l.limits().set(LimitSpec.of("openai", 1));
     // A client in another language: registered and holding a lease, but no lock file to drop.
-    dev.inflight.store.LeaseStore store = ((DefaultLimiter) l).store;
-    ProcessIdentity real = ProcessIdentity.current();
-    ProcessIdentity foreign =
-        new ProcessIdentity(real.host(), real.hostId(), 999_999_999L, "1", "python3");
     long now = clock.millis();
-    long id = store.register(foreign, now, Duration.ofHours(1).toMillis(), null);
-    assertThat(
-            store
-                .acquire(
-                    id, 999_999_999L, "openai", "foreign", DefaultLimiter.newToken(), now, false)
-                .kind())
-        .isEqualTo(dev.inflight.store.Rows.AcquireOutcome.Kind.GRANTED);
+    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + l.databaseFile());
+        Statement s = c.createStatement()) {
+      s.executeUpdate(
+          "INSERT INTO processes (id, host, host_id, pid, start_token, name, started_at_ms,"
+              + " heartbeat_at_ms, expires_at_ms) VALUES (900, 'box', '"
+              + real.hostId()
+              + "', 999999999, '1', 'python3', "
+              + now
+              + ", "
+              + now
+              + ", "
+              + (now + 3_600_000)
+              + ")");
+      s.executeUpdate(
+          "INSERT INTO leases (token, provider, owner_id, pid, label, queued_at_ms,"
+              + " acquired_at_ms) VALUES ('"
+              + DefaultLimiter.newToken()
+              + "', 'openai', 900, 999999999, 'foreign', "
+              + now
+              + ", "
+              + now
+              + ")");
+    }
     CompletableFuture<Lease> waiting = l.acquireAsync("openai", "next");
     assertThat(waiting).isNotDone();
 
@@ -379,9 +386,10 @@ class LimiterTest {
     Limiter far =
         limiter(
             Limiter.builder()
-                .identity(remote)
                 .heartbeatInterval(Duration.ofSeconds(15))
-                .staleAfter(Duration.ofSeconds(30)));
+                .staleAfter(Duration.ofSeconds(30)),
+            remote,
+            Liveness.system());
     far.limits().set(LimitSpec.of("openai", 1));
     far.tryAcquire("openai", "remote").orElseThrow();
     Limiter near = limiter();
@@ -411,8 +419,7 @@ class LimiterTest {
 
   @Test
   void failClosed_storeFailure_throwsWithDatabasePath() {
-    Limiter l = limiter();
-    ((DefaultLimiter) l).store.close();
+    Limiter l = limiter(Limiter.builder(), TestLimiters.failingEngine(home, clock));
     assertThatThrownBy(() -> l.tryAcquire("openai"))
         .isInstanceOf(LimiterException.class)
         .hasMessageContaining(l.databaseFile().toString());
@@ -420,8 +427,10 @@ class LimiterTest {
 
   @Test
   void failOpen_storeFailure_grantsUnrecordedLease() {
-    Limiter l = limiter(Limiter.builder().failurePolicy(FailurePolicy.FAIL_OPEN));
-    ((DefaultLimiter) l).store.close();
+    Limiter l =
+        limiter(
+            Limiter.builder().failurePolicy(FailurePolicy.FAIL_OPEN),
+            TestLimiters.failingEngine(home, clock));
     Lease lease = l.tryAcquire("openai").orElseThrow();
     assertThat(lease.id()).isZero();
     assertThat(lease.release()).isEqualTo(ReleaseResult.NOT_RECORDED);

@@ -204,7 +204,7 @@ class MultiProcessTest {
             s.executeQuery(
                 "SELECT count(*) FROM flyway_schema_history WHERE version IS NOT NULL")) {
       rs.next();
-      assertThat(rs.getInt(1)).isEqualTo(dev.inflight.store.LeaseStore.schemaVersion());
+      assertThat(rs.getInt(1)).isEqualTo(dev.inflight.store.Engines.schemaVersion());
     }
   }
 

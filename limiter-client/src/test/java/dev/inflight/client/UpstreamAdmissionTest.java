@@ -3,6 +3,7 @@ package dev.inflight.client;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.inflight.testing.MutableClock;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -65,7 +66,13 @@ class UpstreamAdmissionTest {
 
   Limiter limiter(LimiterBuilder b) {
     // Minutes pass on the test clock between heartbeats: no process may look silent.
-    Limiter l = b.home(home).clock(clock).listener(events).staleAfter(Duration.ofHours(1)).build();
+    Limiter l =
+        b.home(home)
+            .clock(clock)
+            .ticker(clock)
+            .listener(events)
+            .staleAfter(Duration.ofHours(1))
+            .build();
     open.add(l);
     return l;
   }

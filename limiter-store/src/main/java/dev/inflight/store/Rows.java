@@ -4,7 +4,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
 
-/** Immutable rows and outcomes the store returns. Times are milliseconds since the epoch. */
+/** Immutable rows and outcomes the engine returns. Times are milliseconds since the epoch. */
 public final class Rows {
   private Rows() {}
 
@@ -17,8 +17,13 @@ public final class Rows {
       boolean adaptive,
       long updatedAtMs) {}
 
-  /** A registered client process. */
-  public record ProcessRow(long id, String host, long pid, String name) {}
+  /** A registered client process, as others see it. */
+  public record ProcessRow(long id, String host, long pid, String name) {
+    /** A row that names no process (an orphan's owner). */
+    public static ProcessRow unknown(long id, long pid) {
+      return new ProcessRow(id, "", pid, "");
+    }
+  }
 
   /** A lease as others may see it (never its token). */
   public record LeaseRow(
@@ -45,7 +50,9 @@ public final class Rows {
    * @param effectiveLimit the adaptive limit in force, when {@code adaptive} and below {@code
    *     limit}
    * @param pausedUntilMs when a 429 pause ends (0 when none is in force)
-   * @param pauseReason why admission is paused until {@code pausedUntilMs} ("" when not)
+   * @param pauseReason why admission is paused until {@code pausedUntilMs} ({@link
+   *     PauseReason#NONE} when not)
+   * @param pauseText the words recorded with the pause ("" when none)
    * @param upstreamInFlight the provider's own in-flight count from a usage probe, while valid
    * @param upstreamHidden requests upstream counts that are not ours (0 unless a sample is valid)
    * @param upstreamValidUntilMs when the upstream sample stops counting (0 when none)
@@ -62,38 +69,11 @@ public final class Rows {
       boolean adaptive,
       OptionalInt effectiveLimit,
       long pausedUntilMs,
-      String pauseReason,
+      PauseReason pauseReason,
+      String pauseText,
       OptionalInt upstreamInFlight,
       int upstreamHidden,
       long upstreamValidUntilMs) {
-
-    /** A provider with no admission state (no 429, no adaptive step, no upstream sample). */
-    public ProviderState(
-        String provider,
-        OptionalInt limit,
-        long cooldownMs,
-        boolean paused,
-        int active,
-        int cooling,
-        int queued,
-        long oldestQueuedAtMs) {
-      this(
-          provider,
-          limit,
-          cooldownMs,
-          paused,
-          active,
-          cooling,
-          queued,
-          oldestQueuedAtMs,
-          false,
-          OptionalInt.empty(),
-          0,
-          "",
-          OptionalInt.empty(),
-          0,
-          0);
-    }
 
     /** This state after {@code leases} more active leases and {@code waiters} more waiters. */
     public ProviderState plus(int leases, int waiters) {
@@ -110,6 +90,7 @@ public final class Rows {
           effectiveLimit,
           pausedUntilMs,
           pauseReason,
+          pauseText,
           upstreamInFlight,
           upstreamHidden,
           upstreamValidUntilMs);
@@ -120,13 +101,18 @@ public final class Rows {
       return effectiveLimit.isPresent() ? effectiveLimit : limit;
     }
 
+    /** Whether a timed (429) pause is in force. */
+    public boolean pausedByRateLimit() {
+      return pausedUntilMs != 0;
+    }
+
     /**
      * Slots that may be granted now: none while paused; else the limit in force, less what upstream
      * holds that is not ours, less our active and cooling leases, and never more than the limit
      * less the provider's own in-flight count.
      */
     public int free() {
-      if (paused || pausedUntilMs != 0) {
+      if (paused || pausedByRateLimit()) {
         return 0;
       }
       if (limit.isEmpty()) {
@@ -141,13 +127,13 @@ public final class Rows {
     }
   }
 
-  /** How a request that held a lease ended, as its holder reports it on release. */
-  public enum Ending {
-    SUCCEEDED,
-    /** The provider answered 429: pause admission for everyone, step an adaptive limit down. */
-    RATE_LIMITED,
-    FAILED,
-    CANCELLED
+  /** Whether a process's row was still there when it proved it was alive. */
+  public enum Heartbeat {
+    ALIVE,
+    /**
+     * The row is gone: another process reclaimed it, or someone deleted it. Its leases are lost.
+     */
+    GONE
   }
 
   /** What a usage sample changed: how many upstream requests were not ours at this sample. */
@@ -157,25 +143,15 @@ public final class Rows {
   public record Snapshot(
       long atMs, List<ProviderState> providers, List<LeaseRow> leases, List<WaiterRow> waiters) {}
 
-  /** Why a process's rows were taken back. */
-  public enum ReclaimReason {
-    /** The process no longer runs on this host (or its pid now belongs to another process). */
-    PROCESS_DEAD,
-    /** The process stopped heart-beating and its row expired. */
-    HEARTBEAT_EXPIRED,
-    /** A row pointed at a process that is not registered. */
-    ORPHANED
-  }
-
-  /** Rows taken back from a process that died or stopped heart-beating. */
+  /** Rows taken back from a process that died, stopped heart-beating, or from invalid rows. */
   public record Reclaimed(
       ProcessRow whose, ReclaimReason why, List<LeaseRow> leases, int waiters) {}
 
-  /** What an acquisition attempt did. */
+  /** What an acquisition attempt did, as of {@code atMs} (the transaction's time). */
   public record AcquireOutcome(
       Kind kind,
       long leaseId,
-      long acquiredAtMs,
+      long atMs,
       int position,
       ProviderState state,
       List<Reclaimed> reclaimed) {
@@ -188,13 +164,7 @@ public final class Rows {
 
   /** What a release did. */
   public record ReleaseOutcome(
-      Kind kind, long leaseId, String provider, List<Reclaimed> reclaimed, long pausedUntilMs) {
-
-    /** An outcome with no 429 pause in force after it. */
-    public ReleaseOutcome(Kind kind, long leaseId, String provider, List<Reclaimed> reclaimed) {
-      this(kind, leaseId, provider, reclaimed, 0);
-    }
-
+      Kind kind, long leaseId, String provider, long atMs, long pausedUntilMs) {
     public enum Kind {
       /** The slot is free now. */
       RELEASED,
@@ -230,11 +200,12 @@ public final class Rows {
   public record WatchTarget(long processId, long pid, String startToken) {}
 
   /**
-   * What a waiting process needs to know after a change: the state of each of its requests, of
-   * their providers, whether a write ({@link LeaseStore#settle}) could grant something, and when
-   * time alone will next change the answer.
+   * What a waiting process needs to know after a change, as of {@code atMs}: the state of each of
+   * its requests, of their providers, whether a write ({@link LeaseEngine#settle}) could grant
+   * something, when time alone will next change the answer, and whom to watch.
    */
   public record WaitCheck(
+      long atMs,
       Map<String, TokenState> tokens,
       Map<String, ProviderState> providers,
       boolean settleNeeded,

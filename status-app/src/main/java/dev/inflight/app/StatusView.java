@@ -529,8 +529,9 @@ final class StatusView {
     return c;
   }
 
+  /** Text from the database as it is safe to show (control characters escaped). */
   private static ObservableValue<String> text(String s) {
-    return new ReadOnlyStringWrapper(s).getReadOnlyProperty();
+    return new ReadOnlyStringWrapper(dev.inflight.client.Text.printable(s)).getReadOnlyProperty();
   }
 
   // ---------------------------------------------------------------- helpers

@@ -106,7 +106,7 @@ final class TerminalTable {
   }
 
   private static String name(String label, long pid) {
-    return (label.isEmpty() ? "pid" : label) + "(" + pid + ")";
+    return (label.isEmpty() ? "pid" : dev.inflight.client.Text.printable(label)) + "(" + pid + ")";
   }
 
   private static String clip(String s, int n) {

@@ -51,8 +51,8 @@ class PlainModelTest {
   void durations_areShortAndReadable() {
     assertThat(Fmt.duration(Duration.ofMillis(1234))).isEqualTo("1.2s");
     assertThat(Fmt.duration(Duration.ofSeconds(42))).isEqualTo("42s");
-    assertThat(Fmt.duration(Duration.ofSeconds(184))).isEqualTo("3m 04s");
-    assertThat(Fmt.duration(Duration.ofMinutes(62))).isEqualTo("1h 02m");
+    assertThat(Fmt.duration(Duration.ofSeconds(184))).isEqualTo("3m4s");
+    assertThat(Fmt.duration(Duration.ofMinutes(62))).isEqualTo("1h2m");
     assertThat(Fmt.cooldown(Duration.ofMillis(400))).isEqualTo("400ms");
     assertThat(Fmt.cooldown(Duration.ofSeconds(2))).isEqualTo("2s");
   }
@@ -148,7 +148,7 @@ class PlainModelTest {
 
     assertThat(table)
         .contains("openai              2      2       0      1             1.5s")
-        .contains("holding: planner(41) 3.0s")
+        .contains("holding: planner(41) 3s")
         .contains("waiting: 1.subagent-3(42)");
     assertThat(TerminalTable.line(s)).isEqualTo("openai 2/2 queued 1 (longest 1.5s)");
   }
@@ -231,7 +231,7 @@ class PlainModelTest {
         read,
         read);
     assertThat(row.pauseProperty().get())
-        .isEqualTo("paused until 2026-11-23 01:00:00 (429 reported) · 2h 00m left");
+        .isEqualTo("paused until 2026-11-23 01:00:00 (429 reported) · 2h left");
   }
 
   @Test
@@ -255,7 +255,7 @@ class PlainModelTest {
   void countdown_roundsUpToWholeSeconds() {
     assertThat(Fmt.countdown(Duration.ofMillis(1))).isEqualTo("1s");
     assertThat(Fmt.countdown(Duration.ofMillis(24_001))).isEqualTo("25s");
-    assertThat(Fmt.countdown(Duration.ofSeconds(65))).isEqualTo("1m 05s");
+    assertThat(Fmt.countdown(Duration.ofSeconds(65))).isEqualTo("1m5s");
     assertThat(Fmt.countdown(Duration.ZERO)).isEqualTo("0s");
   }
 }

@@ -1,7 +1,9 @@
-package dev.inflight.client;
+package dev.inflight.store.sqlite;
 
+import dev.inflight.store.Signals.OwnerWatch;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -11,7 +13,7 @@ import java.nio.file.StandardOpenOption;
  * the process dies (or closes its limiter). Costs one parked thread and no CPU. The lock is only a
  * hint that something changed; who is dead is then decided from the pid and its start time.
  */
-final class DeathWatch implements Runnable {
+final class LockWatch implements Runnable, OwnerWatch {
   private final Path file;
   private final Runnable onUnlocked;
   private volatile FileChannel channel;
@@ -19,13 +21,13 @@ final class DeathWatch implements Runnable {
   private volatile boolean fired;
   private volatile boolean armed;
 
-  private DeathWatch(Path file, Runnable onUnlocked) {
+  private LockWatch(Path file, Runnable onUnlocked) {
     this.file = file;
     this.onUnlocked = onUnlocked;
   }
 
-  static DeathWatch start(Path file, Runnable onUnlocked) {
-    DeathWatch w = new DeathWatch(file, onUnlocked);
+  static LockWatch start(Path file, Runnable onUnlocked) {
+    LockWatch w = new LockWatch(file, onUnlocked);
     Thread t = new Thread(w, "inflight-deathwatch-" + file.getFileName());
     t.setDaemon(true);
     t.start();
@@ -39,7 +41,7 @@ final class DeathWatch implements Runnable {
       if (closed) {
         return;
       }
-      java.nio.channels.FileLock free = ch.tryLock();
+      FileLock free = ch.tryLock();
       if (free != null) {
         free.release(); // nobody holds it: the owner is gone, or never locked it
       } else {
@@ -47,7 +49,7 @@ final class DeathWatch implements Runnable {
         ch.lock().release();
       }
     } catch (NoSuchFileException e) {
-      return; // a client without a lock file: the dispatcher's periodic re-check covers it
+      return; // a client without a lock file: the waiter's periodic re-check covers it
     } catch (IOException | RuntimeException e) {
       return; // closed by us (AsynchronousCloseException) or not lockable: same fallback
     }
@@ -57,20 +59,18 @@ final class DeathWatch implements Runnable {
     }
   }
 
-  /**
-   * Whether the owner was seen holding its lock and the watch now waits in the kernel for it to be
-   * dropped: its death will be noticed at once, with no periodic re-check.
-   */
-  boolean armed() {
+  @Override
+  public boolean armed() {
     return armed && !fired;
   }
 
-  /** Whether the watched lock was released: the watch is spent and the owner is dead or leaving. */
-  boolean fired() {
+  @Override
+  public boolean fired() {
     return fired;
   }
 
-  void close() {
+  @Override
+  public void close() {
     closed = true;
     FileChannel ch = channel;
     if (ch != null) {

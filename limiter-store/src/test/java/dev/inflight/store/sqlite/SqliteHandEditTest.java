@@ -1,11 +1,17 @@
-package dev.inflight.store;
+package dev.inflight.store.sqlite;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.inflight.store.EngineConfig;
+import dev.inflight.store.Engines;
+import dev.inflight.store.LeaseEngine;
+import dev.inflight.store.LimitChange;
+import dev.inflight.store.Rows;
+import dev.inflight.testing.Child;
+import dev.inflight.testing.MutableClock;
+import dev.inflight.testing.Tools;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -13,7 +19,6 @@ import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -22,16 +27,17 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** The database itself refuses bad hand edits of {@code limits}, from JDBC and from sqlite3. */
-class HandEditTest {
+class SqliteHandEditTest {
   @TempDir Path dir;
-  LeaseStore store;
+  final MutableClock clock = new MutableClock(java.time.Instant.ofEpochMilli(1_000));
+  LeaseEngine store;
   Path db;
 
   @BeforeEach
   void open() {
     db = dir.resolve("limiter.db");
-    store = LeaseStore.open(db);
-    store.setLimit("openai", 4, 0, 1_000);
+    store = Engines.open(EngineConfig.of(db).withClock(clock));
+    store.setLimit(new LimitChange("openai", 4, 0, false));
   }
 
   @AfterEach
@@ -91,12 +97,11 @@ class HandEditTest {
 
   @Test
   void everyBadEdit_withSqlite3Cli_isRefused_andNothingChanges() throws Exception {
-    assumeTrue(sqlite3Installed(), "sqlite3 CLI not installed (.ci/run installs it)");
     List<Rows.LimitRow> before = store.limits();
     for (String edit : BAD_EDITS) {
-      Result r = sqlite3(db, edit);
-      assertThat(r.exit).as(edit).isNotZero();
-      assertThat(r.stderr)
+      Child.Result r = sqlite3(db, edit);
+      assertThat(r.code()).as(edit).isNotZero();
+      assertThat(r.err())
           .as(edit)
           .containsAnyOf("constraint failed", "cannot store", "CHECK", "UNIQUE");
     }
@@ -105,10 +110,9 @@ class HandEditTest {
 
   @Test
   void goodEdit_withSqlite3Cli_isAccepted() throws Exception {
-    assumeTrue(sqlite3Installed(), "sqlite3 CLI not installed (.ci/run installs it)");
-    Result r =
+    Child.Result r =
         sqlite3(db, "UPDATE limits SET max_in_flight = 9, paused = 1 WHERE provider = 'openai'");
-    assertThat(r.exit).as(r.stderr).isZero();
+    assertThat(r.code()).as(r.err()).isZero();
     assertThat(store.limit("openai").orElseThrow())
         .satisfies(
             l -> {
@@ -117,31 +121,15 @@ class HandEditTest {
             });
   }
 
-  record Result(int exit, String stderr) {}
-
-  static boolean sqlite3Installed() {
-    try {
-      Process p = new ProcessBuilder("sqlite3", "-version").redirectErrorStream(true).start();
-      p.getInputStream().readAllBytes();
-      return p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0;
-    } catch (IOException | InterruptedException e) {
-      return false;
-    }
-  }
-
-  static Result sqlite3(Path db, String sql) throws IOException, InterruptedException {
-    Process p = new ProcessBuilder("sqlite3", "-bail", db.toString(), sql).start();
-    String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
-    p.getInputStream().readAllBytes();
-    assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
-    return new Result(p.exitValue(), err);
+  static Child.Result sqlite3(Path db, String sql) {
+    return Tools.sqlite3(db, sql);
   }
 
   @Test
   void databaseAndDirectory_arePrivateToTheUser() throws IOException {
     Path fresh = dir.resolve("new-root").resolve("limiter.db");
-    try (LeaseStore s = LeaseStore.open(fresh)) {
-      s.setLimit("x", 1, 0, 1);
+    try (LeaseEngine s = Engines.open(EngineConfig.of(fresh))) {
+      s.setLimit(new LimitChange("x", 1, 0, false));
     }
     assertThat(Files.getPosixFilePermissions(fresh.getParent()))
         .isEqualTo(java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));

@@ -1,0 +1,131 @@
+package dev.inflight.client;
+
+import dev.inflight.store.Rows.Reclaimed;
+import java.lang.System.Logger.Level;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * What this process's limiter tells its listener and its log, in one place. Listener methods run on
+ * the thread that caused the event; one that throws is logged and ignored.
+ */
+final class Events {
+  static final System.Logger LOG = System.getLogger("dev.inflight.client");
+
+  private final LimiterListener listener;
+  private final Views views;
+
+  Events(LimiterListener listener, Views views) {
+    this.listener = listener;
+    this.views = views;
+  }
+
+  void queued(String provider, String label, int position, String state) {
+    LOG.log(
+        Level.INFO,
+        () ->
+            "'"
+                + provider
+                + "' is full ("
+                + state
+                + "): request"
+                + (label.isEmpty() ? "" : " '" + label + "'")
+                + " queued at position "
+                + position);
+    safely(() -> listener.queued(provider, label, position, position - 1));
+  }
+
+  void acquired(Lease lease, Duration waited) {
+    if (!waited.isZero()) {
+      LOG.log(
+          Level.INFO,
+          () ->
+              "lease "
+                  + lease.id()
+                  + " for '"
+                  + lease.provider()
+                  + "' granted after "
+                  + Text.duration(waited)
+                  + " in the queue");
+    }
+    safely(() -> listener.acquired(lease, waited));
+  }
+
+  void released(Lease lease, Duration held, ReleaseResult result) {
+    if (result == ReleaseResult.LOST) {
+      LOG.log(
+          Level.WARNING,
+          "lease "
+              + lease.id()
+              + " for '"
+              + lease.provider()
+              + "' was no longer held when released (force-released or reclaimed)");
+    }
+    safely(() -> listener.released(lease, held, result));
+  }
+
+  void rateLimited(String provider, Instant until) {
+    LOG.log(
+        Level.WARNING,
+        () -> "'" + provider + "' answered 429: admission paused for every process until " + until);
+    safely(() -> listener.rateLimited(provider, until));
+  }
+
+  /** Logs and reports what another process's death or silence let this process take back. */
+  void reclaimed(List<Reclaimed> reclaimed) {
+    for (Reclaimed r : reclaimed) {
+      ReclaimInfo info = views.reclaimInfo(r);
+      ReclaimInfo.Reason why = Views.reason(r.why());
+      LOG.log(
+          Level.WARNING,
+          () ->
+              "reclaimed "
+                  + info.leases().size()
+                  + " lease(s) and "
+                  + r.waiters()
+                  + " waiter(s) of pid "
+                  + r.whose().pid()
+                  + (r.whose().host().isEmpty() ? "" : " on " + Views.display(r.whose().host()))
+                  + " ("
+                  + Views.words(why)
+                  + ")");
+      safely(() -> listener.reclaimed(info, why));
+    }
+  }
+
+  /** This process's own registration was gone: its leases are lost. */
+  void reclaimedThisProcess(ReclaimInfo info) {
+    LOG.log(
+        Level.WARNING,
+        "this process's registration is gone: another process reclaimed it or someone deleted it;"
+            + " its "
+            + info.leases().size()
+            + " lease(s) are lost and its waiting requests queue again");
+    safely(() -> listener.reclaimed(info, ReclaimInfo.Reason.THIS_PROCESS));
+  }
+
+  void probeUnavailable(String provider, String why) {
+    LOG.log(
+        Level.WARNING,
+        "the usage probe for '"
+            + provider
+            + "' "
+            + why
+            + ": admitting by local accounting (with the cooldown) until it answers");
+    safely(() -> listener.probeUnavailable(provider, why));
+  }
+
+  void probeRecovered(String provider) {
+    LOG.log(Level.INFO, "the usage probe for '" + provider + "' answers again: admitting by it");
+    safely(() -> listener.probeRecovered(provider));
+  }
+
+  static void safely(Runnable r) {
+    try {
+      r.run();
+    } catch (RuntimeException e) {
+      LOG.log(Level.WARNING, "a limiter listener threw", e);
+    }
+  }
+}

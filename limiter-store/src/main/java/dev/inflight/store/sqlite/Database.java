@@ -1,0 +1,297 @@
+package dev.inflight.store.sqlite;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import dev.inflight.store.StoreException;
+import dev.inflight.store.StoreException.Kind;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.WeakHashMap;
+import java.util.concurrent.locks.LockSupport;
+import java.util.logging.Logger;
+import javax.sql.DataSource;
+import org.sqlite.BusyHandler;
+import org.sqlite.SQLiteConfig;
+import org.sqlite.SQLiteDataSource;
+import org.sqlite.SQLiteErrorCode;
+import org.sqlite.SQLiteException;
+
+/**
+ * Runs transactions on a small pool of connections to one database file: the one transaction
+ * template ({@link #write}, {@link #read}) and the one translation of driver errors into messages
+ * that name the file, what was being done and the fix ({@link #translate}).
+ */
+final class Database implements AutoCloseable {
+  private final Path file;
+  private final HikariDataSource pool;
+  private final InstantSource clock;
+
+  /** Prepared statements per physical connection; they go when the connection is closed. */
+  private final Map<Connection, Map<String, PreparedStatement>> statements =
+      Collections.synchronizedMap(new WeakHashMap<>());
+
+  private Database(Path file, HikariDataSource pool, InstantSource clock) {
+    this.file = file;
+    this.pool = pool;
+    this.clock = clock;
+  }
+
+  /** Starts the pool on a file that already exists and is in WAL mode. */
+  static Database start(Path file, Duration busyTimeout, InstantSource clock) {
+    SQLiteDataSource sqlite = new SQLiteDataSource(connectionConfig(busyTimeout));
+    sqlite.setUrl("jdbc:sqlite:" + file);
+    HikariConfig hc = new HikariConfig();
+    hc.setDataSource(new ShortSleepDataSource(sqlite, busyTimeout.toNanos()));
+    hc.setPoolName("inflight");
+    hc.setMaximumPoolSize(3);
+    hc.setMinimumIdle(1);
+    // Never retire the last connection: while one is open, SQLite keeps -wal and -shm in place,
+    // which is what lets other processes tell a deleted WAL from an idle database.
+    hc.setMaxLifetime(0);
+    hc.setAutoCommit(true);
+    hc.setConnectionTimeout(Math.max(250, busyTimeout.toMillis() + 1000));
+    hc.setInitializationFailTimeout(1);
+    hc.setRegisterMbeans(false);
+    try {
+      return new Database(file, new HikariDataSource(hc), clock);
+    } catch (RuntimeException e) {
+      Throwable cause = e.getCause() != null ? e.getCause() : e;
+      throw translate(
+          file, "open", cause instanceof SQLException s ? s : new SQLException(cause.toString()));
+    }
+  }
+
+  static SQLiteConfig connectionConfig(Duration busyTimeout) {
+    SQLiteConfig config = new SQLiteConfig();
+    config.setJournalMode(SQLiteConfig.JournalMode.WAL);
+    config.setSynchronous(SQLiteConfig.SynchronousMode.NORMAL);
+    config.setBusyTimeout((int) Math.min(Integer.MAX_VALUE, busyTimeout.toMillis()));
+    config.enforceForeignKeys(true);
+    return config;
+  }
+
+  Path file() {
+    return file;
+  }
+
+  @Override
+  public void close() {
+    pool.close();
+  }
+
+  @FunctionalInterface
+  interface Work<T> {
+    T run(Tx tx) throws SQLException;
+  }
+
+  /** Runs {@code work} inside BEGIN IMMEDIATE ... COMMIT; rolls back on any failure. */
+  <T> T write(String what, Work<T> work) {
+    return inTransaction("BEGIN IMMEDIATE", what, work);
+  }
+
+  /** Runs {@code work} in one read snapshot (BEGIN DEFERRED). */
+  <T> T read(String what, Work<T> work) {
+    return inTransaction("BEGIN", what, work);
+  }
+
+  private <T> T inTransaction(String begin, String what, Work<T> work) {
+    Connection c;
+    try {
+      c = pool.getConnection();
+    } catch (SQLException e) {
+      throw translate(file, what, e);
+    }
+    boolean open = false;
+    try {
+      Connection physical = c.unwrap(Connection.class);
+      try (Statement s = c.createStatement()) {
+        s.execute(begin);
+        open = true;
+      } catch (SQLException e) {
+        // A connection whose BEGIN failed may be in any state: never hand it out again.
+        pool.evictConnection(c);
+        throw e;
+      }
+      Map<String, PreparedStatement> cache =
+          statements.computeIfAbsent(physical, k -> new HashMap<>());
+      T result = work.run(new Tx(physical, cache, clock.millis()));
+      try (Statement s = c.createStatement()) {
+        s.execute("COMMIT");
+        open = false;
+      }
+      return result;
+    } catch (SQLException e) {
+      throw translate(file, what, e);
+    } finally {
+      if (open) {
+        try (Statement s = c.createStatement()) {
+          s.execute("ROLLBACK");
+        } catch (SQLException e) {
+          pool.evictConnection(c);
+        }
+      }
+      try {
+        c.close();
+      } catch (SQLException ignored) {
+        // returning a connection to the pool does not fail in a way we can act on
+      }
+    }
+  }
+
+  /** Whether a failure of one statement is the database refusing a row (not the transaction). */
+  static boolean refused(SQLException e) {
+    SQLiteErrorCode code = e instanceof SQLiteException se ? se.getResultCode() : null;
+    return code != null && code.name().startsWith("SQLITE_CONSTRAINT");
+  }
+
+  static StoreException translate(Path file, String what, SQLException e) {
+    SQLiteErrorCode code = e instanceof SQLiteException se ? se.getResultCode() : null;
+    String base = code == null ? "" : code.name();
+    String detail = e.getMessage() == null ? String.valueOf(code) : e.getMessage();
+    String where = file.toString();
+    if (base.startsWith("SQLITE_NOTADB") || base.startsWith("SQLITE_CORRUPT")) {
+      return new StoreException(
+          where,
+          Kind.CORRUPT,
+          "the database "
+              + file
+              + " is corrupt or is not an SQLite database ("
+              + detail
+              + "); move it aside to start afresh (its limits are lost) or restore a copy",
+          e);
+    }
+    if (base.startsWith("SQLITE_BUSY") || base.startsWith("SQLITE_LOCKED")) {
+      return new StoreException(
+          where,
+          Kind.BUSY,
+          "the database "
+              + file
+              + " is locked by another process and stayed locked past the busy timeout ("
+              + detail
+              + ")",
+          e);
+    }
+    if (base.startsWith("SQLITE_READONLY")
+        || base.startsWith("SQLITE_CANTOPEN")
+        || base.startsWith("SQLITE_PERM")) {
+      return new StoreException(
+          where,
+          Kind.UNWRITABLE,
+          "cannot "
+              + what
+              + " the database "
+              + file
+              + ": it is not writable or cannot be opened ("
+              + detail
+              + ")",
+          e);
+    }
+    if (base.startsWith("SQLITE_FULL") || base.startsWith("SQLITE_IOERR")) {
+      return new StoreException(
+          where,
+          Kind.IO,
+          "cannot " + what + " the database " + file + ": I/O error (" + detail + ")",
+          e);
+    }
+    if (base.startsWith("SQLITE_CONSTRAINT")) {
+      return new StoreException(
+          where, Kind.REFUSED, "the database " + file + " refused the change: " + detail, e);
+    }
+    return new StoreException(
+        where, Kind.OTHER, "cannot " + what + " the database " + file + ": " + detail, e);
+  }
+
+  /**
+   * Installs a busy handler that parks briefly between retries. SQLite's default handler sleeps 1,
+   * 2, 5 ... 100 ms, which starves some processes under contention; short parks keep the tail
+   * small. The handler gives up after the busy timeout.
+   */
+  private static final class ShortSleepDataSource implements DataSource {
+    private final SQLiteDataSource delegate;
+    private final long timeoutNanos;
+
+    ShortSleepDataSource(SQLiteDataSource delegate, long timeoutNanos) {
+      this.delegate = delegate;
+      this.timeoutNanos = timeoutNanos;
+    }
+
+    @Override
+    public Connection getConnection() throws SQLException {
+      Connection c = delegate.getConnection();
+      BusyHandler.setHandler(c, new ParkingBusyHandler(timeoutNanos));
+      return c;
+    }
+
+    @Override
+    public Connection getConnection(String user, String password) throws SQLException {
+      return getConnection();
+    }
+
+    @Override
+    public PrintWriter getLogWriter() {
+      return null;
+    }
+
+    @Override
+    public void setLogWriter(PrintWriter out) {}
+
+    @Override
+    public void setLoginTimeout(int seconds) {}
+
+    @Override
+    public int getLoginTimeout() {
+      return 0;
+    }
+
+    @Override
+    public Logger getParentLogger() {
+      return Logger.getLogger("dev.inflight.store");
+    }
+
+    @Override
+    public <T> T unwrap(Class<T> iface) throws SQLException {
+      if (iface.isInstance(delegate)) {
+        return iface.cast(delegate);
+      }
+      throw new SQLException("not a wrapper for " + iface);
+    }
+
+    @Override
+    public boolean isWrapperFor(Class<?> iface) {
+      return iface.isInstance(delegate);
+    }
+  }
+
+  static final class ParkingBusyHandler extends BusyHandler {
+    private final long timeoutNanos;
+    private long firstBusyAt;
+
+    ParkingBusyHandler(long timeoutNanos) {
+      this.timeoutNanos = timeoutNanos;
+    }
+
+    @Override
+    protected int callback(int previousInvocations) {
+      long now = System.nanoTime();
+      if (previousInvocations == 0) {
+        firstBusyAt = now;
+      }
+      long waited = now - firstBusyAt;
+      if (waited >= timeoutNanos) {
+        return 0;
+      }
+      // 100 us while the holder is likely mid-commit, then 1 ms so a long holder costs little CPU.
+      LockSupport.parkNanos(waited < 20_000_000L ? 100_000L : 1_000_000L);
+      return 1;
+    }
+  }
+}

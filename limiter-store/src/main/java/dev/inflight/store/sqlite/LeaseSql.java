@@ -1,0 +1,176 @@
+package dev.inflight.store.sqlite;
+
+import dev.inflight.store.AcquireMode;
+import dev.inflight.store.AcquireRequest;
+import dev.inflight.store.Ending;
+import dev.inflight.store.PauseReason;
+import dev.inflight.store.ReleaseRequest;
+import dev.inflight.store.Rows.AcquireOutcome;
+import dev.inflight.store.Rows.CancelOutcome;
+import dev.inflight.store.Rows.LeaseRow;
+import dev.inflight.store.Rows.ProcessRow;
+import dev.inflight.store.Rows.ProviderState;
+import dev.inflight.store.Rows.Reclaimed;
+import dev.inflight.store.Rows.ReleaseOutcome;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/** Acquire, release, cancel and force-release: the transactions of one lease's life. */
+final class LeaseSql {
+  private final Settle settle;
+  private final AdmissionSql admission;
+
+  LeaseSql(Settle settle, AdmissionSql admission) {
+    this.settle = settle;
+    this.admission = admission;
+  }
+
+  private static final String INSERT_WAITER =
+      "INSERT INTO waiters (token, provider, owner_id, pid, label, queued_at_ms)"
+          + " VALUES (?, ?, ?, ?, ?, ?)";
+
+  AcquireOutcome acquire(Tx tx, AcquireRequest r) throws SQLException {
+    List<Reclaimed> reclaimed = new ArrayList<>();
+    ProviderState st = settle.settle(tx, r.provider(), true, reclaimed);
+    if (st.queued() == 0 && st.free() > 0) {
+      long id;
+      try (ResultSet rs =
+          tx.query(
+              Settle.INSERT_LEASE + " RETURNING id",
+              r.token(),
+              r.provider(),
+              r.ownerId(),
+              r.pid(),
+              r.label(),
+              tx.now,
+              tx.now)) {
+        rs.next();
+        id = rs.getLong(1);
+      }
+      return new AcquireOutcome(
+          AcquireOutcome.Kind.GRANTED, id, tx.now, 0, st.plus(1, 0), reclaimed);
+    }
+    if (r.mode() == AcquireMode.TRY) {
+      return new AcquireOutcome(AcquireOutcome.Kind.BUSY, 0, tx.now, 0, st, reclaimed);
+    }
+    tx.update(INSERT_WAITER, r.token(), r.provider(), r.ownerId(), r.pid(), r.label(), tx.now);
+    return new AcquireOutcome(
+        AcquireOutcome.Kind.QUEUED, 0, tx.now, st.queued() + 1, st.plus(0, 1), reclaimed);
+  }
+
+  private static final String RELEASE_WITHOUT_COOLDOWN =
+      "DELETE FROM leases WHERE token = ? AND owner_id IS NOT NULL AND NOT EXISTS"
+          + " (SELECT 1 FROM limits m WHERE m.provider = leases.provider AND m.cooldown_ms > 0)"
+          + " RETURNING id, provider, acquired_at_ms";
+  private static final String FIND_LEASE_FOR_RELEASE =
+      "SELECT l.id, l.provider, l.owner_id, coalesce(m.cooldown_ms, 0), l.acquired_at_ms"
+          + " FROM leases l LEFT JOIN limits m ON m.provider = l.provider WHERE l.token = ?";
+  static final String DELETE_LEASE = "DELETE FROM leases WHERE id = ?";
+  static final String COOL_LEASE =
+      "UPDATE leases SET owner_id = NULL, released_at_ms = ?, cool_until_ms = ? WHERE id = ?";
+
+  ReleaseOutcome release(Tx tx, ReleaseRequest r) throws SQLException {
+    long id = 0;
+    String provider = null;
+    long acquiredAt = 0;
+    ReleaseOutcome.Kind kind = null;
+    // The common case in one statement: a held lease of a provider with no cooldown.
+    try (ResultSet rs = tx.query(RELEASE_WITHOUT_COOLDOWN, r.token())) {
+      if (rs.next()) {
+        id = rs.getLong(1);
+        provider = rs.getString(2);
+        acquiredAt = rs.getLong(3);
+        kind = ReleaseOutcome.Kind.RELEASED;
+      }
+    }
+    if (kind == null) {
+      long cooldown;
+      try (ResultSet rs = tx.query(FIND_LEASE_FOR_RELEASE, r.token())) {
+        if (!rs.next()) {
+          return new ReleaseOutcome(ReleaseOutcome.Kind.NOT_HELD, 0, null, tx.now, 0);
+        }
+        id = rs.getLong(1);
+        provider = rs.getString(2);
+        rs.getLong(3);
+        if (rs.wasNull()) {
+          return new ReleaseOutcome(ReleaseOutcome.Kind.NOT_HELD, id, provider, tx.now, 0);
+        }
+        cooldown = rs.getLong(4);
+        acquiredAt = rs.getLong(5);
+      }
+      if (cooldown > 0) {
+        tx.update(COOL_LEASE, tx.now, tx.now + cooldown, id);
+        kind = ReleaseOutcome.Kind.COOLING;
+      } else {
+        tx.update(DELETE_LEASE, id);
+        kind = ReleaseOutcome.Kind.RELEASED;
+      }
+    }
+    if (r.ending() == Ending.RATE_LIMITED) {
+      admission.record429(tx, provider, r.retryAfterMs(), PauseReason.PROVIDER_429, acquiredAt);
+    }
+    // Hand the freed slot to the queue's head. Reaping is left to acquirers and waiters.
+    ProviderState st = Settle.promote(tx, provider);
+    if (r.ending() == Ending.SUCCEEDED
+        && st.adaptive()
+        && st.effectiveLimit().isPresent()
+        && admission.recordSuccess(tx, provider, acquiredAt, st.limit().getAsInt())) {
+      Settle.promote(tx, provider);
+    }
+    return new ReleaseOutcome(kind, id, provider, tx.now, st.pausedUntilMs());
+  }
+
+  private static final String DELETE_WAITER = "DELETE FROM waiters WHERE token = ?";
+  private static final String FIND_OWN_LEASE =
+      "SELECT id, acquired_at_ms FROM leases WHERE token = ? AND owner_id IS NOT NULL";
+
+  CancelOutcome cancel(Tx tx, String token) throws SQLException {
+    if (tx.update(DELETE_WAITER, token) == 1) {
+      return new CancelOutcome(CancelOutcome.Kind.CANCELLED, 0, 0);
+    }
+    try (ResultSet rs = tx.query(FIND_OWN_LEASE, token)) {
+      if (rs.next()) {
+        return new CancelOutcome(CancelOutcome.Kind.ALREADY_GRANTED, rs.getLong(1), rs.getLong(2));
+      }
+    }
+    return new CancelOutcome(CancelOutcome.Kind.NOT_FOUND, 0, 0);
+  }
+
+  private static final String FIND_ACTIVE_LEASE =
+      "SELECT l.id, l.provider, coalesce(l.owner_id, 0), coalesce(p.host, ''), l.pid,"
+          + " coalesce(p.name, ''), l.label, l.queued_at_ms, l.acquired_at_ms,"
+          + " coalesce(m.cooldown_ms, 0)"
+          + " FROM leases l LEFT JOIN processes p ON p.id = l.owner_id"
+          + " LEFT JOIN limits m ON m.provider = l.provider"
+          + " WHERE l.id = ? AND l.released_at_ms IS NULL";
+
+  Optional<LeaseRow> forceRelease(Tx tx, long leaseId) throws SQLException {
+    LeaseRow row;
+    long cooldown;
+    try (ResultSet rs = tx.query(FIND_ACTIVE_LEASE, leaseId)) {
+      if (!rs.next()) {
+        return Optional.empty();
+      }
+      row =
+          new LeaseRow(
+              rs.getLong(1),
+              rs.getString(2),
+              new ProcessRow(rs.getLong(3), rs.getString(4), rs.getLong(5), rs.getString(6)),
+              rs.getString(7),
+              rs.getLong(8),
+              rs.getLong(9));
+      cooldown = rs.getLong(10);
+    }
+    // Like any release: the provider's own counter still counts it for the cooldown.
+    if (cooldown > 0) {
+      tx.update(COOL_LEASE, tx.now, tx.now + cooldown, leaseId);
+    } else {
+      tx.update(DELETE_LEASE, leaseId);
+    }
+    settle.settleQuietly(tx, row.provider());
+    return Optional.of(row);
+  }
+}

@@ -1,0 +1,148 @@
+package dev.inflight.store.sqlite;
+
+import dev.inflight.store.StoreException;
+import dev.inflight.store.StoreException.Kind;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+
+/**
+ * Everything that happens to the files before SQLite opens them: the config root and the database
+ * file are created private to the user, and what would make SQLite fail obscurely (a dangling
+ * symbolic link, a directory in the file's place, a read-only directory) is refused with the path
+ * and the cause.
+ */
+final class Opening {
+  private Opening() {}
+
+  /** Creates what is missing and checks that the database can be used. */
+  static void prepare(Path file) {
+    Path dir = file.getParent();
+    checkDirectory(file, dir);
+    try {
+      PrivateFiles.directory(dir);
+    } catch (IOException e) {
+      throw new StoreException(
+          file.toString(),
+          Kind.UNWRITABLE,
+          "cannot create the directory " + dir + " for the database " + file + ": " + describe(e),
+          e);
+    }
+    if (Files.isSymbolicLink(file) && !Files.exists(file)) {
+      String target;
+      try {
+        target = Files.readSymbolicLink(file).toString();
+      } catch (IOException e) {
+        target = "a path that cannot be read";
+      }
+      throw new StoreException(
+          file.toString(),
+          Kind.UNWRITABLE,
+          "cannot open the database "
+              + file
+              + ": it is a symbolic link to "
+              + target
+              + ", which does not exist; restore the target or remove the link");
+    }
+    if (Files.isDirectory(file)) {
+      throw new StoreException(
+          file.toString(),
+          Kind.UNWRITABLE,
+          "cannot open the database " + file + ": it is a directory, not a file");
+    }
+    if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
+      try {
+        PrivateFiles.createFile(file);
+      } catch (IOException e) {
+        throw new StoreException(
+            file.toString(),
+            Kind.UNWRITABLE,
+            "cannot create the database "
+                + file
+                + ": "
+                + describe(e)
+                + (Files.isWritable(dir) ? "" : " (the directory " + dir + " is not writable)"),
+            e);
+      }
+    }
+    if (!Files.isReadable(file) || !Files.isWritable(file)) {
+      throw new StoreException(
+          file.toString(),
+          Kind.UNWRITABLE,
+          "cannot open the database "
+              + file
+              + ": it is not "
+              + (Files.isReadable(file) ? "writable" : "readable")
+              + " by this user (mode "
+              + mode(file)
+              + ")");
+    }
+    if (!Files.isWritable(dir)) {
+      throw new StoreException(
+          file.toString(),
+          Kind.UNWRITABLE,
+          "cannot use the database "
+              + file
+              + ": its directory "
+              + dir
+              + " is not writable (SQLite needs to create "
+              + file.getFileName()
+              + "-wal and -shm beside it)");
+    }
+  }
+
+  /** A config root that exists but is not a directory is named with what it is instead. */
+  private static void checkDirectory(Path file, Path dir) {
+    Path p = dir;
+    while (p != null && !Files.exists(p)) {
+      p = p.getParent();
+    }
+    if (p != null && !Files.isDirectory(p)) {
+      throw new StoreException(
+          file.toString(),
+          Kind.UNWRITABLE,
+          "cannot open the database "
+              + file
+              + ": "
+              + (p.equals(dir)
+                  ? "its config root " + dir
+                  : p.toString() + ", above its config root,")
+              + " is a file, not a directory");
+    }
+  }
+
+  /**
+   * Whether the file's header says it is in WAL mode. A fresh, empty file is not: it must be put in
+   * WAL mode (under the migration lock) before pooled connections open it.
+   */
+  static boolean inWalMode(Path file) {
+    byte[] header = new byte[20];
+    try (InputStream in = Files.newInputStream(file)) {
+      if (in.readNBytes(header, 0, 20) < 20) {
+        return false;
+      }
+    } catch (IOException e) {
+      return false; // SQLite will say what is wrong with it
+    }
+    return header[18] == 2 && header[19] == 2;
+  }
+
+  static String describe(IOException e) {
+    if (e instanceof AccessDeniedException) {
+      return "permission denied";
+    }
+    return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+  }
+
+  private static String mode(Path file) {
+    try {
+      return java.nio.file.attribute.PosixFilePermissions.toString(
+          Files.getPosixFilePermissions(file));
+    } catch (IOException | UnsupportedOperationException e) {
+      return "unknown";
+    }
+  }
+}

@@ -1,0 +1,92 @@
+package dev.inflight.store.sqlite;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Set;
+
+/**
+ * Creates the files and directories of the config root private to the user: directories {@code
+ * 0700}, files {@code 0600}. The mode is set explicitly after creating, because the mode given at
+ * creation is narrowed by the umask (under umask 277 a database would otherwise be created {@code
+ * 0400} and break every later run). Existing files and directories keep their modes.
+ */
+final class PrivateFiles {
+  static final Set<PosixFilePermission> DIR_MODE = PosixFilePermissions.fromString("rwx------");
+  static final Set<PosixFilePermission> FILE_MODE = PosixFilePermissions.fromString("rw-------");
+
+  private PrivateFiles() {}
+
+  /** Creates {@code dir} (and missing parents, each {@code 0700}) when it does not exist. */
+  static void directory(Path dir) throws IOException {
+    if (Files.isDirectory(dir)) {
+      return;
+    }
+    Path parent = dir.getParent();
+    if (parent != null && !Files.exists(parent)) {
+      directory(parent);
+    }
+    try {
+      if (posix(dir)) {
+        Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(DIR_MODE));
+        Files.setPosixFilePermissions(dir, DIR_MODE);
+      } else {
+        Files.createDirectory(dir);
+      }
+    } catch (FileAlreadyExistsException raced) {
+      if (!Files.isDirectory(dir)) {
+        throw raced;
+      }
+    }
+  }
+
+  /**
+   * Creates {@code file} empty with mode {@code 0600}.
+   *
+   * @return false when it existed already (another process created it first)
+   */
+  static boolean createFile(Path file) throws IOException {
+    try {
+      if (posix(file)) {
+        Files.createFile(file, PosixFilePermissions.asFileAttribute(FILE_MODE));
+        Files.setPosixFilePermissions(file, FILE_MODE);
+      } else {
+        Files.createFile(file);
+      }
+      return true;
+    } catch (FileAlreadyExistsException raced) {
+      return false;
+    }
+  }
+
+  /** Opens (creating {@code 0600} if needed) a file for taking write locks on it. */
+  static FileChannel openForLocking(Path file) throws IOException {
+    boolean created = false;
+    if (!Files.exists(file)) {
+      created = createFile(file);
+    }
+    FileChannel ch =
+        FileChannel.open(file, Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE));
+    if (created && posix(file)) {
+      Files.setPosixFilePermissions(file, FILE_MODE);
+    }
+    return ch;
+  }
+
+  static boolean posix(Path p) {
+    try {
+      Path q = p;
+      while (q != null && !Files.exists(q)) {
+        q = q.getParent();
+      }
+      return q != null && Files.getFileStore(q).supportsFileAttributeView("posix");
+    } catch (IOException e) {
+      return false;
+    }
+  }
+}

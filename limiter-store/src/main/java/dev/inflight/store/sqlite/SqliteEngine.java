@@ -1,0 +1,302 @@
+package dev.inflight.store.sqlite;
+
+import dev.inflight.store.AcquireRequest;
+import dev.inflight.store.EngineConfig;
+import dev.inflight.store.LeaseEngine;
+import dev.inflight.store.LimitChange;
+import dev.inflight.store.RateLimitReport;
+import dev.inflight.store.Registration;
+import dev.inflight.store.ReleaseRequest;
+import dev.inflight.store.Rows.AcquireOutcome;
+import dev.inflight.store.Rows.CancelOutcome;
+import dev.inflight.store.Rows.Heartbeat;
+import dev.inflight.store.Rows.LeaseRow;
+import dev.inflight.store.Rows.LimitRow;
+import dev.inflight.store.Rows.ProviderState;
+import dev.inflight.store.Rows.Reclaimed;
+import dev.inflight.store.Rows.ReleaseOutcome;
+import dev.inflight.store.Rows.Snapshot;
+import dev.inflight.store.Rows.UpstreamRecord;
+import dev.inflight.store.Rows.WaitCheck;
+import dev.inflight.store.Rows.WatchTarget;
+import dev.inflight.store.Signals;
+import dev.inflight.store.UpstreamSample;
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The SQLite engine: one database file in WAL mode on this machine, {@code BEGIN IMMEDIATE}
+ * transactions, inotify on the file's directory for commits, and a POSIX lock on {@code
+ * procs/<id>.lock} as each process's proof of life. migrations/README.md is its specification.
+ */
+public final class SqliteEngine implements LeaseEngine {
+  /** The newest schema this code knows; must equal the highest V migration. */
+  public static final int SCHEMA_VERSION = 2;
+
+  static final System.Logger LOG = System.getLogger("dev.inflight.store");
+
+  private final Database db;
+  private final LockFiles files;
+  private final Settle settle;
+  private final LeaseSql leases;
+  private final AdmissionSql admission;
+  private final ProcessSql processes;
+  private final LimitSql limits;
+  private final StatusSql status;
+  private final CommitWatcher commits;
+  private final SqliteSignals signals = new SqliteSignals();
+
+  /** This process's liveness locks, one per registered process id. */
+  private final Map<Long, LockFiles.Presence> presences = new ConcurrentHashMap<>();
+
+  private SqliteEngine(Database db, EngineConfig config) {
+    this.db = db;
+    this.files = new LockFiles(db.file());
+    this.settle = new Settle(config.hostId(), config.liveness());
+    this.admission = new AdmissionSql(settle);
+    this.leases = new LeaseSql(settle, admission);
+    this.processes = new ProcessSql(settle);
+    this.limits = new LimitSql(settle);
+    this.status = new StatusSql(settle);
+    this.commits = new CommitWatcher(db.file());
+  }
+
+  /** Opens (creating and migrating when needed) the database file of {@code config}. */
+  public static SqliteEngine open(EngineConfig config) {
+    Path file = config.file().toAbsolutePath().normalize();
+    Duration busy = config.busyTimeout();
+    Opening.prepare(file);
+    LockFiles files = new LockFiles(file);
+    if (!Opening.inWalMode(file)) {
+      // A fresh or emptied file: WAL mode and the schema are set up under the migration lock, so
+      // that processes opening it at the same moment never race to change its journal mode.
+      Migrations.migrate(file, busy, files, SCHEMA_VERSION);
+    }
+    Database db = Database.start(file, busy, config.clock());
+    try {
+      int version =
+          db.read("read the schema version of", tx -> (int) tx.queryLong("PRAGMA user_version", 0));
+      if (version != SCHEMA_VERSION) {
+        Migrations.migrate(file, busy, files, SCHEMA_VERSION);
+      }
+      return new SqliteEngine(db, config);
+    } catch (RuntimeException e) {
+      db.close();
+      throw e;
+    }
+  }
+
+  @Override
+  public String location() {
+    return db.file().toString();
+  }
+
+  @Override
+  public Optional<Path> file() {
+    return Optional.of(db.file());
+  }
+
+  // ---------------------------------------------------------------- processes
+
+  @Override
+  public long register(Registration r) {
+    long id = db.write("register a process in", tx -> processes.register(tx, r));
+    LockFiles.Presence old = presences.remove(id);
+    if (old != null) {
+      old.close(); // its file was deleted by whoever reclaimed us: lock a new one
+    }
+    try {
+      presences.put(id, files.hold(id));
+    } catch (IOException e) {
+      LOG.log(
+          Level.WARNING,
+          "cannot hold the liveness lock "
+              + files.processLock(id)
+              + " ("
+              + e
+              + "); other processes will notice this process's death at their periodic check"
+              + " instead of at once");
+    }
+    return id;
+  }
+
+  @Override
+  public Heartbeat heartbeat(long processId, Duration ttl) {
+    boolean alive =
+        db.write("heartbeat in", tx -> processes.heartbeat(tx, processId, ttl.toMillis()));
+    return alive ? Heartbeat.ALIVE : Heartbeat.GONE;
+  }
+
+  @Override
+  public void deregister(long processId) {
+    try {
+      db.write(
+          "deregister a process from",
+          tx -> {
+            processes.deregister(tx, processId);
+            return null;
+          });
+    } finally {
+      LockFiles.Presence p = presences.remove(processId);
+      if (p != null) {
+        p.close();
+      }
+      files.delete(processId);
+    }
+  }
+
+  // ---------------------------------------------------------------- leases
+
+  @Override
+  public AcquireOutcome acquire(AcquireRequest r) {
+    AcquireOutcome o = db.write("acquire a lease in", tx -> leases.acquire(tx, r));
+    cleaned(o.reclaimed());
+    return o;
+  }
+
+  @Override
+  public ReleaseOutcome release(ReleaseRequest r) {
+    return db.write("release a lease in", tx -> leases.release(tx, r));
+  }
+
+  @Override
+  public CancelOutcome cancel(String token) {
+    return db.write("leave the queue in", tx -> leases.cancel(tx, token));
+  }
+
+  @Override
+  public Optional<LeaseRow> forceRelease(long leaseId) {
+    return db.write("force-release a lease in", tx -> leases.forceRelease(tx, leaseId));
+  }
+
+  // ---------------------------------------------------------------- waiting
+
+  @Override
+  public WaitCheck check(long ownerId, Collection<String> tokens) {
+    return db.read("read the queue in", tx -> status.check(tx, ownerId, tokens));
+  }
+
+  @Override
+  public List<Reclaimed> settle(Collection<String> providers) {
+    List<Reclaimed> reclaimed =
+        db.write(
+            "update the queue in",
+            tx -> {
+              List<Reclaimed> out = new ArrayList<>();
+              for (String p : providers) {
+                settle.settle(tx, p, true, out);
+              }
+              return out;
+            });
+    return cleaned(reclaimed);
+  }
+
+  @Override
+  public Signals signals() {
+    return signals;
+  }
+
+  // ---------------------------------------------------------------- upstream admission
+
+  @Override
+  public ProviderState report429(RateLimitReport r) {
+    return db.write("record a 429 in", tx -> admission.report429(tx, r));
+  }
+
+  @Override
+  public UpstreamRecord recordUpstream(UpstreamSample s) {
+    UpstreamRecord r = db.write("record upstream usage in", tx -> admission.recordUpstream(tx, s));
+    cleaned(r.reclaimed());
+    return r;
+  }
+
+  // ---------------------------------------------------------------- limits
+
+  @Override
+  public List<LimitRow> limits() {
+    return db.read("read the limits in", limits::limits);
+  }
+
+  @Override
+  public Optional<LimitRow> limit(String provider) {
+    return db.read("read a limit in", tx -> LimitSql.limit(tx, provider));
+  }
+
+  @Override
+  public LimitRow setLimit(LimitChange c) {
+    return db.write("set a limit in", tx -> limits.set(tx, c));
+  }
+
+  @Override
+  public boolean unsetLimit(String provider) {
+    return db.write("remove a limit in", tx -> limits.unset(tx, provider));
+  }
+
+  @Override
+  public boolean pause(String provider) {
+    return db.write("pause a provider in", tx -> limits.pause(tx, provider));
+  }
+
+  @Override
+  public boolean resume(String provider) {
+    return db.write("resume a provider in", tx -> limits.resume(tx, provider));
+  }
+
+  // ---------------------------------------------------------------- status
+
+  @Override
+  public List<Reclaimed> reapAll() {
+    List<Reclaimed> reclaimed = db.write("reclaim stale leases in", processes::reapAll);
+    return cleaned(reclaimed);
+  }
+
+  @Override
+  public Snapshot snapshot() {
+    return db.read("read the status of", status::snapshot);
+  }
+
+  @Override
+  public void close() {
+    commits.close();
+    for (LockFiles.Presence p : presences.values()) {
+      p.close();
+    }
+    presences.clear();
+    db.close();
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  /** Reclaimed processes lose their lock files (after the commit that reclaimed them). */
+  private List<Reclaimed> cleaned(List<Reclaimed> reclaimed) {
+    for (Reclaimed r : reclaimed) {
+      files.delete(r.whose().id());
+    }
+    return reclaimed;
+  }
+
+  private final class SqliteSignals implements Signals {
+    @Override
+    public AutoCloseable onCommit(Runnable onCommit) {
+      return commits.subscribe(onCommit);
+    }
+
+    @Override
+    public boolean commitsWatched() {
+      return commits.watching();
+    }
+
+    @Override
+    public OwnerWatch watch(WatchTarget owner, Runnable onGone) {
+      return LockWatch.start(files.processLock(owner.processId()), onGone);
+    }
+  }
+}

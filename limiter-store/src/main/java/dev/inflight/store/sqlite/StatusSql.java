@@ -1,0 +1,175 @@
+package dev.inflight.store.sqlite;
+
+import dev.inflight.store.Rows.LeaseRow;
+import dev.inflight.store.Rows.ProcessRow;
+import dev.inflight.store.Rows.ProviderState;
+import dev.inflight.store.Rows.Snapshot;
+import dev.inflight.store.Rows.TokenState;
+import dev.inflight.store.Rows.WaitCheck;
+import dev.inflight.store.Rows.WaiterRow;
+import dev.inflight.store.Rows.WatchTarget;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/** The read-only transactions: the status snapshot, and a waiter's check of its own requests. */
+final class StatusSql {
+  private final Settle settle;
+
+  StatusSql(Settle settle) {
+    this.settle = settle;
+  }
+
+  private static final String ACTIVE_PROVIDERS =
+      "SELECT provider FROM limits"
+          + " UNION SELECT provider FROM leases WHERE released_at_ms IS NULL OR cool_until_ms > ?1"
+          + " UNION SELECT provider FROM waiters"
+          + " UNION SELECT provider FROM admission"
+          + "   WHERE paused_until_ms > ?1 OR upstream_valid_until_ms > ?1"
+          + " ORDER BY 1";
+  private static final String ACTIVE_LEASES =
+      "SELECT l.id, l.provider, coalesce(l.owner_id, 0), coalesce(p.host, ''), l.pid,"
+          + " coalesce(p.name, ''), l.label, l.queued_at_ms, l.acquired_at_ms"
+          + " FROM leases l LEFT JOIN processes p ON p.id = l.owner_id"
+          + " WHERE l.released_at_ms IS NULL ORDER BY l.provider, l.acquired_at_ms, l.id";
+  private static final String ALL_WAITERS =
+      "SELECT w.ticket, w.provider, w.owner_id, coalesce(p.host, ''), w.pid, coalesce(p.name, ''),"
+          + " w.label, w.queued_at_ms, row_number() OVER (PARTITION BY w.provider ORDER BY w.ticket)"
+          + " FROM waiters w LEFT JOIN processes p ON p.id = w.owner_id"
+          + " ORDER BY w.provider, w.ticket";
+
+  Snapshot snapshot(Tx tx) throws SQLException {
+    List<String> names = new ArrayList<>();
+    try (ResultSet rs = tx.query(ACTIVE_PROVIDERS, tx.now)) {
+      while (rs.next()) {
+        names.add(rs.getString(1));
+      }
+    }
+    List<ProviderState> providers = new ArrayList<>();
+    for (String n : names) {
+      providers.add(Settle.state(tx, n));
+    }
+    List<LeaseRow> leases = new ArrayList<>();
+    try (ResultSet rs = tx.query(ACTIVE_LEASES)) {
+      while (rs.next()) {
+        leases.add(
+            new LeaseRow(
+                rs.getLong(1),
+                rs.getString(2),
+                new ProcessRow(rs.getLong(3), rs.getString(4), rs.getLong(5), rs.getString(6)),
+                rs.getString(7),
+                rs.getLong(8),
+                rs.getLong(9)));
+      }
+    }
+    List<WaiterRow> waiters = new ArrayList<>();
+    try (ResultSet rs = tx.query(ALL_WAITERS)) {
+      while (rs.next()) {
+        waiters.add(
+            new WaiterRow(
+                rs.getLong(1),
+                rs.getString(2),
+                new ProcessRow(rs.getLong(3), rs.getString(4), rs.getLong(5), rs.getString(6)),
+                rs.getString(7),
+                rs.getLong(8),
+                rs.getInt(9)));
+      }
+    }
+    return new Snapshot(tx.now, providers, leases, waiters);
+  }
+
+  private static final String MY_LEASES =
+      "SELECT token, id, provider, acquired_at_ms FROM leases WHERE owner_id = ?";
+  private static final String MY_WAITERS =
+      "SELECT w.token, w.provider,"
+          + " (SELECT count(*) FROM waiters x WHERE x.provider = w.provider AND x.ticket <= w.ticket)"
+          + " FROM waiters w WHERE w.owner_id = ?";
+  private static final String ANY_EXPIRED_PROCESS =
+      "SELECT 1 FROM processes WHERE expires_at_ms < ? LIMIT 1";
+  private static final String NEXT_COOL_END =
+      "SELECT min(cool_until_ms) FROM leases WHERE provider = ? AND released_at_ms IS NOT NULL"
+          + " AND cool_until_ms > ?";
+  private static final String OWNERS_OF_PROVIDER =
+      "SELECT p.id, p.host_id, p.pid, p.start_token, p.expires_at_ms FROM processes p"
+          + " WHERE p.id IN (SELECT owner_id FROM leases WHERE provider = ?1 AND owner_id IS NOT NULL"
+          + "  UNION SELECT owner_id FROM waiters WHERE provider = ?1)";
+
+  WaitCheck check(Tx tx, long ownerId, Collection<String> tokens) throws SQLException {
+    // Two statements for all of my requests, however many wait: a pass stays cheap.
+    Map<String, TokenState> found = new HashMap<>();
+    try (ResultSet rs = tx.query(MY_LEASES, ownerId)) {
+      while (rs.next()) {
+        found.put(
+            rs.getString(1),
+            new TokenState(
+                TokenState.Kind.GRANTED, rs.getString(3), rs.getLong(2), rs.getLong(4), 0));
+      }
+    }
+    try (ResultSet rs = tx.query(MY_WAITERS, ownerId)) {
+      while (rs.next()) {
+        found.put(
+            rs.getString(1),
+            new TokenState(TokenState.Kind.QUEUED, rs.getString(2), 0, 0, rs.getInt(3)));
+      }
+    }
+    Map<String, TokenState> states = new LinkedHashMap<>();
+    Set<String> providers = new LinkedHashSet<>();
+    for (String token : tokens) {
+      TokenState ts = found.get(token);
+      if (ts == null) {
+        ts = new TokenState(TokenState.Kind.MISSING, null, 0, 0, 0);
+      } else if (ts.kind() == TokenState.Kind.QUEUED) {
+        providers.add(ts.provider());
+      }
+      states.put(token, ts);
+    }
+    Map<String, ProviderState> pstates = new LinkedHashMap<>();
+    boolean settleNeeded = false;
+    long next = Long.MAX_VALUE;
+    List<WatchTarget> watch = new ArrayList<>();
+    Set<Long> seen = new HashSet<>();
+    for (String p : providers) {
+      ProviderState st = Settle.state(tx, p);
+      pstates.put(p, st);
+      if (st.queued() > 0 && st.free() > 0) {
+        settleNeeded = true;
+      }
+      // A 429 pause ending and an upstream sample going stale free slots with no commit.
+      if (st.pausedUntilMs() > 0) {
+        next = Math.min(next, st.pausedUntilMs());
+      }
+      if (st.upstreamValidUntilMs() > 0) {
+        next = Math.min(next, st.upstreamValidUntilMs());
+      }
+      long coolEnd = tx.queryLong(NEXT_COOL_END, Long.MAX_VALUE, p, tx.now);
+      next = Math.min(next, coolEnd);
+      try (ResultSet rs = tx.query(OWNERS_OF_PROVIDER, p)) {
+        while (rs.next()) {
+          long id = rs.getLong(1);
+          long expires = rs.getLong(5);
+          next = Math.min(next, expires + 1);
+          if (id != ownerId && settle.hostId().equals(rs.getString(2)) && seen.add(id)) {
+            watch.add(new WatchTarget(id, rs.getLong(3), rs.getString(4)));
+            // A client that holds no lock file (another language's) wakes nobody when it dies:
+            // the periodic check finds it here.
+            if (!settle.liveness().isAlive(rs.getLong(3), rs.getString(4))) {
+              settleNeeded = true;
+            }
+          }
+        }
+      }
+    }
+    if (!providers.isEmpty()) {
+      settleNeeded |= tx.queryLong(ANY_EXPIRED_PROCESS, 0, tx.now) == 1;
+    }
+    return new WaitCheck(tx.now, states, pstates, settleNeeded, next, watch);
+  }
+}
