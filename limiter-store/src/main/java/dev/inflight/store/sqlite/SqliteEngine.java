@@ -87,11 +87,28 @@ public final class SqliteEngine implements LeaseEngine {
       if (version != SCHEMA_VERSION) {
         Migrations.migrate(file, busy, files, SCHEMA_VERSION);
       }
-      return new SqliteEngine(db, config);
+      SqliteEngine engine = new SqliteEngine(db, config);
+      engine.warmUp();
+      return engine;
     } catch (RuntimeException e) {
       db.close();
       throw e;
     }
+  }
+
+  /**
+   * Loads the classes and prepares the statements of the hot path in a read transaction, so that
+   * the first write transaction of a fresh process does not do it while holding the write lock (on
+   * a loaded machine that took long enough for other processes to time out).
+   */
+  private void warmUp() {
+    db.read(
+        "open",
+        tx -> {
+          Settle.state(tx, "");
+          status.check(tx, 0, List.of());
+          return null;
+        });
   }
 
   @Override
