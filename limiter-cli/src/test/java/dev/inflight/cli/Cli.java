@@ -65,17 +65,31 @@ final class Cli {
     return startRaw(Map.of(), all.toArray(String[]::new));
   }
 
+  /**
+   * Starts {@code inflight --home HOME args...} under a wrapper command ({@code faketime -f +2m}),
+   * with extra environment.
+   */
+  Running startUnder(List<String> wrapper, Map<String, String> env, String... args) {
+    List<String> all = new ArrayList<>(List.of("--home", home.toString()));
+    all.addAll(List.of(args));
+    return start(wrapper, env, all);
+  }
+
   static Running startRaw(Map<String, String> env, String... args) {
-    List<String> cmd = new ArrayList<>();
+    return start(List.of(), env, List.of(args));
+  }
+
+  private static Running start(List<String> wrapper, Map<String, String> env, List<String> args) {
+    List<String> cmd = new ArrayList<>(wrapper);
     cmd.add(LAUNCHER.toString());
-    cmd.addAll(List.of(args));
+    cmd.addAll(args);
     ProcessBuilder pb = new ProcessBuilder(cmd);
     pb.environment().remove("INFLIGHT_HOME"); // each test names its own --home
     // The tests run after `package`: never let the launcher start a nested Maven build.
     pb.environment().put("INFLIGHT_NO_BUILD", "1");
     pb.environment().putAll(env);
     try {
-      return new Running(pb.start(), String.join(" ", args));
+      return new Running(pb.start(), String.join(" ", cmd.subList(wrapper.size() + 1, cmd.size())));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

@@ -72,6 +72,7 @@ public final class LimiterBuilder {
    */
   public LimiterBuilder staleAfter(Duration ttl) {
     requirePositive("staleAfter", ttl);
+    requireAtMost("staleAfter", ttl, Duration.ofHours(24), "24h");
     this.staleAfter = ttl;
     return this;
   }
@@ -111,6 +112,7 @@ public final class LimiterBuilder {
    */
   public LimiterBuilder probeCacheTtl(Duration ttl) {
     requirePositive("probeCacheTtl", ttl);
+    requireAtMost("probeCacheTtl", ttl, Duration.ofMinutes(10), "10m");
     this.probeCacheTtl = ttl;
     return this;
   }
@@ -181,6 +183,13 @@ public final class LimiterBuilder {
               settings.clocks().wall()));
     } catch (StoreException e) {
       throw Errors.limiter(e);
+    }
+  }
+
+  private static void requireAtMost(String name, Duration d, Duration max, String maxText) {
+    if (d.compareTo(max) > 0) {
+      throw new IllegalArgumentException(
+          name + " must be a positive duration of at most " + maxText + " (was " + d + ")");
     }
   }
 

@@ -288,6 +288,68 @@ public abstract class EngineConformance {
     assertThat(state("openai").queued()).isZero();
   }
 
+  // ---------------------------------------------------------------- clocks
+
+  @Test
+  void anOwnerThatProvesItIsAlive_isNeverReclaimedByItsTtl_whateverTheClocksSay() {
+    setLimit("llama", 1, 0, false);
+    // This JVM's real pid and start time: the engine can check them and its liveness proof.
+    ProcessIdentity me = ProcessIdentity.current();
+    long alive =
+        engine.register(
+            Registration.first(
+                new ProcessIdentity("box", HOST, me.pid(), me.startToken(), "test"), TTL));
+    take(alive, "llama");
+    String mine = queued(take("llama"));
+    clock.stepWall(Duration.ofMinutes(10)); // our clock jumps far past its 30 s TTL
+    assertThat(engine.settle(List.of("llama"))).isEmpty();
+    assertThat(engine.reapAll()).isEmpty();
+    assertThat(stateOf(mine).kind()).isEqualTo(TokenState.Kind.QUEUED);
+    assertThat(engine.heartbeat(alive, TTL)).isEqualTo(Heartbeat.ALIVE);
+  }
+
+  @Test
+  void aSlotReleasedByAClockAheadOfOurs_coolsForItsCooldownFromNow_notUntilThatClockCatchesUp() {
+    setLimit("anthropic", 1, 250, false);
+    String held = take("anthropic");
+    String next = queued(take("anthropic"));
+    clock.stepWall(Duration.ofHours(1)); // the releasing process's clock is an hour ahead
+    release(held, Ending.SUCCEEDED, 0);
+    clock.stepWall(Duration.ofHours(-1));
+    engine.settle(List.of("anthropic"));
+    assertThat(stateOf(next).kind()).isEqualTo(TokenState.Kind.QUEUED);
+    advance(250);
+    engine.settle(List.of("anthropic"));
+    assertThat(stateOf(next).kind()).isEqualTo(TokenState.Kind.GRANTED);
+  }
+
+  @Test
+  void aPauseRecordedByAClockAheadOfOurs_lastsItsRetryAfterFromNow() {
+    setLimit("openai", 1, 0, false);
+    clock.stepWall(Duration.ofHours(1));
+    engine.report429(new RateLimitReport("openai", 20_000, PauseReason.REPORTED_429));
+    clock.stepWall(Duration.ofHours(-1));
+    String q = queued(take("openai"));
+    assertThat(state("openai").pausedUntilMs()).isEqualTo(clock.millis() + 20_000);
+    advance(20_000);
+    engine.settle(List.of("openai"));
+    assertThat(stateOf(q).kind()).isEqualTo(TokenState.Kind.GRANTED);
+  }
+
+  @Test
+  void aHeartbeatFromAClockAheadOfOurs_expiresByItsTtlFromWhenItWasSeen() {
+    setLimit("llama", 1, 0, false);
+    long remote = register(888, "another-host");
+    take(remote, "llama");
+    clock.stepWall(Duration.ofHours(1));
+    assertThat(engine.heartbeat(remote, TTL)).isEqualTo(Heartbeat.ALIVE);
+    clock.stepWall(Duration.ofHours(-1));
+    String mine = queued(take("llama"));
+    advance(TTL.toMillis() + 1);
+    engine.settle(List.of("llama"));
+    assertThat(stateOf(mine).kind()).isEqualTo(TokenState.Kind.GRANTED);
+  }
+
   // ---------------------------------------------------------------- hand edits
 
   @Test
@@ -308,6 +370,46 @@ public abstract class EngineConformance {
       assertThat(handEdit(edit)).as(edit).isNotNull();
     }
     assertThat(engine.limits()).isEqualTo(before);
+  }
+
+  @Test
+  void handEdits_ofRowsThatWouldWedgeAProvider_areRefused_andChangeNothing() {
+    setLimit("openai", 2, 0, false);
+    String held = take("openai");
+    long now = clock.millis();
+    String year2100 = "4102444800000";
+    for (String edit :
+        List.of(
+            // a waiter with a held lease's token: every promote would fail on it
+            "INSERT INTO waiters (token, provider, owner_id, pid, label, queued_at_ms) VALUES ('"
+                + held
+                + "', 'openai', "
+                + owner
+                + ", 1, '', "
+                + now
+                + ")",
+            // a slot cooling until 2100
+            "UPDATE leases SET owner_id = NULL, released_at_ms = "
+                + now
+                + ", cool_until_ms = "
+                + year2100,
+            "UPDATE leases SET acquired_at_ms = " + year2100,
+            // an owner that never expires
+            "UPDATE processes SET expires_at_ms = " + year2100,
+            // a 429 pause until 2100
+            "INSERT INTO admission (provider, paused_until_ms, pause_reason, last_429_at_ms)"
+                + " VALUES ('openai', "
+                + year2100
+                + ", '429 reported', "
+                + now
+                + ")")) {
+      assertThat(handEdit(edit)).as(edit).isNotNull();
+    }
+    ProviderState st = state("openai");
+    assertThat(st.active()).isEqualTo(1);
+    assertThat(st.queued()).isZero();
+    assertThat(st.pausedUntilMs()).isZero();
+    assertThat(take("openai")).doesNotStartWith("queued:");
   }
 
   @Test

@@ -22,12 +22,23 @@ import java.util.Set;
  * ("Building blocks").
  */
 final class Settle {
+  /**
+   * Whether a process of this host proves, beyond its pid, that it is alive and registered now: in
+   * this engine, that it holds the lock on its {@code procs/<id>.lock}.
+   */
+  @FunctionalInterface
+  interface Proof {
+    boolean provesAlive(long processId, long pid, String startToken);
+  }
+
   private final String hostId;
   private final Liveness liveness;
+  private final Proof proof;
 
-  Settle(String hostId, Liveness liveness) {
+  Settle(String hostId, Liveness liveness, Proof proof) {
     this.hostId = hostId;
     this.liveness = liveness;
+    this.proof = proof;
   }
 
   String hostId() {
@@ -62,21 +73,39 @@ final class Settle {
           + " (SELECT coalesce(min(w.queued_at_ms), 0) FROM waiters w WHERE w.provider = ?1),"
           + " EXISTS (SELECT 1 FROM leases l WHERE l.provider = ?1 AND l.released_at_ms IS NOT NULL"
           + "   AND l.cool_until_ms <= ?2),"
-          + " EXISTS (SELECT 1 FROM processes p WHERE p.expires_at_ms < ?2)"
+          + " EXISTS (SELECT 1 FROM processes p WHERE p.expires_at_ms < ?2),"
+          + " EXISTS (SELECT 1 FROM leases l WHERE l.provider = ?1 AND l.released_at_ms IS NOT NULL"
+          + "   AND (l.released_at_ms > ?2 OR l.cool_until_ms - l.released_at_ms > 3600000))"
+          + "  OR coalesce(a.last_429_at_ms > ?2 OR a.last_step_at_ms > ?2 OR a.upstream_at_ms > ?2"
+          + "   OR a.paused_until_ms > ?2 + 86460000, 0),"
+          + " EXISTS (SELECT 1 FROM processes p WHERE p.heartbeat_at_ms > ?2"
+          + "   OR p.expires_at_ms > ?2 + 86400000)"
           + " FROM (SELECT ?1 AS provider) q LEFT JOIN limits m ON m.provider = q.provider"
           + " LEFT JOIN admission a ON a.provider = q.provider";
 
   /**
    * A provider's state, and whether the settle step has housekeeping to do: cooled rows to delete
-   * (they no longer count either way) and expired processes anywhere to reclaim.
+   * (they no longer count either way), expired processes anywhere to reclaim, and rows whose times
+   * lie ahead of this transaction's clock (a writer whose clock was ahead, a hand edit) to pull
+   * back into it.
    */
-  private record Seen(ProviderState state, boolean coolingEnded, boolean anyExpired) {}
+  record Seen(
+      ProviderState state,
+      boolean coolingEnded,
+      boolean anyExpired,
+      boolean rowsAhead,
+      boolean processesAhead) {
+    /** Whether a settle has something to do that a read cannot see in the counts. */
+    boolean housekeepingDue() {
+      return anyExpired || rowsAhead || processesAhead;
+    }
+  }
 
   static ProviderState state(Tx tx, String provider) throws SQLException {
     return look(tx, provider).state();
   }
 
-  private static Seen look(Tx tx, String provider) throws SQLException {
+  static Seen look(Tx tx, String provider) throws SQLException {
     try (ResultSet rs = tx.query(STATE, provider, tx.now)) {
       rs.next();
       int max = rs.getInt(1);
@@ -111,7 +140,8 @@ final class Settle {
               upstream,
               hidden,
               validUntil);
-      return new Seen(st, rs.getInt(15) != 0, rs.getInt(16) != 0);
+      return new Seen(
+          st, rs.getInt(15) != 0, rs.getInt(16) != 0, rs.getInt(17) != 0, rs.getInt(18) != 0);
     }
   }
 
@@ -128,6 +158,10 @@ final class Settle {
       throws SQLException {
     // The uncontended case costs this one read: nothing to clean, reclaim or grant.
     Seen seen = look(tx, provider);
+    if (seen.rowsAhead() || seen.processesAhead()) {
+      pullBack(tx, provider, seen);
+      seen = look(tx, provider);
+    }
     if (seen.coolingEnded()) {
       tx.update(EXPIRE_COOLING, provider, tx.now);
     }
@@ -136,7 +170,9 @@ final class Settle {
       touched.addAll(reapExpired(tx, reclaimed));
     }
     ProviderState st =
-        touched.contains(provider) ? promote(tx, provider) : promote(tx, provider, seen.state());
+        touched.contains(provider)
+            ? promote(tx, provider, state(tx, provider), reclaimed)
+            : promote(tx, provider, seen.state(), reclaimed);
     int before = reclaimed.size();
     if (reap && (st.queued() > 0 || st.free() == 0) && !st.paused()) {
       touched.addAll(reapDeadOwners(tx, provider, reclaimed));
@@ -144,15 +180,62 @@ final class Settle {
     boolean reaped = reclaimed.size() != before;
     touched.remove(provider);
     for (String other : touched) {
-      promote(tx, other);
+      promote(tx, other, state(tx, other), reclaimed);
     }
     // The common case reclaims nothing here: the first promote's state is still true.
-    return reaped ? promote(tx, provider) : st;
+    return reaped ? promote(tx, provider, state(tx, provider), reclaimed) : st;
   }
 
   /** {@link #settle} without reaping dead owners, discarding what was reclaimed. */
   ProviderState settleQuietly(Tx tx, String provider) throws SQLException {
     return settle(tx, provider, false, new ArrayList<>());
+  }
+
+  // ---------------------------------------------------------------- clocks
+
+  /** A slot cools for at most the longest cooldown (rows from before version 3 could say more). */
+  private static final String CAP_COOLING =
+      "UPDATE leases SET cool_until_ms = released_at_ms + 3600000 WHERE provider = ?"
+          + " AND released_at_ms IS NOT NULL AND cool_until_ms - released_at_ms > 3600000";
+
+  private static final String[] PULL_BACK_PROVIDER = {
+    // Released "in the future": it cools for its own length, from now.
+    "UPDATE leases SET cool_until_ms = ?2 + (cool_until_ms - released_at_ms), released_at_ms = ?2"
+        + " WHERE provider = ?1 AND released_at_ms > ?2",
+    "UPDATE admission SET paused_until_ms = ?2 + min(paused_until_ms - last_429_at_ms, 86400000)"
+        + " WHERE provider = ?1 AND last_429_at_ms > ?2 AND paused_until_ms IS NOT NULL",
+    "UPDATE admission SET last_429_at_ms = ?2 WHERE provider = ?1 AND last_429_at_ms > ?2",
+    "UPDATE admission SET paused_until_ms = ?2 + 86400000"
+        + " WHERE provider = ?1 AND paused_until_ms > ?2 + 86460000",
+    "UPDATE admission SET last_step_at_ms = ?2 WHERE provider = ?1 AND last_step_at_ms > ?2",
+    "UPDATE admission SET upstream_valid_until_ms ="
+        + " ?2 + min(upstream_valid_until_ms - upstream_at_ms, 3600000), upstream_at_ms = ?2"
+        + " WHERE provider = ?1 AND upstream_at_ms > ?2 AND upstream_valid_until_ms IS NOT NULL",
+  };
+  private static final String[] PULL_BACK_PROCESSES = {
+    // Heart-beaten "in the future": its TTL counts from when this clock sees it.
+    "UPDATE processes SET expires_at_ms = ?1 + min(max(expires_at_ms - heartbeat_at_ms, 0),"
+        + " 86400000), heartbeat_at_ms = ?1 WHERE heartbeat_at_ms > ?1",
+    "UPDATE processes SET expires_at_ms = ?1 + 86400000 WHERE expires_at_ms > ?1 + 86400000",
+  };
+
+  /**
+   * Pulls the times of rows that lie ahead of this transaction's clock back into it, keeping their
+   * lengths: a cooldown, a pause, a sample's validity or a TTL then lasts as long as it was meant
+   * to, from now, however far ahead the writer's clock was. See migrations/README.md, "Clocks".
+   */
+  private static void pullBack(Tx tx, String provider, Seen seen) throws SQLException {
+    if (seen.rowsAhead()) {
+      tx.update(CAP_COOLING, provider);
+      for (String sql : PULL_BACK_PROVIDER) {
+        tx.update(sql, provider, tx.now);
+      }
+    }
+    if (seen.processesAhead()) {
+      for (String sql : PULL_BACK_PROCESSES) {
+        tx.update(sql, tx.now);
+      }
+    }
   }
 
   // ---------------------------------------------------------------- promote
@@ -167,11 +250,23 @@ final class Settle {
 
   /** Grants free slots to the head of the queue, in ticket order. */
   static ProviderState promote(Tx tx, String provider) throws SQLException {
-    return promote(tx, provider, state(tx, provider));
+    return promote(tx, provider, state(tx, provider), new ArrayList<>());
   }
 
   /** {@link #promote(Tx, String)} from a state read in this transaction. */
   static ProviderState promote(Tx tx, String provider, ProviderState st) throws SQLException {
+    return promote(tx, provider, st, new ArrayList<>());
+  }
+
+  /**
+   * Grants free slots to the head of the queue, in ticket order. Each waiter leaves the queue
+   * before its lease is written under the same token (tokens are unique across both tables). A
+   * waiter the database refuses to turn into a lease (its token is a held lease's, a foreign
+   * client's bad row) is dropped and reported, and the next one is served: one bad row never wedges
+   * a provider.
+   */
+  static ProviderState promote(Tx tx, String provider, ProviderState st, List<Reclaimed> reclaimed)
+      throws SQLException {
     int n = Math.min(st.free(), st.queued());
     if (n <= 0) {
       return st;
@@ -190,28 +285,73 @@ final class Settle {
                 rs.getLong(6)));
       }
     }
+    int granted = 0;
+    int refused = 0;
     for (Head h : heads) {
-      tx.update(
-          INSERT_LEASE, h.token(), provider, h.owner(), h.pid(), h.label(), h.queuedAt(), tx.now);
       tx.update(DELETE_WAITER_BY_TICKET, h.ticket());
+      try {
+        tx.update(
+            INSERT_LEASE, h.token(), provider, h.owner(), h.pid(), h.label(), h.queuedAt(), tx.now);
+        granted++;
+      } catch (SQLException e) {
+        if (!Database.refused(e)) {
+          throw e;
+        }
+        refused++;
+        reclaimed.add(
+            new Reclaimed(
+                ProcessRow.unknown(h.owner(), h.pid()), ReclaimReason.INVALID, List.of(), 1));
+        SqliteEngine.LOG.log(
+            System.Logger.Level.WARNING,
+            "dropped a waiter of '"
+                + provider
+                + "' (pid "
+                + h.pid()
+                + ") that the database refused to grant: "
+                + e.getMessage());
+      }
     }
-    return st.plus(heads.size(), -heads.size()); // no need to read back what was just written
+    ProviderState after = st.plus(granted, -heads.size()); // no need to read back what was written
+    return refused == 0 ? after : promote(tx, provider, state(tx, provider), reclaimed);
   }
 
   // ---------------------------------------------------------------- reclaiming
 
   private static final String EXPIRED_PROCESSES =
-      "SELECT id, host, pid, name FROM processes WHERE expires_at_ms < ?";
+      "SELECT id, host, pid, name, host_id, start_token, expires_at_ms - heartbeat_at_ms"
+          + " FROM processes WHERE expires_at_ms < ?";
+  private static final String STILL_ALIVE =
+      "UPDATE processes SET expires_at_ms = ?1 + ?2 WHERE id = ?3";
 
+  /**
+   * Reclaims processes whose heartbeat expired by this transaction's clock, unless they prove they
+   * are alive: a process of this host that still runs and holds its liveness lock is never
+   * reclaimed by time (its clock, or ours, may have jumped); its expiry is renewed instead, from
+   * now, by its own TTL. Only processes that cannot be checked (another host, no lock) expire.
+   */
   Set<String> reapExpired(Tx tx, List<Reclaimed> reclaimed) throws SQLException {
-    List<ProcessRow> expired = new ArrayList<>();
+    record Expired(ProcessRow row, boolean here, String startToken, long ttlMs) {}
+    List<Expired> expired = new ArrayList<>();
     try (ResultSet rs = tx.query(EXPIRED_PROCESSES, tx.now)) {
       while (rs.next()) {
-        expired.add(new ProcessRow(rs.getLong(1), rs.getString(2), rs.getLong(3), rs.getString(4)));
+        expired.add(
+            new Expired(
+                new ProcessRow(rs.getLong(1), rs.getString(2), rs.getLong(3), rs.getString(4)),
+                hostId.equals(rs.getString(5)),
+                rs.getString(6),
+                rs.getLong(7)));
       }
     }
     Set<String> touched = new LinkedHashSet<>();
-    for (ProcessRow p : expired) {
+    for (Expired e : expired) {
+      ProcessRow p = e.row();
+      if (e.here()
+          && liveness.isAlive(p.pid(), e.startToken())
+          && proof.provesAlive(p.id(), p.pid(), e.startToken())) {
+        long ttl = Math.max(1_000, Math.min(e.ttlMs(), 86_400_000L));
+        tx.update(STILL_ALIVE, tx.now, ttl, p.id());
+        continue;
+      }
       touched.addAll(reap(tx, p, ReclaimReason.HEARTBEAT_EXPIRED, reclaimed));
     }
     return touched;

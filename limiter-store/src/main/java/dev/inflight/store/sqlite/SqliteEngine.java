@@ -39,7 +39,7 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class SqliteEngine implements LeaseEngine {
   /** The newest schema this code knows; must equal the highest V migration. */
-  public static final int SCHEMA_VERSION = 2;
+  public static final int SCHEMA_VERSION = 3;
 
   static final System.Logger LOG = System.getLogger("dev.inflight.store");
 
@@ -60,7 +60,8 @@ public final class SqliteEngine implements LeaseEngine {
   private SqliteEngine(Database db, EngineConfig config) {
     this.db = db;
     this.files = new LockFiles(db.file());
-    this.settle = new Settle(config.hostId(), config.liveness());
+    this.settle =
+        new Settle(config.hostId(), config.liveness(), (id, pid, token) -> files.heldBy(id, pid));
     this.admission = new AdmissionSql(settle);
     this.leases = new LeaseSql(settle, admission);
     this.processes = new ProcessSql(settle);

@@ -92,8 +92,6 @@ final class StatusSql {
       "SELECT w.token, w.provider,"
           + " (SELECT count(*) FROM waiters x WHERE x.provider = w.provider AND x.ticket <= w.ticket)"
           + " FROM waiters w WHERE w.owner_id = ?";
-  private static final String ANY_EXPIRED_PROCESS =
-      "SELECT 1 FROM processes WHERE expires_at_ms < ? LIMIT 1";
   private static final String NEXT_COOL_END =
       "SELECT min(cool_until_ms) FROM leases WHERE provider = ? AND released_at_ms IS NOT NULL"
           + " AND cool_until_ms > ?";
@@ -137,9 +135,10 @@ final class StatusSql {
     List<WatchTarget> watch = new ArrayList<>();
     Set<Long> seen = new HashSet<>();
     for (String p : providers) {
-      ProviderState st = Settle.state(tx, p);
+      Settle.Seen look = Settle.look(tx, p);
+      ProviderState st = look.state();
       pstates.put(p, st);
-      if (st.queued() > 0 && st.free() > 0) {
+      if (st.queued() > 0 && st.free() > 0 || look.housekeepingDue()) {
         settleNeeded = true;
       }
       // A 429 pause ending and an upstream sample going stale free slots with no commit.
@@ -166,9 +165,6 @@ final class StatusSql {
           }
         }
       }
-    }
-    if (!providers.isEmpty()) {
-      settleNeeded |= tx.queryLong(ANY_EXPIRED_PROCESS, 0, tx.now) == 1;
     }
     return new WaitCheck(tx.now, states, pstates, settleNeeded, next, watch);
   }

@@ -103,7 +103,8 @@ class SqliteHandEditTest {
       assertThat(r.code()).as(edit).isNotZero();
       assertThat(r.err())
           .as(edit)
-          .containsAnyOf("constraint failed", "cannot store", "CHECK", "UNIQUE");
+          .containsAnyOf(
+              "constraint failed", "cannot store", "CHECK", "UNIQUE", "must not hold control");
     }
     assertThat(store.limits()).isEqualTo(before);
   }
@@ -135,5 +136,81 @@ class SqliteHandEditTest {
         .isEqualTo(java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
     assertThat(Files.getPosixFilePermissions(fresh))
         .isEqualTo(java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+  }
+
+  @Test
+  void controlCharactersAndInvalidUtf8_inRowsOtherProcessesPrint_areRefused() {
+    store.register(
+        dev.inflight.store.Registration.first(
+            dev.inflight.store.ProcessIdentity.current(), java.time.Duration.ofHours(1)));
+    String now = Long.toString(clock.millis());
+    for (String edit :
+        List.of(
+            "UPDATE processes SET name = 'x' || char(27) || '[2J'",
+            "INSERT INTO leases (token, provider, owner_id, pid, label, queued_at_ms, acquired_at_ms)"
+                + " VALUES ('aaaaaaaaaaaaaaaaaaaa', 'openai', 1, 1, 'clear' || char(27) || '[2J', "
+                + now
+                + ", "
+                + now
+                + ")",
+            "INSERT INTO waiters (token, provider, owner_id, pid, label, queued_at_ms)"
+                + " VALUES ('bbbbbbbbbbbbbbbbbbbb', 'a' || char(10) || 'b', 1, 1, '', "
+                + now
+                + ")",
+            "INSERT INTO limits (provider, max_in_flight) VALUES (CAST(x'ff' AS TEXT), 1)",
+            "INSERT INTO limits (provider, max_in_flight) VALUES (CAST(x'6fc0' AS TEXT), 1)",
+            "INSERT INTO limits (provider, max_in_flight) VALUES ('r' || char(65533), 1)",
+            "UPDATE limits SET provider = CAST(x'ff' AS TEXT)")) {
+      Child.Result r = sqlite3(db, edit);
+      assertThat(r.code()).as(edit).isNotZero();
+      assertThat(r.err()).as(edit).contains("must not hold control characters");
+    }
+    assertThat(store.limits()).extracting(Rows.LimitRow::provider).containsExactly("openai");
+  }
+
+  @Test
+  void aWaiterWithAHeldLeasesToken_fromBeforeTheTriggers_isDropped_andTheQueueMoves() {
+    store.setLimit(new LimitChange("openai", 2, 0, false));
+    long owner =
+        store.register(
+            dev.inflight.store.Registration.first(
+                dev.inflight.store.ProcessIdentity.current(), java.time.Duration.ofHours(1)));
+    String a = "a".repeat(32);
+    String b = "b".repeat(32);
+    String good = "c".repeat(32);
+    take(owner, a);
+    take(owner, b);
+    // A row a foreign client wrote before version 3 refused it: its token is lease a's.
+    assertThat(sqlite3(db, "DROP TRIGGER waiters_token_unique_insert").code()).isZero();
+    String now = Long.toString(clock.millis());
+    assertThat(
+            sqlite3(
+                    db,
+                    "INSERT INTO waiters (token, provider, owner_id, pid, label, queued_at_ms)"
+                        + " VALUES ('"
+                        + a
+                        + "', 'openai', "
+                        + owner
+                        + ", 1, 'bad', "
+                        + now
+                        + ")")
+                .code())
+        .isZero();
+    take(owner, good);
+
+    store.release(dev.inflight.store.ReleaseRequest.succeeded(b));
+
+    var snapshot = store.snapshot();
+    assertThat(snapshot.waiters()).isEmpty();
+    assertThat(snapshot.leases()).hasSize(2);
+    assertThat(store.check(owner, List.of(good)).tokens().get(good).kind())
+        .isEqualTo(dev.inflight.store.Rows.TokenState.Kind.GRANTED);
+    assertThat(store.forceRelease(snapshot.leases().get(0).id())).isPresent();
+  }
+
+  private void take(long owner, String token) {
+    store.acquire(
+        new dev.inflight.store.AcquireRequest(
+            owner, 1, "openai", "", token, dev.inflight.store.AcquireMode.QUEUE));
   }
 }
