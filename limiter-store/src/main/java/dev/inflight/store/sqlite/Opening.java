@@ -19,7 +19,7 @@ final class Opening {
   private Opening() {}
 
   /** Creates what is missing and checks that the database can be used. */
-  static void prepare(Path file) {
+  static void prepare(Path file, LockFiles files, Marker marker) {
     Path dir = file.getParent();
     checkDirectory(file, dir);
     try {
@@ -54,6 +54,9 @@ final class Opening {
           "cannot open the database " + file + ": it is a directory, not a file");
     }
     if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
+      if (marker.exists()) {
+        throw marker.lost("is missing");
+      }
       try {
         PrivateFiles.createFile(file);
       } catch (IOException e) {
@@ -92,6 +95,41 @@ final class Opening {
               + file.getFileName()
               + "-wal and -shm beside it)");
     }
+  }
+
+  /**
+   * Refuses a database whose {@code -wal} or {@code -shm} is missing while processes that use it
+   * still run (each holds its {@code procs/<id>.lock}, and keeps a connection open, which keeps
+   * both files in place): someone deleted them. Opening it now would split the database in two.
+   */
+  static void checkNotSplit(Path file, LockFiles files) {
+    Path wal = file.resolveSibling(file.getFileName() + "-wal");
+    Path shm = file.resolveSibling(file.getFileName() + "-shm");
+    if (Files.exists(wal) && Files.exists(shm)) {
+      return;
+    }
+    long me = ProcessHandle.current().pid();
+    java.util.List<String> holders = new java.util.ArrayList<>();
+    for (LockFiles.Holder h : files.liveHolders()) {
+      if (h.pid() != me) {
+        holders.add(h.pid() > 0 ? "pid " + h.pid() : h.file().getFileName().toString());
+      }
+    }
+    if (holders.isEmpty()) {
+      return;
+    }
+    throw new StoreException(
+        file.toString(),
+        Kind.REPLACED,
+        "cannot open the database "
+            + file
+            + ": inflight processes still use it ("
+            + String.join(", ", holders)
+            + "), but its "
+            + (Files.exists(wal) ? shm.getFileName() : wal.getFileName())
+            + " was deleted while they ran. Opening it now would split it in two, each half"
+            + " with limits of its own. Stop those processes; the database is whole again once"
+            + " they have all exited");
   }
 
   /** A config root that exists but is not a directory is named with what it is instead. */

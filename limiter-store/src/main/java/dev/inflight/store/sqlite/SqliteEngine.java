@@ -54,6 +54,9 @@ public final class SqliteEngine implements LeaseEngine {
   private final CommitWatcher commits;
   private final SqliteSignals signals = new SqliteSignals();
 
+  /** The files as this engine opened them. */
+  private final Integrity integrity;
+
   /** This process's liveness locks, one per registered process id. */
   private final Map<Long, LockFiles.Presence> presences = new ConcurrentHashMap<>();
 
@@ -68,27 +71,39 @@ public final class SqliteEngine implements LeaseEngine {
     this.limits = new LimitSql(settle);
     this.status = new StatusSql(settle);
     this.commits = new CommitWatcher(db.file());
+    this.integrity = new Integrity(db.file());
   }
 
   /** Opens (creating and migrating when needed) the database file of {@code config}. */
   public static SqliteEngine open(EngineConfig config) {
     Path file = config.file().toAbsolutePath().normalize();
     Duration busy = config.busyTimeout();
-    Opening.prepare(file);
     LockFiles files = new LockFiles(file);
+    Marker marker = new Marker(file, files.marker());
+    Opening.prepare(file, files, marker);
+    Opening.checkNotSplit(file, files);
     if (!Opening.inWalMode(file)) {
       // A fresh or emptied file: WAL mode and the schema are set up under the migration lock, so
       // that processes opening it at the same moment never race to change its journal mode.
-      Migrations.migrate(file, busy, files, SCHEMA_VERSION);
+      Migrations.migrate(file, busy, files, marker, SCHEMA_VERSION);
     }
     Database db = Database.start(file, busy, config.clock());
     try {
       int version =
           db.read("read the schema version of", tx -> (int) tx.queryLong("PRAGMA user_version", 0));
       if (version != SCHEMA_VERSION) {
-        Migrations.migrate(file, busy, files, SCHEMA_VERSION);
+        Migrations.migrate(file, busy, files, marker, SCHEMA_VERSION);
       }
       SqliteEngine engine = new SqliteEngine(db, config);
+      marker.check(
+          db.read(
+              "read the identity of",
+              tx -> {
+                try (java.sql.ResultSet rs =
+                    tx.query("SELECT database_id FROM database_info WHERE id = 1")) {
+                  return rs.next() ? rs.getString(1) : "";
+                }
+              }));
       engine.warmUp();
       return engine;
     } catch (RuntimeException e) {
@@ -150,6 +165,7 @@ public final class SqliteEngine implements LeaseEngine {
   public Heartbeat heartbeat(long processId, Duration ttl) {
     boolean alive =
         db.write("heartbeat in", tx -> processes.heartbeat(tx, processId, ttl.toMillis()));
+    integrity.check();
     return alive ? Heartbeat.ALIVE : Heartbeat.GONE;
   }
 
@@ -278,7 +294,9 @@ public final class SqliteEngine implements LeaseEngine {
 
   @Override
   public Snapshot snapshot() {
-    return db.read("read the status of", status::snapshot);
+    Snapshot s = db.read("read the status of", status::snapshot);
+    integrity.check();
+    return s;
   }
 
   @Override
