@@ -72,6 +72,11 @@ final class Inflight implements Runnable {
 
   /** The config root this invocation uses. */
   Path root() {
+    if (home != null && home.toString().isEmpty()) {
+      throw new IllegalArgumentException(
+          "--home must name a directory (was \"\"; leave it out to use $INFLIGHT_HOME or"
+              + " ~/.config/inflight)");
+    }
     return ConfigRoot.resolve(home);
   }
 

@@ -14,10 +14,21 @@ public final class Main {
   private Main() {}
 
   public static void main(String[] args) {
+    Output out = Output.install();
     int code = run(args);
     System.out.flush();
+    if (out.failure() != null) {
+      System.err.println("inflight: cannot write the output: " + reason(out.failure()));
+      if (code == ExitCodes.OK) {
+        code = ExitCodes.FAILURE;
+      }
+    }
     System.err.flush();
     System.exit(code);
+  }
+
+  private static String reason(java.io.IOException e) {
+    return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
   }
 
   /** Parses and runs one command line; returns the exit code. */

@@ -127,6 +127,10 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
   public Integer call() {
     LimitSpec.checkProvider(provider);
     label = Text.checkLabel(label);
+    Text.checkTimeout("--timeout", timeout);
+    for (int i = 0; i < command.size(); i++) {
+      Text.checkValidText(i == 0 ? "COMMAND" : "COMMAND's argument " + i, command.get(i));
+    }
     int rateLimitedCode = parseExitCode(rateLimitedExitCode);
     if (retryAfter != null && rateLimitedCode == 0) {
       throw new IllegalArgumentException(
@@ -178,6 +182,7 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
   /** Runs COMMAND; returns its exit code (128+N for signal N, as shells report it). */
   private int runHolding(Lease lease) {
     ProcessBuilder pb = new ProcessBuilder(command).inheritIO();
+    CallerLocale.restore(pb.environment());
     pb.environment().put("INFLIGHT_PROVIDER", lease.provider());
     pb.environment().put("INFLIGHT_LEASE_ID", Long.toString(lease.id()));
     for (String name : new String[] {"INT", "TERM", "HUP"}) {

@@ -157,6 +157,34 @@ class BadInputIT {
             "3",
             "--adaptive",
             "--no-adaptive"),
+        bad(
+            "--timeout must be from 0 to 30d (was PT2562047788015215H",
+            "run",
+            "-p",
+            "p",
+            "--timeout",
+            "PT2562047788015215H",
+            "--",
+            "true"),
+        bad(
+            "--timeout must be from 0 to 30d (was PT744H)",
+            "run",
+            "-p",
+            "p",
+            "--timeout",
+            "31d",
+            "--",
+            "true"),
+        bad("provider must be valid UTF-8 text", "limits", "set", "caf\uFFFD", "2"),
+        bad("label must be valid UTF-8 text", "run", "-p", "p", "-l", "\uFFFD", "--", "true"),
+        bad(
+            "COMMAND's argument 1 must be valid UTF-8 text",
+            "run",
+            "-p",
+            "p",
+            "--",
+            "echo",
+            "\uFFFD"),
         bad("Unknown option: '--bogus'", "status", "--bogus"),
         bad("Unmatched argument", "frobnicate"),
         bad("missing command", "limits"));
@@ -228,5 +256,92 @@ class BadInputIT {
     Cli.Result verbose = cli.run("--verbose", "limits", "list");
     assertThat(verbose.code()).isEqualTo(1);
     assertThat(verbose.err()).contains("\tat ");
+  }
+
+  @Test
+  void emptyHome_isRefused_insteadOfUsingTheCurrentDirectory() {
+    Cli.Result r = Cli.runRaw(java.util.Map.of(), "--home", "", "status");
+    assertThat(r.code()).as(r.describe()).isEqualTo(2);
+    assertThat(r.err()).contains("--home must name a directory (was \"\"");
+  }
+
+  @Test
+  void homeWhereNoFileCanBeCreated_namesTheCause() {
+    Cli.Result r = Cli.runRaw(java.util.Map.of(), "--home", "/proc", "status");
+    assertThat(r.code()).as(r.describe()).isEqualTo(1);
+    assertThat(r.err())
+        .contains("cannot create the database /proc/limiter.db: ")
+        .contains("/proc does not take new files")
+        .doesNotContain("\tat ");
+  }
+
+  @Test
+  void danglingSymlinkInPlaceOfTheDatabase_isNamedAsSuch() throws IOException {
+    Files.createSymbolicLink(home.resolve("limiter.db"), home.resolve("gone.db"));
+    Cli.Result r = new Cli(home).run("status");
+    assertThat(r.code()).as(r.describe()).isEqualTo(1);
+    assertThat(r.err())
+        .contains("it is a symbolic link to " + home.resolve("gone.db") + ", which does not exist");
+  }
+
+  @Test
+  void outputToAFullDisk_exits1AndSaysSo() {
+    for (String cmd : new String[] {"status", "limits list", "status --json"}) {
+      Cli.Result r = Cli.shell("exec \"$0\" --home '" + shared + "' " + cmd + " > /dev/full");
+      assertThat(r.code()).as(cmd + ": " + r.describe()).isEqualTo(1);
+      assertThat(r.err()).contains("inflight: cannot write the output: No space left on device");
+    }
+  }
+
+  @Test
+  void providerIds_typedUnderTheCLocale_keepTheirCharacters_andStayDistinct() {
+    java.util.Map<String, String> c = java.util.Map.of("LC_ALL", "C", "LANG", "C");
+    Cli.Result e = Cli.runRaw(c, "--home", home.toString(), "limits", "set", "café", "1");
+    Cli.Result u = Cli.runRaw(c, "--home", home.toString(), "limits", "set", "cafü", "2");
+    assertThat(e.code()).as(e.describe()).isZero();
+    assertThat(u.code()).as(u.describe()).isZero();
+    Cli.Result list = Cli.runRaw(c, "--home", home.toString(), "limits", "list", "--json");
+    assertThat(list.out()).contains("\"café\"").contains("\"cafü\"");
+  }
+
+  @Test
+  void runUnderTheCLocale_givesCommandTheCallersLocale() {
+    java.util.Map<String, String> c = java.util.Map.of("LC_ALL", "C");
+    Cli.Result r =
+        Cli.runRaw(
+            c,
+            "--home",
+            home.toString(),
+            "run",
+            "-p",
+            "p",
+            "--",
+            "sh",
+            "-c",
+            "echo \"LC_ALL=$LC_ALL saved=${INFLIGHT_SAVED_LC_ALL-none}\"");
+    assertThat(r.code()).as(r.describe()).isZero();
+    assertThat(r.out()).isEqualTo("LC_ALL=C saved=none");
+  }
+
+  @Test
+  void invalidUtf8InAProviderId_isRefused_notTurnedIntoAnotherName() {
+    Cli.Result r =
+        Cli.shell("exec \"$0\" --home '" + home + "' limits set \"$(printf 'caf\\377')\" 2");
+    assertThat(r.code()).as(r.describe()).isEqualTo(2);
+    assertThat(r.err()).contains("provider must be valid UTF-8 text");
+    assertThat(home.resolve("limiter.db")).doesNotExist();
+  }
+
+  @Test
+  void underUmask277_theDatabaseIsStillCreatedReadableAndWritable() throws IOException {
+    Path fresh = home.resolve("umask");
+    for (int i = 0; i < 2; i++) {
+      Cli.Result r = Cli.shell("umask 277; exec \"$0\" --home '" + fresh + "' run -p p -- true");
+      assertThat(r.code()).as(r.describe()).isZero();
+    }
+    assertThat(Files.getPosixFilePermissions(fresh.resolve("limiter.db")))
+        .isEqualTo(java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+    assertThat(Files.getPosixFilePermissions(fresh))
+        .isEqualTo(java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
   }
 }

@@ -75,6 +75,11 @@ final class Cli {
     return start(wrapper, env, all);
   }
 
+  /** Runs {@code sh -c script launcher} ({@code $0} is the launcher), to completion. */
+  static Result shell(String script) {
+    return start(List.of("sh", "-c", script), Map.of(), List.of()).await();
+  }
+
   static Running startRaw(Map<String, String> env, String... args) {
     return start(List.of(), env, List.of(args));
   }

@@ -223,4 +223,43 @@ class StatusIT {
       assertThat(r.out()).as(r.describe()).contains("Usage: inflight").contains("Example");
     }
   }
+
+  @Test
+  void rowsWrittenBeforeTheDatabaseRefusedThem_neverReachTheTerminalRaw_andListingsAgree() {
+    Cli cli = new Cli(home);
+    assertThat(cli.run("limits", "set", "openai", "2").code()).isZero();
+    java.nio.file.Path db = home.resolve("limiter.db");
+    long now = System.currentTimeMillis();
+    // What a foreign client could write before schema version 3 refused it.
+    String sql =
+        "DROP TRIGGER limits_text_insert; DROP TRIGGER leases_text_insert;"
+            + " INSERT INTO limits (provider, max_in_flight) VALUES (CAST(x'ff' AS TEXT), 1);"
+            + " INSERT INTO processes (id, host, host_id, pid, start_token, name, started_at_ms,"
+            + " heartbeat_at_ms, expires_at_ms) VALUES (77, 'elsewhere', 'another-host', 4242,"
+            + " 's', 'python3', "
+            + now
+            + ", "
+            + now
+            + ", "
+            + (now + 3_600_000)
+            + ");"
+            + " INSERT INTO leases (token, provider, owner_id, pid, label, queued_at_ms,"
+            + " acquired_at_ms) VALUES ('cccccccccccccccccccccccc', 'openai', 77, 4242,"
+            + " 'x' || char(27) || '[2J', "
+            + now
+            + ", "
+            + now
+            + ")";
+    assertThat(dev.inflight.testing.Tools.sqlite3(db, sql).code()).isZero();
+
+    Cli.Result status = cli.run("status");
+    Cli.Result list = cli.run("limits", "list");
+
+    assertThat(status.code()).as(status.describe()).isZero();
+    assertThat(status.out()).doesNotContain("\u001b").contains("x\\u001b[2J");
+    assertThat(status.out()).doesNotContain("\ufffd");
+    assertThat(list.out()).doesNotContain("\ufffd").contains("openai");
+    assertThat(status.err() + list.err())
+        .contains("whose provider is not valid UTF-8 (bytes FF); it is ignored");
+  }
 }

@@ -103,7 +103,8 @@ final class DefaultLimiter implements Limiter {
   @Override
   public Lease acquire(String provider, String label, Duration timeout) {
     if (timeout == null) {
-      throw new IllegalArgumentException("timeout must be zero or positive (was null)");
+      throw new IllegalArgumentException(
+          "timeout must be from 0 to 30d (was null; acquireAsync without a timeout waits for ever)");
     }
     CompletableFuture<Lease> f = acquireAsync(provider, label, timeout);
     try {

@@ -36,7 +36,11 @@ public final class LimiterBuilder {
 
   /** The config root (overrides {@code INFLIGHT_HOME} and the XDG default). */
   public LimiterBuilder home(Path home) {
-    this.home = Objects.requireNonNull(home, "home");
+    if (home == null || home.toString().isEmpty()) {
+      throw new IllegalArgumentException(
+          "home must name a directory (was " + (home == null ? "null" : "\"\"") + ")");
+    }
+    this.home = home;
     return this;
   }
 

@@ -103,4 +103,27 @@ public final class Text {
   public static String checkLabel(String label) {
     return Validation.label(label);
   }
+
+  /**
+   * Checks a timeout: from 0 to 30 days ({@code null}, waiting for ever, is fine).
+   *
+   * @param name how the caller spells the parameter in the message ({@code --timeout})
+   * @throws IllegalArgumentException naming the parameter, the rule and the value
+   */
+  public static java.time.Duration checkTimeout(String name, java.time.Duration timeout) {
+    return Validation.timeout(name, timeout);
+  }
+
+  /**
+   * Checks that text came through as valid text: U+FFFD stands for bytes that were not valid UTF-8
+   * (a command line typed in another locale).
+   *
+   * @throws IllegalArgumentException naming the parameter and the value
+   */
+  public static String checkValidText(String name, String value) {
+    if (value != null && value.indexOf('\uFFFD') >= 0) {
+      throw Validation.notText(name, value);
+    }
+    return value;
+  }
 }

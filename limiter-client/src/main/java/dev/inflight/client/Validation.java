@@ -17,6 +17,9 @@ final class Validation {
           "provider must be 1 to 200 characters with no control characters (was null)");
     }
     int n = provider.codePointCount(0, provider.length());
+    if (provider.indexOf('\uFFFD') >= 0) {
+      throw notText("provider", provider);
+    }
     if (n < 1 || n > MAX_PROVIDER_LENGTH || hasControl(provider)) {
       throw new IllegalArgumentException(
           "provider must be 1 to 200 characters with no control characters (was "
@@ -31,6 +34,9 @@ final class Validation {
       return "";
     }
     int n = label.codePointCount(0, label.length());
+    if (label.indexOf('\uFFFD') >= 0) {
+      throw notText("label", label);
+    }
     if (n > MAX_LABEL_LENGTH || hasControl(label)) {
       throw new IllegalArgumentException(
           "label must be at most 200 characters with no control characters (was "
@@ -75,14 +81,35 @@ final class Validation {
     return retryAfter;
   }
 
+  /** The longest wait a timeout may ask for; "for ever" is no timeout at all (null). */
+  static final Duration MAX_TIMEOUT = Duration.ofDays(30);
+
   static Duration timeout(Duration timeout) {
+    return timeout("timeout", timeout);
+  }
+
+  /** A timeout named {@code name} in the message (the CLI says {@code --timeout}). */
+  static Duration timeout(String name, Duration timeout) {
     if (timeout == null) {
       return null;
     }
-    if (timeout.isNegative()) {
-      throw new IllegalArgumentException("timeout must be zero or positive (was " + timeout + ")");
+    if (timeout.isNegative() || timeout.compareTo(MAX_TIMEOUT) > 0) {
+      throw new IllegalArgumentException(
+          name + " must be from 0 to 30d (was " + timeout + "); leave it out to wait for ever");
     }
     return timeout;
+  }
+
+  /**
+   * U+FFFD stands for bytes that were not valid text (a command line in a non-UTF-8 locale, a file
+   * name): refused, since the name would silently change and collide with others.
+   */
+  static IllegalArgumentException notText(String name, String value) {
+    return new IllegalArgumentException(
+        name
+            + " must be valid UTF-8 text (was "
+            + quote(value)
+            + ", where \\ufffd stands for bytes that are not; check the terminal's locale)");
   }
 
   static boolean hasControl(String s) {
@@ -97,7 +124,7 @@ final class Validation {
             cp -> {
               if (cp == '"' || cp == '\\') {
                 sb.append('\\').appendCodePoint(cp);
-              } else if (Character.isISOControl(cp)) {
+              } else if (Character.isISOControl(cp) || cp == 0xFFFD) {
                 sb.append(String.format("\\u%04x", cp));
               } else {
                 sb.appendCodePoint(cp);

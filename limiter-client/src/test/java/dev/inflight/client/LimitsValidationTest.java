@@ -101,7 +101,7 @@ class LimitsValidationTest {
   @Test
   void timeout_negative_isRejected_andNothingQueued() {
     assertThatThrownBy(() -> limiter.acquire("openai", Duration.ofSeconds(-1)))
-        .hasMessage("timeout must be zero or positive (was PT-1S)");
+        .hasMessage("timeout must be from 0 to 30d (was PT-1S); leave it out to wait for ever");
     assertThat(limiter.status().waiters()).isEmpty();
   }
 
@@ -127,5 +127,35 @@ class LimitsValidationTest {
     assertThatThrownBy(() -> Limiter.builder().home(home).staleAfter(Duration.ofSeconds(5)).build())
         .hasMessage(
             "staleAfter must be at least twice heartbeatInterval (was PT5S with heartbeatInterval PT5S)");
+  }
+
+  @Test
+  void builder_emptyHome_isRefused_insteadOfMeaningTheCurrentDirectory() {
+    assertThatThrownBy(() -> Limiter.builder().home(Path.of("")))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("home must name a directory (was \"\")");
+  }
+
+  @Test
+  void timeout_longerThan30Days_isRefused_beforeAnythingOverflows() {
+    try (Limiter l = Limiter.builder().home(home).build()) {
+      assertThatThrownBy(() -> l.acquire("openai", "x", Duration.ofHours(9_999_999_999_999L)))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessage(
+              "timeout must be from 0 to 30d (was PT9999999999999H); leave it out to wait for"
+                  + " ever");
+    }
+  }
+
+  @Test
+  void providerAndLabel_thatWereNotValidText_areRefused() {
+    try (Limiter l = Limiter.builder().home(home).build()) {
+      assertThatThrownBy(() -> l.tryAcquire("caf\uFFFD", "x"))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageStartingWith("provider must be valid UTF-8 text (was \"caf\\ufffd\"");
+      assertThatThrownBy(() -> l.tryAcquire("openai", "\uFFFD"))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageStartingWith("label must be valid UTF-8 text");
+    }
   }
 }

@@ -11,14 +11,16 @@ import java.util.Optional;
 /** The hand-editable {@code limits} table, and the settle that makes a change take effect. */
 final class LimitSql {
   private final Settle settle;
+  private final BadNames badNames;
 
-  LimitSql(Settle settle) {
+  LimitSql(Settle settle, BadNames badNames) {
     this.settle = settle;
+    this.badNames = badNames;
   }
 
   private static final String LIST_LIMITS =
-      "SELECT provider, max_in_flight, cooldown_ms, paused, adaptive, updated_at_ms FROM limits"
-          + " ORDER BY provider";
+      "SELECT provider, max_in_flight, cooldown_ms, paused, adaptive, updated_at_ms, hex(provider)"
+          + " FROM limits ORDER BY provider";
   private static final String GET_LIMIT =
       "SELECT provider, max_in_flight, cooldown_ms, paused, adaptive, updated_at_ms FROM limits"
           + " WHERE provider = ?";
@@ -27,7 +29,9 @@ final class LimitSql {
     List<LimitRow> out = new ArrayList<>();
     try (ResultSet rs = tx.query(LIST_LIMITS)) {
       while (rs.next()) {
-        out.add(row(rs));
+        if (!badNames.skip(rs.getString(1), rs.getString(7), "limits")) {
+          out.add(row(rs));
+        }
       }
     }
     return out;

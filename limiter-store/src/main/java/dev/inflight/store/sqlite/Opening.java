@@ -67,7 +67,11 @@ final class Opening {
                 + file
                 + ": "
                 + describe(e)
-                + (Files.isWritable(dir) ? "" : " (the directory " + dir + " is not writable)"),
+                + (!Files.isWritable(dir)
+                    ? " (the directory " + dir + " is not writable)"
+                    : e instanceof java.nio.file.NoSuchFileException
+                        ? " (the directory " + dir + " does not take new files; choose another)"
+                        : ""),
             e);
       }
     }
@@ -168,9 +172,16 @@ final class Opening {
     return header[18] == 2 && header[19] == 2;
   }
 
+  /** An I/O failure's cause in words, not just the path it happened to (as the JDK's are). */
   static String describe(IOException e) {
     if (e instanceof AccessDeniedException) {
       return "permission denied";
+    }
+    if (e instanceof java.nio.file.NoSuchFileException) {
+      return "no such file or directory";
+    }
+    if (e instanceof java.nio.file.FileSystemException fs && fs.getReason() != null) {
+      return fs.getReason();
     }
     return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
   }

@@ -68,8 +68,9 @@ public final class SqliteEngine implements LeaseEngine {
     this.admission = new AdmissionSql(settle);
     this.leases = new LeaseSql(settle, admission);
     this.processes = new ProcessSql(settle);
-    this.limits = new LimitSql(settle);
-    this.status = new StatusSql(settle);
+    BadNames badNames = new BadNames(db.file());
+    this.limits = new LimitSql(settle, badNames);
+    this.status = new StatusSql(settle, badNames);
     this.commits = new CommitWatcher(db.file());
     this.integrity = new Integrity(db.file());
   }

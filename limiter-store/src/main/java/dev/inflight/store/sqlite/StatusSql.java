@@ -23,17 +23,19 @@ import java.util.Set;
 /** The read-only transactions: the status snapshot, and a waiter's check of its own requests. */
 final class StatusSql {
   private final Settle settle;
+  private final BadNames badNames;
 
-  StatusSql(Settle settle) {
+  StatusSql(Settle settle, BadNames badNames) {
     this.settle = settle;
+    this.badNames = badNames;
   }
 
   private static final String ACTIVE_PROVIDERS =
-      "SELECT provider FROM limits"
+      "SELECT provider, hex(provider) FROM (SELECT provider FROM limits"
           + " UNION SELECT provider FROM leases WHERE released_at_ms IS NULL OR cool_until_ms > ?1"
           + " UNION SELECT provider FROM waiters"
           + " UNION SELECT provider FROM admission"
-          + "   WHERE paused_until_ms > ?1 OR upstream_valid_until_ms > ?1"
+          + "   WHERE paused_until_ms > ?1 OR upstream_valid_until_ms > ?1)"
           + " ORDER BY 1";
   private static final String ACTIVE_LEASES =
       "SELECT l.id, l.provider, coalesce(l.owner_id, 0), coalesce(p.host, ''), l.pid,"
@@ -50,7 +52,9 @@ final class StatusSql {
     List<String> names = new ArrayList<>();
     try (ResultSet rs = tx.query(ACTIVE_PROVIDERS, tx.now)) {
       while (rs.next()) {
-        names.add(rs.getString(1));
+        if (!badNames.skip(rs.getString(1), rs.getString(2), "the provider tables")) {
+          names.add(rs.getString(1));
+        }
       }
     }
     List<ProviderState> providers = new ArrayList<>();

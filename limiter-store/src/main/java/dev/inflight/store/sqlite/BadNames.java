@@ -1,0 +1,45 @@
+package dev.inflight.store.sqlite;
+
+import java.lang.System.Logger.Level;
+import java.nio.file.Path;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Provider ids in the database that are not valid UTF-8 (written by hand or by a foreign client
+ * before schema version 3 refused them). No request can name such a provider, so its limit could be
+ * listed but would never apply: every listing skips it the same way, and says so once.
+ */
+final class BadNames {
+  private final Path file;
+  private final Set<String> told = ConcurrentHashMap.newKeySet();
+
+  BadNames(Path file) {
+    this.file = file;
+  }
+
+  /** Whether to skip {@code provider} (read from the database; its bytes are {@code hex}). */
+  boolean skip(String provider, String hex, String table) {
+    if (provider.indexOf('\uFFFD') < 0) {
+      return false;
+    }
+    if (told.add(table + hex)) {
+      SqliteEngine.LOG.log(
+          Level.WARNING,
+          "the database "
+              + file
+              + " has a row in "
+              + table
+              + " whose provider is not valid UTF-8 (bytes "
+              + hex
+              + "); it is ignored. Remove it with: sqlite3 "
+              + file
+              + " \"DELETE FROM "
+              + table
+              + " WHERE hex(provider) = '"
+              + hex
+              + "'\"");
+    }
+    return true;
+  }
+}
