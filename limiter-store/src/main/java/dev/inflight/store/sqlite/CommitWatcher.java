@@ -104,7 +104,11 @@ final class CommitWatcher implements Runnable {
         }
         if (relevant) {
           for (Runnable r : subscribers) {
-            r.run();
+            try {
+              r.run();
+            } catch (RuntimeException e) {
+              LOG.log(Level.WARNING, "a change listener threw", e);
+            }
           }
         }
       }
