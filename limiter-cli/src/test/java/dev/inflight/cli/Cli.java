@@ -1,23 +1,16 @@
 package dev.inflight.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.BufferedReader;
+import dev.inflight.testing.Child;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.io.OutputStream;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
 /**
@@ -93,11 +86,8 @@ final class Cli {
     // The tests run after `package`: never let the launcher start a nested Maven build.
     pb.environment().put("INFLIGHT_NO_BUILD", "1");
     pb.environment().putAll(env);
-    try {
-      return new Running(pb.start(), String.join(" ", cmd.subList(wrapper.size() + 1, cmd.size())));
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    String what = String.join(" ", cmd.subList(wrapper.size() + 1, cmd.size()));
+    return new Running(Child.start(pb, "inflight " + what), what);
   }
 
   /** {@code status --json} parsed. */
@@ -138,144 +128,48 @@ final class Cli {
     }
   }
 
-  /** A started command whose output lines are collected as they come. */
+  /** A started command; its output is collected by the shared {@link Child}. */
   static final class Running {
-    final Process process;
+    private final Child child;
     private final String args;
-    private final Lines out;
-    private final Lines err;
 
-    Running(Process process, String args) {
-      this.process = process;
+    Running(Child child, String args) {
+      this.child = child;
       this.args = args;
-      this.out = new Lines(process.getInputStream());
-      this.err = new Lines(process.getErrorStream());
+    }
+
+    Process process() {
+      return child.process();
     }
 
     long pid() {
-      return process.pid();
+      return child.pid();
     }
 
     /** Waits until stdout has a line matching {@code p}; fails if the process ends first. */
     String awaitOut(Predicate<String> p) {
-      return out.await(p, this);
+      return child.awaitOut(p);
     }
 
     String awaitErr(Predicate<String> p) {
-      return err.await(p, this);
+      return child.awaitErr(p);
     }
 
     void write(String line) {
-      try {
-        OutputStream in = process.getOutputStream();
-        in.write((line + "\n").getBytes(StandardCharsets.UTF_8));
-        in.flush();
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
+      child.write(line);
     }
 
     void closeStdin() {
-      try {
-        process.getOutputStream().close();
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
+      child.closeStdin();
     }
 
     Result await() {
-      try {
-        if (!process.waitFor(HANG_GUARD.toSeconds(), TimeUnit.SECONDS)) {
-          process.descendants().forEach(ProcessHandle::destroyForcibly);
-          process.destroyForcibly();
-          fail(
-              "inflight "
-                  + args
-                  + " did not end\nstdout: "
-                  + out.text()
-                  + "\nstderr: "
-                  + err.text());
-        }
-        out.join();
-        err.join();
-        return new Result(args, process.exitValue(), out.text(), err.text());
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new AssertionError(e);
-      }
+      Child.Result r = child.await();
+      return new Result(args, r.code(), r.out(), r.err());
     }
 
     String describe() {
-      return "inflight " + args + "\nstdout: " + out.text() + "\nstderr: " + err.text();
-    }
-  }
-
-  /** Collects a stream's lines on a thread of its own. */
-  private static final class Lines {
-    private final List<String> lines = new ArrayList<>();
-    private final Thread reader;
-    private boolean ended;
-
-    Lines(InputStream in) {
-      reader =
-          new Thread(
-              () -> {
-                try (BufferedReader r =
-                    new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
-                  String line;
-                  while ((line = r.readLine()) != null) {
-                    add(line);
-                  }
-                } catch (IOException e) {
-                  // the process ended
-                } finally {
-                  end();
-                }
-              });
-      reader.setDaemon(true);
-      reader.start();
-    }
-
-    private synchronized void add(String line) {
-      lines.add(line);
-      notifyAll();
-    }
-
-    private synchronized void end() {
-      ended = true;
-      notifyAll();
-    }
-
-    synchronized String await(Predicate<String> p, Running owner) {
-      long deadline = System.nanoTime() + HANG_GUARD.toNanos();
-      while (true) {
-        for (String l : lines) {
-          if (p.test(l)) {
-            return l;
-          }
-        }
-        long left = deadline - System.nanoTime();
-        if (ended || left <= 0) {
-          throw new AssertionError(
-              (ended ? "output ended" : "timed out")
-                  + " before the expected line; "
-                  + owner.describe());
-        }
-        try {
-          wait(TimeUnit.NANOSECONDS.toMillis(left) + 1);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          throw new AssertionError(e);
-        }
-      }
-    }
-
-    synchronized String text() {
-      return String.join("\n", lines);
-    }
-
-    void join() throws InterruptedException {
-      reader.join(HANG_GUARD.toMillis());
+      return child.describe();
     }
   }
 }

@@ -66,11 +66,11 @@ class RunIT {
     Cli.Running holder =
         cli.start("run", "-p", "p", "--", "sh", "-c", "echo holding; exec sleep 600");
     holder.awaitOut("holding"::equals);
-    List<ProcessHandle> children = holder.process.descendants().toList();
+    List<ProcessHandle> children = holder.process().descendants().toList();
     Cli.Running next = cli.start("run", "-p", "p", "--timeout", "80s", "--", "echo", "granted");
     next.awaitErr(l -> l.contains("queued at position 1"));
 
-    holder.process.destroyForcibly(); // SIGKILL: no shutdown hook, no release
+    holder.process().destroyForcibly(); // SIGKILL: no shutdown hook, no release
     try {
       Cli.Result res = next.await();
       assertThat(res.code()).as(res.describe()).isZero();
@@ -139,7 +139,7 @@ class RunIT {
     waiter.awaitErr(l -> l.contains("queued at position 1"));
     assertThat(cli.statusJson().get("waiters")).hasSize(1);
 
-    waiter.process.destroy(); // SIGTERM
+    waiter.process().destroy(); // SIGTERM
     Cli.Result res = waiter.await();
     assertThat(res.code()).isEqualTo(143);
     assertThat(res.out()).isEmpty();
@@ -164,9 +164,9 @@ class RunIT {
             "-c",
             "trap 'exit 42' TERM; echo ready; sleep 600 >/dev/null 2>&1 & wait");
     run.awaitOut("ready"::equals);
-    List<ProcessHandle> children = run.process.descendants().toList();
+    List<ProcessHandle> children = run.process().descendants().toList();
 
-    run.process.destroy(); // SIGTERM to inflight
+    run.process().destroy(); // SIGTERM to inflight
     try {
       Cli.Result res = run.await();
       assertThat(res.code()).as(res.describe()).isEqualTo(42);

@@ -1,11 +1,7 @@
 package dev.inflight.client;
 
-import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
+import dev.inflight.testing.Witness;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
@@ -82,12 +78,7 @@ public final class MultiProcessWorker {
       throws Exception {
     long pid = ProcessHandle.current().pid();
     Random rnd = new Random(seed);
-    try (FileChannel w =
-            FileChannel.open(
-                witness,
-                StandardOpenOption.CREATE,
-                StandardOpenOption.WRITE,
-                StandardOpenOption.APPEND);
+    try (Witness w = Witness.append(witness);
         Limiter l =
             Limiter.builder()
                 .home(home)
@@ -95,7 +86,7 @@ public final class MultiProcessWorker {
                     new LimiterListener() {
                       @Override
                       public void queued(String p, String label, int position, int ahead) {
-                        append(w, "Q " + label);
+                        w.line("Q " + label);
                       }
                     })
                 .build()) {
@@ -103,28 +94,19 @@ public final class MultiProcessWorker {
       System.out.flush();
       for (int i = 0; i < count; i++) {
         String label = pid + "-" + i;
-        append(w, "E " + label);
+        w.line("E " + label);
         CompletableFuture<Lease> f = l.acquireAsync(provider, label, Duration.ofMinutes(2));
         Lease lease = f.get(3, TimeUnit.MINUTES);
-        append(w, "+ " + label + " " + lease.id());
+        w.line("+ " + label + " " + lease.id());
         long holdNanos = rnd.nextInt(2_000_000);
         if (holdNanos > 0) {
           LockSupport.parkNanos(holdNanos); // simulated request: the workload, not a test wait
         }
-        append(w, "- " + label);
+        w.line("- " + label);
         lease.close();
       }
       System.out.println("DONE");
       System.out.flush();
-    }
-  }
-
-  /** One write(2) on an O_APPEND descriptor: lines from all processes interleave whole. */
-  static void append(FileChannel w, String line) {
-    try {
-      w.write(ByteBuffer.wrap((line + "\n").getBytes(StandardCharsets.UTF_8)));
-    } catch (IOException e) {
-      throw new IllegalStateException(e);
     }
   }
 }

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.inflight.client.LimitSpec;
 import dev.inflight.client.Limiter;
 import dev.inflight.client.StatusSnapshot;
+import dev.inflight.testing.Child;
+import dev.inflight.testing.Jvm;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
@@ -24,14 +26,15 @@ class DemoTest {
     try (Limiter l = Limiter.builder().home(home).build()) {
       l.limits().set(LimitSpec.of("openai", 7));
     }
-    Processes.Child demo =
-        Processes.java(
+    Child demo =
+        Jvm.start(
             Main.class.getName(), "demo", "--no-gui", "--home", home.toString(), "--agents", "4");
 
-    String line = demo.awaitLine(SOMETHING_HELD.asMatchPredicate(), "a held lease");
+    String line = demo.awaitOut(SOMETHING_HELD.asMatchPredicate());
     // SIGTERM runs the same shutdown hook as Ctrl-C (the handle, unlike Process, keeps our pipe)
-    demo.process.toHandle().destroy();
-    String rest = demo.awaitExit();
+    demo.process().toHandle().destroy();
+    Child.Result ended = demo.await();
+    String rest = ended.out() + "\n" + ended.err();
 
     assertThat(line).contains("anthropic").contains("openai").contains("llama-local");
     assertThat(rest).contains("stopped 4 agents; 0 of their leases left; limits restored");
@@ -46,8 +49,8 @@ class DemoTest {
 
   @Test
   void demo_withDuration_endsByItselfWithNoLeaseLeft() throws Exception {
-    Processes.Child demo =
-        Processes.java(
+    Child demo =
+        Jvm.start(
             Main.class.getName(),
             "demo",
             "--no-gui",
@@ -58,9 +61,10 @@ class DemoTest {
             "--duration",
             "3s");
 
-    String out = demo.awaitExit();
+    Child.Result ended = demo.await();
+    String out = ended.out() + "\n" + ended.err();
 
-    assertThat(demo.process.exitValue()).isZero();
+    assertThat(ended.code()).as(ended.describe()).isZero();
     assertThat(out).contains("2 agents on " + home.resolve("limiter.db"));
     assertThat(out).contains("stopped 2 agents; 0 of their leases left");
     try (Limiter l = Limiter.builder().home(home).build()) {

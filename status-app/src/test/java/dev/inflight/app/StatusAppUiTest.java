@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.inflight.client.LimitSpec;
 import dev.inflight.client.Limiter;
+import dev.inflight.testing.Child;
+import dev.inflight.testing.Jvm;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
@@ -26,7 +28,7 @@ class StatusAppUiTest extends ApplicationTest {
   private Limiter other;
   private StatusViewModel vm;
   private StatusView view;
-  private Processes.Child holder;
+  private Child holder;
 
   @Override
   public void start(Stage stage) throws Exception {
@@ -43,7 +45,7 @@ class StatusAppUiTest extends ApplicationTest {
   @AfterEach
   void tearDown() throws Exception {
     if (holder != null) {
-      holder.process.destroyForcibly().waitFor(20, TimeUnit.SECONDS);
+      holder.process().destroyForcibly().waitFor(20, TimeUnit.SECONDS);
     }
     FxToolkit.hideStage();
     interact(view::stop);
@@ -104,8 +106,8 @@ class StatusAppUiTest extends ApplicationTest {
 
   @Test
   void leaseTakenByAnotherProcess_appears() throws Exception {
-    holder = Processes.java(HoldLease.class.getName(), home.toString(), "openai", "holder-x");
-    String held = holder.awaitLine("held ");
+    holder = Jvm.start(HoldLease.class.getName(), home.toString(), "openai", "holder-x");
+    String held = holder.awaitOut("held ");
 
     @SuppressWarnings("unchecked")
     TableView<LeaseRow> leases = node("#leases", TableView.class);
