@@ -8,7 +8,6 @@ import dev.inflight.store.ReleaseRequest;
 import dev.inflight.store.Rows.AcquireOutcome;
 import dev.inflight.store.Rows.CancelOutcome;
 import dev.inflight.store.Rows.LeaseRow;
-import dev.inflight.store.Rows.ProcessRow;
 import dev.inflight.store.Rows.ProviderState;
 import dev.inflight.store.Rows.Reclaimed;
 import dev.inflight.store.Rows.ReleaseOutcome;
@@ -154,14 +153,7 @@ final class LeaseSql {
       if (!rs.next()) {
         return Optional.empty();
       }
-      row =
-          new LeaseRow(
-              rs.getLong(1),
-              rs.getString(2),
-              new ProcessRow(rs.getLong(3), rs.getString(4), rs.getLong(5), rs.getString(6)),
-              rs.getString(7),
-              rs.getLong(8),
-              rs.getLong(9));
+      row = StatusSql.leaseRow(rs);
       cooldown = rs.getLong(10);
     }
     // Like any release: the provider's own counter still counts it for the cooldown.

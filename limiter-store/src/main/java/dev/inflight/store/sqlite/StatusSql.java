@@ -64,14 +64,7 @@ final class StatusSql {
     List<LeaseRow> leases = new ArrayList<>();
     try (ResultSet rs = tx.query(ACTIVE_LEASES)) {
       while (rs.next()) {
-        leases.add(
-            new LeaseRow(
-                rs.getLong(1),
-                rs.getString(2),
-                new ProcessRow(rs.getLong(3), rs.getString(4), rs.getLong(5), rs.getString(6)),
-                rs.getString(7),
-                rs.getLong(8),
-                rs.getLong(9)));
+        leases.add(leaseRow(rs));
       }
     }
     List<WaiterRow> waiters = new ArrayList<>();
@@ -88,6 +81,20 @@ final class StatusSql {
       }
     }
     return new Snapshot(tx.now, providers, leases, waiters);
+  }
+
+  /**
+   * A lease as others see it, from the columns {@code id, provider, owner_id, host, pid, name,
+   * label, queued_at_ms, acquired_at_ms} (in that order, from column 1).
+   */
+  static LeaseRow leaseRow(ResultSet rs) throws SQLException {
+    return new LeaseRow(
+        rs.getLong(1),
+        rs.getString(2),
+        new ProcessRow(rs.getLong(3), rs.getString(4), rs.getLong(5), rs.getString(6)),
+        rs.getString(7),
+        rs.getLong(8),
+        rs.getLong(9));
   }
 
   private static final String MY_LEASES =
