@@ -8,10 +8,4 @@ record Upstream(
     Map<String, UsageProbe> probes,
     Duration probeCacheTtl,
     Duration probeTimeout,
-    Duration defaultRetryAfter) {
-
-  static Upstream none() {
-    return new Upstream(
-        Map.of(), Duration.ofSeconds(1), Duration.ofSeconds(2), Duration.ofSeconds(30));
-  }
-}
+    Duration defaultRetryAfter) {}

@@ -35,7 +35,10 @@ final class Database implements AutoCloseable {
   private final HikariDataSource pool;
   private final InstantSource clock;
 
-  /** Prepared statements per physical connection; they go when the connection is closed. */
+  /**
+   * Prepared statements per physical connection; they go when the connection is closed. The outer
+   * map is synchronized; each inner map is used only by the thread that holds its connection.
+   */
   private final Map<Connection, Map<String, PreparedStatement>> statements =
       Collections.synchronizedMap(new WeakHashMap<>());
 

@@ -57,7 +57,10 @@ public final class SqliteEngine implements LeaseEngine {
   /** The files as this engine opened them. */
   private final Integrity integrity;
 
-  /** This process's liveness locks, one per registered process id. */
+  /**
+   * This process's liveness locks, one per registered process id; a concurrent map, since register,
+   * heartbeat and deregister may run on any thread.
+   */
   private final Map<Long, LockFiles.Presence> presences = new ConcurrentHashMap<>();
 
   private SqliteEngine(Database db, EngineConfig config) {
