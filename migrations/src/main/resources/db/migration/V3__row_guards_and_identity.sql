@@ -37,37 +37,39 @@ BEGIN SELECT RAISE(ABORT, 'waiters.token must not be the token of a lease (token
 -- Times a reader could not correct: a slot cools for at most the longest cooldown (1 h); no row
 -- is acquired, released or heart-beaten more than a day after the writer's own "now"; a process
 -- row is valid for at most a day ahead; a 429 pause ends at most 24 h ahead, an upstream sample at
--- most an hour. An update is checked only for the columns it changes, so that one old row broken
--- before this version can never block the statements that reclaim or release it.
+-- most an hour. Each bound has a minute of slack: the trigger's "now" is truncated to the
+-- millisecond, and clients legitimately write times up to exactly the bound ahead. An update is
+-- checked only for the columns it changes, so that one old row broken before this version can
+-- never block the statements that reclaim or release it.
 CREATE TRIGGER leases_times_insert BEFORE INSERT ON leases
 WHEN (new.cool_until_ms - new.released_at_ms NOT BETWEEN 0 AND 3600000)
-  OR (new.released_at_ms > CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER) + 86400000)
-  OR (new.acquired_at_ms > CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER) + 86400000)
+  OR (new.released_at_ms > CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER) + 86460000)
+  OR (new.acquired_at_ms > CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER) + 86460000)
 BEGIN SELECT RAISE(ABORT, 'leases: a slot cools for 0 to 1 h after released_at_ms (cool_until_ms - released_at_ms), and acquired_at_ms and released_at_ms must be at most a day from now'); END;
 CREATE TRIGGER leases_times_update BEFORE UPDATE OF released_at_ms, cool_until_ms, acquired_at_ms ON leases
 WHEN ((new.released_at_ms IS NOT old.released_at_ms OR new.cool_until_ms IS NOT old.cool_until_ms) AND (new.cool_until_ms - new.released_at_ms NOT BETWEEN 0 AND 3600000))
-  OR ((new.released_at_ms IS NOT old.released_at_ms) AND (new.released_at_ms > CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER) + 86400000))
-  OR ((new.acquired_at_ms IS NOT old.acquired_at_ms) AND (new.acquired_at_ms > CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER) + 86400000))
+  OR ((new.released_at_ms IS NOT old.released_at_ms) AND (new.released_at_ms > CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER) + 86460000))
+  OR ((new.acquired_at_ms IS NOT old.acquired_at_ms) AND (new.acquired_at_ms > CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER) + 86460000))
 BEGIN SELECT RAISE(ABORT, 'leases: a slot cools for 0 to 1 h after released_at_ms (cool_until_ms - released_at_ms), and acquired_at_ms and released_at_ms must be at most a day from now'); END;
 CREATE TRIGGER processes_times_insert BEFORE INSERT ON processes
-WHEN (new.expires_at_ms > CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER) + 86400000)
-  OR (new.heartbeat_at_ms > CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER) + 86400000)
+WHEN (new.expires_at_ms > CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER) + 86460000)
+  OR (new.heartbeat_at_ms > CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER) + 86460000)
 BEGIN SELECT RAISE(ABORT, 'processes: expires_at_ms and heartbeat_at_ms must be at most a day from now (a heartbeat TTL is at most 24 h)'); END;
 CREATE TRIGGER processes_times_update BEFORE UPDATE OF expires_at_ms, heartbeat_at_ms ON processes
-WHEN ((new.expires_at_ms IS NOT old.expires_at_ms) AND (new.expires_at_ms > CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER) + 86400000))
-  OR ((new.heartbeat_at_ms IS NOT old.heartbeat_at_ms) AND (new.heartbeat_at_ms > CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER) + 86400000))
+WHEN ((new.expires_at_ms IS NOT old.expires_at_ms) AND (new.expires_at_ms > CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER) + 86460000))
+  OR ((new.heartbeat_at_ms IS NOT old.heartbeat_at_ms) AND (new.heartbeat_at_ms > CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER) + 86460000))
 BEGIN SELECT RAISE(ABORT, 'processes: expires_at_ms and heartbeat_at_ms must be at most a day from now (a heartbeat TTL is at most 24 h)'); END;
 CREATE TRIGGER admission_times_insert BEFORE INSERT ON admission
 WHEN (new.paused_until_ms > CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER) + 86400000 + 60000)
-  OR (new.upstream_valid_until_ms > CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER) + 3600000)
-  OR (new.last_429_at_ms > CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER) + 86400000)
-  OR (new.last_step_at_ms > CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER) + 86400000)
+  OR (new.upstream_valid_until_ms > CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER) + 3660000)
+  OR (new.last_429_at_ms > CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER) + 86460000)
+  OR (new.last_step_at_ms > CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER) + 86460000)
 BEGIN SELECT RAISE(ABORT, 'admission: a 429 pause ends at most 24 h from now (paused_until_ms), an upstream sample is valid for at most 1 h (upstream_valid_until_ms), and no time is more than a day from now'); END;
 CREATE TRIGGER admission_times_update BEFORE UPDATE OF paused_until_ms, upstream_valid_until_ms, last_429_at_ms, last_step_at_ms ON admission
 WHEN ((new.paused_until_ms IS NOT old.paused_until_ms) AND (new.paused_until_ms > CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER) + 86400000 + 60000))
-  OR ((new.upstream_valid_until_ms IS NOT old.upstream_valid_until_ms) AND (new.upstream_valid_until_ms > CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER) + 3600000))
-  OR ((new.last_429_at_ms IS NOT old.last_429_at_ms) AND (new.last_429_at_ms > CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER) + 86400000))
-  OR ((new.last_step_at_ms IS NOT old.last_step_at_ms) AND (new.last_step_at_ms > CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER) + 86400000))
+  OR ((new.upstream_valid_until_ms IS NOT old.upstream_valid_until_ms) AND (new.upstream_valid_until_ms > CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER) + 3660000))
+  OR ((new.last_429_at_ms IS NOT old.last_429_at_ms) AND (new.last_429_at_ms > CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER) + 86460000))
+  OR ((new.last_step_at_ms IS NOT old.last_step_at_ms) AND (new.last_step_at_ms > CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER) + 86460000))
 BEGIN SELECT RAISE(ABORT, 'admission: a 429 pause ends at most 24 h from now (paused_until_ms), an upstream sample is valid for at most 1 h (upstream_valid_until_ms), and no time is more than a day from now'); END;
 
 -- Text other processes print: no control characters (an escape sequence in a label would drive

@@ -39,7 +39,22 @@ public record ProcessIdentity(
     String name =
         self.info().command().map(c -> Path.of(c).getFileName().toString()).orElse("java");
     return new ProcessIdentity(
-        hostName(), currentHostId(), self.pid(), startTokenOf(self.pid()).orElse("unknown"), name);
+        displayable(hostName()),
+        currentHostId(),
+        self.pid(),
+        startTokenOf(self.pid()).orElse("unknown"),
+        displayable(name));
+  }
+
+  /**
+   * A host or program name as the database accepts it: control characters (which the schema
+   * refuses, since every terminal running {@code status} would obey them) become {@code ?}. These
+   * names are only ever displayed.
+   */
+  static String displayable(String s) {
+    StringBuilder sb = new StringBuilder(s.length());
+    s.codePoints().forEach(cp -> sb.appendCodePoint(Character.isISOControl(cp) ? '?' : cp));
+    return sb.toString();
   }
 
   /** The host id of this machine as the protocol defines it. */

@@ -158,7 +158,12 @@ public final class Rows {
     public enum Kind {
       GRANTED,
       QUEUED,
-      BUSY
+      BUSY,
+      /**
+       * The owner has no process row (it was reclaimed, or deleted by hand): nothing was written.
+       * Register again, then ask again.
+       */
+      UNREGISTERED
     }
   }
 

@@ -337,6 +337,48 @@ public abstract class EngineConformance {
   }
 
   @Test
+  void status_showsTimesWrittenByAClockAhead_asAGrantWouldSeeThem() {
+    setLimit("anthropic", 1, 250, false);
+    String held = take("anthropic");
+    clock.stepWall(Duration.ofHours(1));
+    release(held, Ending.SUCCEEDED, 0);
+    engine.report429(new RateLimitReport("anthropic", 20_000, PauseReason.REPORTED_429));
+    clock.stepWall(Duration.ofHours(-1));
+
+    engine.reapAll(); // what a status read does first
+    assertThat(state("anthropic").pausedUntilMs()).isEqualTo(clock.millis() + 20_000);
+    assertThat(state("anthropic").cooling()).isEqualTo(1);
+    advance(250);
+    assertThat(state("anthropic").cooling()).isZero();
+  }
+
+  @Test
+  void theLongestTtl_twentyFourHours_isAcceptedAtEveryRegisterAndHeartbeat() {
+    for (int i = 0; i < 40; i++) {
+      long id = register(6000 + i, "another-host", Duration.ofHours(24));
+      for (int j = 0; j < 5; j++) {
+        advance(1);
+        assertThat(engine.heartbeat(id, Duration.ofHours(24))).isEqualTo(Heartbeat.ALIVE);
+      }
+    }
+  }
+
+  @Test
+  void aSampleClearedByAClockAhead_isPulledBackOnce_andThenNoSettleIsDue() {
+    setLimit("openai", 1, 0, false);
+    take("openai");
+    String q = queued(take("openai"));
+    clock.stepWall(Duration.ofHours(1));
+    engine.recordUpstream(
+        new UpstreamSample("openai", OptionalInt.of(1), Integer.MAX_VALUE, 3_000));
+    engine.recordUpstream(UpstreamSample.cleared("openai"));
+    clock.stepWall(Duration.ofHours(-1));
+    assertThat(engine.check(owner, List.of(q)).settleNeeded()).isTrue();
+    engine.settle(List.of("openai"));
+    assertThat(engine.check(owner, List.of(q)).settleNeeded()).isFalse();
+  }
+
+  @Test
   void aHeartbeatFromAClockAheadOfOurs_expiresByItsTtlFromWhenItWasSeen() {
     setLimit("llama", 1, 0, false);
     long remote = register(888, "another-host");

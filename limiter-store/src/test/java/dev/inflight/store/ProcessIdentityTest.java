@@ -62,4 +62,10 @@ class ProcessIdentityTest {
     assertThat(ProcessIdentity.isAlive(me, "unknown")).isTrue();
     assertThat(ProcessIdentity.isAlive(Integer.MAX_VALUE - 1L, "unknown")).isFalse();
   }
+
+  @Test
+  void hostAndProgramNames_withControlCharacters_areRecordedWithoutThem() {
+    assertThat(ProcessIdentity.displayable("box\u001b[31mred\n")).isEqualTo("box?[31mred?");
+    assertThat(ProcessIdentity.displayable("caf\u00e9")).isEqualTo("caf\u00e9");
+  }
 }

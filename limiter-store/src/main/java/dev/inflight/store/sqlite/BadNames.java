@@ -18,27 +18,44 @@ final class BadNames {
     this.file = file;
   }
 
-  /** Whether to skip {@code provider} (read from the database; its bytes are {@code hex}). */
+  /**
+   * Whether to skip {@code provider} (read from the database; its bytes are {@code hex}), found in
+   * {@code table}, or in any of the provider tables when null.
+   */
   boolean skip(String provider, String hex, String table) {
     if (provider.indexOf('\uFFFD') < 0) {
       return false;
     }
     if (told.add(table + hex)) {
+      String where = " WHERE hex(provider) = '" + hex + "';";
+      String fix =
+          table == null
+              ? "DELETE FROM limits"
+                  + where
+                  + " DELETE FROM leases"
+                  + where
+                  + " DELETE FROM waiters"
+                  + where
+                  + " DELETE FROM admission"
+                  + where
+              : "DELETE FROM " + table + where;
       SqliteEngine.LOG.log(
           Level.WARNING,
           "the database "
               + file
-              + " has a row in "
-              + table
+              + " has "
+              + (table == null ? "rows" : "a row in " + table)
               + " whose provider is not valid UTF-8 (bytes "
               + hex
-              + "); it is ignored. Remove it with: sqlite3 "
+              + "); "
+              + (table == null ? "they are" : "it is")
+              + " ignored. Remove "
+              + (table == null ? "them" : "it")
+              + " with: sqlite3 "
               + file
-              + " \"DELETE FROM "
-              + table
-              + " WHERE hex(provider) = '"
-              + hex
-              + "'\"");
+              + " \""
+              + fix
+              + "\"");
     }
     return true;
   }

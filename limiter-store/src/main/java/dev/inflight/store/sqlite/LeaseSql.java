@@ -27,27 +27,33 @@ final class LeaseSql {
     this.admission = admission;
   }
 
-  private static final String INSERT_WAITER =
+  /**
+   * Rows are written only for an owner that is registered: a process whose row was reclaimed or
+   * deleted must register again first, or its lease would be an orphan that the next settle of
+   * another process deletes while this one still uses it.
+   */
+  private static final String GRANT =
+      "INSERT INTO leases (token, provider, owner_id, pid, label, queued_at_ms, acquired_at_ms)"
+          + " SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?6 WHERE EXISTS (SELECT 1 FROM processes WHERE id = ?3)"
+          + " RETURNING id";
+
+  private static final String QUEUE =
       "INSERT INTO waiters (token, provider, owner_id, pid, label, queued_at_ms)"
-          + " VALUES (?, ?, ?, ?, ?, ?)";
+          + " SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE EXISTS (SELECT 1 FROM processes WHERE id = ?3)";
 
   AcquireOutcome acquire(Tx tx, AcquireRequest r) throws SQLException {
     List<Reclaimed> reclaimed = new ArrayList<>();
     ProviderState st = settle.settle(tx, r.provider(), true, reclaimed);
     if (st.queued() == 0 && st.free() > 0) {
-      long id;
+      long id = 0;
       try (ResultSet rs =
-          tx.query(
-              Settle.INSERT_LEASE + " RETURNING id",
-              r.token(),
-              r.provider(),
-              r.ownerId(),
-              r.pid(),
-              r.label(),
-              tx.now,
-              tx.now)) {
-        rs.next();
-        id = rs.getLong(1);
+          tx.query(GRANT, r.token(), r.provider(), r.ownerId(), r.pid(), r.label(), tx.now)) {
+        if (rs.next()) {
+          id = rs.getLong(1);
+        }
+      }
+      if (id == 0) {
+        return unregistered(tx, st, reclaimed);
       }
       return new AcquireOutcome(
           AcquireOutcome.Kind.GRANTED, id, tx.now, 0, st.plus(1, 0), reclaimed);
@@ -55,9 +61,15 @@ final class LeaseSql {
     if (r.mode() == AcquireMode.TRY) {
       return new AcquireOutcome(AcquireOutcome.Kind.BUSY, 0, tx.now, 0, st, reclaimed);
     }
-    tx.update(INSERT_WAITER, r.token(), r.provider(), r.ownerId(), r.pid(), r.label(), tx.now);
+    if (tx.update(QUEUE, r.token(), r.provider(), r.ownerId(), r.pid(), r.label(), tx.now) == 0) {
+      return unregistered(tx, st, reclaimed);
+    }
     return new AcquireOutcome(
         AcquireOutcome.Kind.QUEUED, 0, tx.now, st.queued() + 1, st.plus(0, 1), reclaimed);
+  }
+
+  private static AcquireOutcome unregistered(Tx tx, ProviderState st, List<Reclaimed> reclaimed) {
+    return new AcquireOutcome(AcquireOutcome.Kind.UNREGISTERED, 0, tx.now, 0, st, reclaimed);
   }
 
   private static final String RELEASE_WITHOUT_COOLDOWN =

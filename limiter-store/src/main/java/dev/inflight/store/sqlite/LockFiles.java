@@ -12,7 +12,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.OptionalLong;
 
 /**
  * The files beside the database, named in one place: {@code procs/<id>.lock} (one per live process,
@@ -24,6 +23,13 @@ import java.util.OptionalLong;
  * one is read from {@code /proc/locks}, which names the holder's pid, without touching the lock.
  */
 final class LockFiles {
+  /**
+   * Lock files this JVM holds (every engine's presences). Opening and closing a second descriptor
+   * of such a file would drop this JVM's own POSIX lock on it, so they are never probed.
+   */
+  private static final java.util.Set<Path> HELD_HERE =
+      java.util.concurrent.ConcurrentHashMap.newKeySet();
+
   private final Path dbFile;
   private final Path procs;
 
@@ -66,7 +72,9 @@ final class LockFiles {
     Path f = processLock(processId);
     FileChannel ch = PrivateFiles.openForLocking(f);
     try {
-      return new Presence(ch, ch.lock());
+      Presence p = new Presence(f, ch, ch.lock());
+      HELD_HERE.add(f.toAbsolutePath());
+      return p;
     } catch (IOException | RuntimeException e) {
       ch.close();
       throw e;
@@ -75,16 +83,19 @@ final class LockFiles {
 
   /** A held liveness lock. Closing it unlocks the file; the owner then deletes it. */
   static final class Presence implements AutoCloseable {
+    private final Path file;
     private final FileChannel channel;
     private final FileLock lock;
 
-    Presence(FileChannel channel, FileLock lock) {
+    Presence(Path file, FileChannel channel, FileLock lock) {
+      this.file = file;
       this.channel = channel;
       this.lock = lock;
     }
 
     @Override
     public void close() {
+      HELD_HERE.remove(file.toAbsolutePath());
       try {
         lock.release();
       } catch (IOException e) {
@@ -105,8 +116,8 @@ final class LockFiles {
    */
   boolean heldBy(long processId, long pid) {
     Path f = processLock(processId);
-    OptionalLong inode = inode(f);
-    if (inode.isEmpty()) {
+    FileId id = fileId(f);
+    if (id == null) {
       return false;
     }
     List<Held> held = readProcLocks();
@@ -114,7 +125,7 @@ final class LockFiles {
       return probeHeld(f);
     }
     for (Held h : held) {
-      if (h.inode() == inode.getAsLong() && (h.pid() == pid || h.pid() == -1)) {
+      if (h.file().equals(id) && (h.pid() == pid || h.pid() == -1)) {
         return true;
       }
     }
@@ -136,9 +147,9 @@ final class LockFiles {
           }
           continue;
         }
-        OptionalLong inode = inode(f);
+        FileId id = fileId(f);
         for (Held h : held) {
-          if (inode.isPresent() && h.inode() == inode.getAsLong()) {
+          if (h.file().equals(id)) {
             out.add(new Holder(f, h.pid()));
             break;
           }
@@ -153,7 +164,10 @@ final class LockFiles {
   /** A lock file and the pid holding it (0 when unknown, -1 for an open-file-description lock). */
   record Holder(Path file, long pid) {}
 
-  private record Held(long pid, long inode) {}
+  /** A file as the kernel names it: device (major, minor) and inode. */
+  private record FileId(long major, long minor, long inode) {}
+
+  private record Held(long pid, FileId file) {}
 
   /** Granted write locks from {@code /proc/locks}; null when it cannot be read. */
   private static List<Held> readProcLocks() {
@@ -175,9 +189,14 @@ final class LockFiles {
       }
       try {
         long pid = Long.parseLong(f[4]);
-        String dev = f[5];
-        long inode = Long.parseLong(dev.substring(dev.lastIndexOf(':') + 1));
-        out.add(new Held(pid, inode));
+        String[] dev = f[5].split(":"); // major:minor (hex) : inode (decimal)
+        out.add(
+            new Held(
+                pid,
+                new FileId(
+                    Long.parseLong(dev[0], 16),
+                    Long.parseLong(dev[1], 16),
+                    Long.parseLong(dev[2]))));
       } catch (RuntimeException e) {
         // a line in a format we do not know: skip it
       }
@@ -185,19 +204,27 @@ final class LockFiles {
     return out;
   }
 
-  private static OptionalLong inode(Path f) {
+  /** The file's device and inode, or null when it does not exist or cannot be told. */
+  private static FileId fileId(Path f) {
     try {
-      Object ino = Files.getAttribute(f, "unix:ino");
-      return ino instanceof Long l ? OptionalLong.of(l) : OptionalLong.empty();
+      long dev = (Long) Files.getAttribute(f, "unix:dev");
+      long ino = (Long) Files.getAttribute(f, "unix:ino");
+      // Linux's encoding of st_dev (glibc's gnu_dev_major / gnu_dev_minor).
+      long major = ((dev >>> 8) & 0xfff) | ((dev >>> 32) & ~0xfffL);
+      long minor = (dev & 0xff) | ((dev >>> 12) & ~0xffL);
+      return new FileId(major, minor, ino);
     } catch (NoSuchFileException e) {
-      return OptionalLong.empty();
-    } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
-      return OptionalLong.of(-1);
+      return null;
+    } catch (IOException | RuntimeException e) {
+      return null;
     }
   }
 
   /** Whether anyone holds a lock on {@code f}, by trying to take it (and letting go at once). */
   private static boolean probeHeld(Path f) {
+    if (HELD_HERE.contains(f.toAbsolutePath())) {
+      return true;
+    }
     try (FileChannel ch = FileChannel.open(f, StandardOpenOption.WRITE)) {
       FileLock l = ch.tryLock();
       if (l == null) {

@@ -60,6 +60,7 @@ final class ProcessSql {
       "SELECT id, host, pid, name, start_token FROM processes WHERE host_id = ?";
 
   List<Reclaimed> reapAll(Tx tx) throws SQLException {
+    Settle.pullBackAll(tx);
     List<Reclaimed> reclaimed = new ArrayList<>();
     Set<String> touched = new LinkedHashSet<>(settle.reapExpired(tx, reclaimed));
     List<ProcessRow> dead = new ArrayList<>();

@@ -75,7 +75,8 @@ final class Settle {
           + "   AND l.cool_until_ms <= ?2),"
           + " EXISTS (SELECT 1 FROM processes p WHERE p.expires_at_ms < ?2),"
           + " EXISTS (SELECT 1 FROM leases l WHERE l.provider = ?1 AND l.released_at_ms IS NOT NULL"
-          + "   AND (l.released_at_ms > ?2 OR l.cool_until_ms - l.released_at_ms > 3600000))"
+          + "   AND (l.released_at_ms > ?2 OR l.cool_until_ms - l.released_at_ms > 3600000"
+          + "    OR l.cool_until_ms < l.released_at_ms))"
           + "  OR coalesce(a.last_429_at_ms > ?2 OR a.last_step_at_ms > ?2 OR a.upstream_at_ms > ?2"
           + "   OR a.paused_until_ms > ?2 + 86460000, 0),"
           + " EXISTS (SELECT 1 FROM processes p WHERE p.heartbeat_at_ms > ?2"
@@ -193,24 +194,30 @@ final class Settle {
 
   // ---------------------------------------------------------------- clocks
 
-  /** A slot cools for at most the longest cooldown (rows from before version 3 could say more). */
+  /**
+   * A slot cools for 0 to 1 h, the longest cooldown (rows from before version 3 could say more, or
+   * end before they began).
+   */
   private static final String CAP_COOLING =
-      "UPDATE leases SET cool_until_ms = released_at_ms + 3600000 WHERE provider = ?"
-          + " AND released_at_ms IS NOT NULL AND cool_until_ms - released_at_ms > 3600000";
+      "UPDATE leases SET"
+          + " cool_until_ms = released_at_ms + max(0, min(cool_until_ms - released_at_ms, 3600000))"
+          + " WHERE provider = ? AND released_at_ms IS NOT NULL"
+          + " AND (cool_until_ms - released_at_ms > 3600000 OR cool_until_ms < released_at_ms)";
 
   private static final String[] PULL_BACK_PROVIDER = {
     // Released "in the future": it cools for its own length, from now.
     "UPDATE leases SET cool_until_ms = ?2 + (cool_until_ms - released_at_ms), released_at_ms = ?2"
         + " WHERE provider = ?1 AND released_at_ms > ?2",
-    "UPDATE admission SET paused_until_ms = ?2 + min(paused_until_ms - last_429_at_ms, 86400000)"
+    "UPDATE admission SET"
+        + " paused_until_ms = ?2 + max(0, min(paused_until_ms - last_429_at_ms, 86400000))"
         + " WHERE provider = ?1 AND last_429_at_ms > ?2 AND paused_until_ms IS NOT NULL",
     "UPDATE admission SET last_429_at_ms = ?2 WHERE provider = ?1 AND last_429_at_ms > ?2",
     "UPDATE admission SET paused_until_ms = ?2 + 86400000"
         + " WHERE provider = ?1 AND paused_until_ms > ?2 + 86460000",
     "UPDATE admission SET last_step_at_ms = ?2 WHERE provider = ?1 AND last_step_at_ms > ?2",
-    "UPDATE admission SET upstream_valid_until_ms ="
-        + " ?2 + min(upstream_valid_until_ms - upstream_at_ms, 3600000), upstream_at_ms = ?2"
-        + " WHERE provider = ?1 AND upstream_at_ms > ?2 AND upstream_valid_until_ms IS NOT NULL",
+    "UPDATE admission SET upstream_valid_until_ms = CASE WHEN upstream_valid_until_ms IS NULL"
+        + " THEN NULL ELSE ?2 + max(0, min(upstream_valid_until_ms - upstream_at_ms, 3600000)) END,"
+        + " upstream_at_ms = ?2 WHERE provider = ?1 AND upstream_at_ms > ?2",
   };
   private static final String[] PULL_BACK_PROCESSES = {
     // Heart-beaten "in the future": its TTL counts from when this clock sees it.
@@ -232,9 +239,37 @@ final class Settle {
       }
     }
     if (seen.processesAhead()) {
-      for (String sql : PULL_BACK_PROCESSES) {
-        tx.update(sql, tx.now);
-      }
+      pullBackProcesses(tx);
+    }
+  }
+
+  private static final String CAP_COOLING_ALL = CAP_COOLING.replace("provider = ? AND ", "");
+  private static final String[] PULL_BACK_ALL = allProviders(PULL_BACK_PROVIDER);
+
+  /** The provider statements for every provider ({@code ?1} is then unused; {@code ?2} is now). */
+  private static String[] allProviders(String[] perProvider) {
+    String[] out = new String[perProvider.length];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = perProvider[i].replace("provider = ?1 AND ", "?1 IS NULL AND ");
+    }
+    return out;
+  }
+
+  /**
+   * {@link #pullBack} for every provider and process at once, for a status read: what it shows is
+   * then what a grant would see.
+   */
+  static void pullBackAll(Tx tx) throws SQLException {
+    tx.update(CAP_COOLING_ALL);
+    for (String sql : PULL_BACK_ALL) {
+      tx.update(sql, null, tx.now);
+    }
+    pullBackProcesses(tx);
+  }
+
+  private static void pullBackProcesses(Tx tx) throws SQLException {
+    for (String sql : PULL_BACK_PROCESSES) {
+      tx.update(sql, tx.now);
     }
   }
 
@@ -298,9 +333,9 @@ final class Settle {
           throw e;
         }
         refused++;
+        // Id 0: its owner is alive and registered; nothing of the owner is taken back.
         reclaimed.add(
-            new Reclaimed(
-                ProcessRow.unknown(h.owner(), h.pid()), ReclaimReason.INVALID, List.of(), 1));
+            new Reclaimed(ProcessRow.unknown(0, h.pid()), ReclaimReason.INVALID, List.of(), 1));
         SqliteEngine.LOG.log(
             System.Logger.Level.WARNING,
             "dropped a waiter of '"
@@ -318,19 +353,26 @@ final class Settle {
   // ---------------------------------------------------------------- reclaiming
 
   private static final String EXPIRED_PROCESSES =
-      "SELECT id, host, pid, name, host_id, start_token, expires_at_ms - heartbeat_at_ms"
-          + " FROM processes WHERE expires_at_ms < ?";
+      "SELECT id, host, pid, name, host_id, start_token FROM processes WHERE expires_at_ms < ?";
   private static final String STILL_ALIVE =
       "UPDATE processes SET expires_at_ms = ?1 + ?2 WHERE id = ?3";
+
+  /**
+   * How long a proven-alive process's expiry is renewed for: a fixed window, since its own TTL is
+   * not recorded and deriving it from its times would grow with every renewal of a process that has
+   * stopped heart-beating.
+   */
+  static final long RENEWAL_MS = 60_000;
 
   /**
    * Reclaims processes whose heartbeat expired by this transaction's clock, unless they prove they
    * are alive: a process of this host that still runs and holds its liveness lock is never
    * reclaimed by time (its clock, or ours, may have jumped); its expiry is renewed instead, from
-   * now, by its own TTL. Only processes that cannot be checked (another host, no lock) expire.
+   * now, for {@link #RENEWAL_MS}. Only processes that cannot be checked (another host, no lock)
+   * expire.
    */
   Set<String> reapExpired(Tx tx, List<Reclaimed> reclaimed) throws SQLException {
-    record Expired(ProcessRow row, boolean here, String startToken, long ttlMs) {}
+    record Expired(ProcessRow row, boolean here, String startToken) {}
     List<Expired> expired = new ArrayList<>();
     try (ResultSet rs = tx.query(EXPIRED_PROCESSES, tx.now)) {
       while (rs.next()) {
@@ -338,8 +380,7 @@ final class Settle {
             new Expired(
                 new ProcessRow(rs.getLong(1), rs.getString(2), rs.getLong(3), rs.getString(4)),
                 hostId.equals(rs.getString(5)),
-                rs.getString(6),
-                rs.getLong(7)));
+                rs.getString(6)));
       }
     }
     Set<String> touched = new LinkedHashSet<>();
@@ -348,8 +389,7 @@ final class Settle {
       if (e.here()
           && liveness.isAlive(p.pid(), e.startToken())
           && proof.provesAlive(p.id(), p.pid(), e.startToken())) {
-        long ttl = Math.max(1_000, Math.min(e.ttlMs(), 86_400_000L));
-        tx.update(STILL_ALIVE, tx.now, ttl, p.id());
+        tx.update(STILL_ALIVE, tx.now, RENEWAL_MS, p.id());
         continue;
       }
       touched.addAll(reap(tx, p, ReclaimReason.HEARTBEAT_EXPIRED, reclaimed));

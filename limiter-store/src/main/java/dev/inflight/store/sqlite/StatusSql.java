@@ -52,7 +52,7 @@ final class StatusSql {
     List<String> names = new ArrayList<>();
     try (ResultSet rs = tx.query(ACTIVE_PROVIDERS, tx.now)) {
       while (rs.next()) {
-        if (!badNames.skip(rs.getString(1), rs.getString(2), "the provider tables")) {
+        if (!badNames.skip(rs.getString(1), rs.getString(2), null)) {
           names.add(rs.getString(1));
         }
       }

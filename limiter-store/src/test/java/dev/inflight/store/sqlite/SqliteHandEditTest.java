@@ -206,6 +206,39 @@ class SqliteHandEditTest {
     assertThat(store.check(owner, List.of(good)).tokens().get(good).kind())
         .isEqualTo(dev.inflight.store.Rows.TokenState.Kind.GRANTED);
     assertThat(store.forceRelease(snapshot.leases().get(0).id())).isPresent();
+    // The bad row's owner is alive and registered: it keeps its proof of life.
+    assertThat(dir.resolve("procs").resolve(owner + ".lock")).exists();
+  }
+
+  @Test
+  void aCoolingRowThatEndsBeforeItBegins_fromBeforeTheTriggers_neverWedgesItsProvider() {
+    store.setLimit(new LimitChange("openai", 1, 250, false));
+    long owner =
+        store.register(
+            dev.inflight.store.Registration.first(
+                dev.inflight.store.ProcessIdentity.current(), java.time.Duration.ofHours(1)));
+    long ahead = clock.millis() + 3_600_000;
+    assertThat(sqlite3(db, "DROP TRIGGER leases_times_insert").code()).isZero();
+    assertThat(
+            sqlite3(
+                    db,
+                    "INSERT INTO leases (token, provider, owner_id, pid, label, queued_at_ms,"
+                        + " acquired_at_ms, released_at_ms, cool_until_ms) VALUES ('"
+                        + "d".repeat(32)
+                        + "', 'openai', NULL, 1, '', 1, 1, "
+                        + ahead
+                        + ", "
+                        + (ahead - 5_000)
+                        + ")")
+                .code())
+        .isZero();
+    String token = "e".repeat(32);
+    var o =
+        store.acquire(
+            new dev.inflight.store.AcquireRequest(
+                owner, 1, "openai", "", token, dev.inflight.store.AcquireMode.QUEUE));
+    assertThat(o.kind()).isEqualTo(dev.inflight.store.Rows.AcquireOutcome.Kind.GRANTED);
+    assertThat(store.reapAll()).isEmpty();
   }
 
   private void take(long owner, String token) {
