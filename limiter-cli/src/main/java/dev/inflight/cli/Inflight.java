@@ -74,8 +74,8 @@ final class Inflight implements Runnable {
   Path root() {
     if (home != null && home.toString().isEmpty()) {
       throw new IllegalArgumentException(
-          "--home must name a directory (was \"\"; leave it out to use $INFLIGHT_HOME or"
-              + " ~/.config/inflight)");
+          "--home must name a directory (was \"\"; leave it out to use $INFLIGHT_HOME,"
+              + " $XDG_CONFIG_HOME/inflight or ~/.config/inflight)");
     }
     return ConfigRoot.resolve(home);
   }

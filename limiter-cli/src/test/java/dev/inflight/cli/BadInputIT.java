@@ -344,4 +344,20 @@ class BadInputIT {
     assertThat(Files.getPosixFilePermissions(fresh))
         .isEqualTo(java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
   }
+
+  @Test
+  void aHostNameWithControlCharacters_isRecordedWithoutThem_andRunStillWorks() {
+    Cli.Result r =
+        Cli.runRaw(
+            java.util.Map.of("HOSTNAME", "box\u001b[31mred"),
+            "--home",
+            home.toString(),
+            "run",
+            "-p",
+            "p",
+            "--",
+            "true");
+    assertThat(r.code()).as(r.describe()).isZero();
+    assertThat(r.err()).doesNotContain("RAISE");
+  }
 }

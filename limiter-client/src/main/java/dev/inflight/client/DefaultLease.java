@@ -17,6 +17,7 @@ final class DefaultLease implements Lease {
   private final Instant acquiredAt;
   private final Duration waited;
   private final long grantedAtNanos;
+  private final int generation;
   private final AtomicBoolean released = new AtomicBoolean();
 
   DefaultLease(
@@ -27,7 +28,8 @@ final class DefaultLease implements Lease {
       String label,
       Instant acquiredAt,
       Duration waited,
-      long grantedAtNanos) {
+      long grantedAtNanos,
+      int generation) {
     this.book = book;
     this.id = id;
     this.token = token;
@@ -36,6 +38,12 @@ final class DefaultLease implements Lease {
     this.acquiredAt = acquiredAt;
     this.waited = waited;
     this.grantedAtNanos = grantedAtNanos;
+    this.generation = generation;
+  }
+
+  /** The registration of this process it was granted under (see {@link Registration}). */
+  int generation() {
+    return generation;
   }
 
   String token() {

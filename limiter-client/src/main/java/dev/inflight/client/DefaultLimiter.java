@@ -1,7 +1,6 @@
 package dev.inflight.client;
 
 import dev.inflight.store.AcquireMode;
-import dev.inflight.store.AcquireRequest;
 import dev.inflight.store.LeaseEngine;
 import dev.inflight.store.PauseReason;
 import dev.inflight.store.RateLimitReport;
@@ -71,8 +70,7 @@ final class DefaultLimiter implements Limiter {
             retrying,
             settings.upstream().defaultRetryAfter(),
             this::signalIfWaiting);
-    this.queue =
-        new WaitQueue(engine, book, registration, retrying, clocks, settings.identity().pid());
+    this.queue = new WaitQueue(engine, book, registration, retrying, clocks);
     this.gates = new Gates(engine, events, settings.upstream());
     this.dispatcher = new Dispatcher(queue, engine, gates, registration, events, clocks);
     this.limits = new SharedLimits(engine, retrying, this::ensureOpen, this::signalIfWaiting);
@@ -87,17 +85,19 @@ final class DefaultLimiter implements Limiter {
     ensureOpen();
     long asked = clocks.nanos();
     String token = newToken();
-    AcquireOutcome o;
+    Registration.Attempt a;
     try {
-      o = attempt(provider, l, token, AcquireMode.TRY, retryDeadline(asked, null));
+      a = registration.acquire(provider, l, token, AcquireMode.TRY, retryDeadline(asked, null));
     } catch (StoreException e) {
       return Optional.of(failOpenOrThrow(provider, l, e));
     }
+    AcquireOutcome o = a.outcome();
     events.reclaimed(o.reclaimed());
     if (o.kind() != AcquireOutcome.Kind.GRANTED) {
       return Optional.empty();
     }
-    return Optional.of(book.granted(o.leaseId(), token, provider, l, o.atMs(), asked));
+    return Optional.of(
+        book.granted(o.leaseId(), token, provider, l, o.atMs(), asked, a.generation()));
   }
 
   @Override
@@ -136,9 +136,11 @@ final class DefaultLimiter implements Limiter {
     long asked = clocks.nanos();
     long deadline = timeout == null ? Long.MAX_VALUE : Clocks.plusNanos(asked, timeout.toNanos());
     String token = newToken();
-    AcquireOutcome o;
+    Registration.Attempt a;
     try {
-      o = attempt(provider, l, token, AcquireMode.QUEUE, retryDeadline(asked, timeout));
+      a =
+          registration.acquire(
+              provider, l, token, AcquireMode.QUEUE, retryDeadline(asked, timeout));
     } catch (StoreException e) {
       try {
         return CompletableFuture.completedFuture(failOpenOrThrow(provider, l, e));
@@ -146,24 +148,19 @@ final class DefaultLimiter implements Limiter {
         return CompletableFuture.failedFuture(le);
       }
     }
+    AcquireOutcome o = a.outcome();
     events.reclaimed(o.reclaimed());
     if (o.kind() == AcquireOutcome.Kind.GRANTED) {
       return CompletableFuture.completedFuture(
-          book.granted(o.leaseId(), token, provider, l, o.atMs(), asked));
+          book.granted(o.leaseId(), token, provider, l, o.atMs(), asked, a.generation()));
     }
-    Pending p = queue.add(new Pending(token, provider, l, asked, deadline, timeout, o.position()));
+    Pending p =
+        queue.add(
+            new Pending(
+                token, provider, l, asked, deadline, timeout, o.position(), a.generation()));
     events.queued(provider, l, o.position(), Views.describe(o.state()));
     dispatcher.start();
     return p.future;
-  }
-
-  /** One acquisition in the database, registering first; a busy database is retried. */
-  private AcquireOutcome attempt(
-      String provider, String label, String token, AcquireMode mode, long deadlineNanos) {
-    long owner = registration.id(deadlineNanos);
-    AcquireRequest r =
-        new AcquireRequest(owner, settings.identity().pid(), provider, label, token, mode);
-    return retrying.until("acquire a lease", () -> engine.acquire(r), deadlineNanos);
   }
 
   /**
@@ -207,7 +204,7 @@ final class DefaultLimiter implements Limiter {
       throw Errors.limiter(e);
     }
     Instant until = Instant.ofEpochMilli(Math.max(st.pausedUntilMs(), clocks.wall().millis()));
-    events.rateLimited(provider, until);
+    events.rateLimited(provider, until, clocks.wall().instant(), PauseReason.REPORTED_429);
     signalIfWaiting();
     return until;
   }
@@ -302,9 +299,10 @@ final class DefaultLimiter implements Limiter {
     dispatcher.shutdown();
     gates.close();
     queue.closeAll();
-    book.loseAll(); // deregistering releases them in the database
+    book.forgetAll(); // deregistering releases them in the database
+    registration.stopHeartbeat(); // so that the retries below run on this thread alone
     try {
-      book.retryReleases();
+      book.retryPending();
     } catch (StoreException e) {
       Events.LOG.log(Level.WARNING, "could not write a release that had failed: " + e.getMessage());
     }
@@ -322,14 +320,14 @@ final class DefaultLimiter implements Limiter {
   private final class RegistrationHooks implements Registration.Hooks {
     @Override
     public void afterBeat() {
-      book.retryReleases();
+      book.retryPending();
     }
 
     @Override
-    public void lostRegistration() {
+    public void lostRegistration(int generation) {
       List<LeaseInfo> lost = new ArrayList<>();
       var me = settings.identity();
-      for (DefaultLease l : book.loseAll()) {
+      for (DefaultLease l : book.loseUpTo(generation)) {
         lost.add(
             new LeaseInfo(
                 l.id(),

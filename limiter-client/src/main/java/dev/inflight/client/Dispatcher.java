@@ -277,7 +277,17 @@ final class Dispatcher implements Runnable {
         case QUEUED -> p.position = ts.position(); // deadlines are handled after the settle
         case MISSING -> {
           if (!p.done.get()) {
-            events.reclaimed(queue.requeue(p).reclaimed());
+            try {
+              events.reclaimed(queue.requeue(p).reclaimed());
+            } catch (RuntimeException failure) {
+              // One request that cannot be queued again must not stop the others, or deadlines.
+              Events.LOG.log(
+                  Level.WARNING,
+                  "could not queue a request for '"
+                      + Text.printable(p.provider)
+                      + "' again (will retry): "
+                      + failure.getMessage());
+            }
           }
         }
       }

@@ -1,9 +1,11 @@
 package dev.inflight.client;
 
+import dev.inflight.store.PauseReason;
 import dev.inflight.store.Rows.Reclaimed;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 
 /**
@@ -65,10 +67,25 @@ final class Events {
     safely(() -> listener.released(lease, held, result));
   }
 
-  void rateLimited(String provider, Instant until) {
+  /**
+   * Admission for {@code provider} is paused for every process until {@code until}: because the
+   * provider answered 429 to a request of this process, or because one was reported.
+   */
+  void rateLimited(String provider, Instant until, Instant now, PauseReason why) {
+    String left = Text.countdown(Duration.between(now, until.isBefore(now) ? now : until));
+    String what =
+        why == PauseReason.REPORTED_429
+            ? "a 429 was reported for '" + Text.printable(provider) + "'"
+            : "'" + Text.printable(provider) + "' answered 429";
     LOG.log(
         Level.WARNING,
-        () -> "'" + provider + "' answered 429: admission paused for every process until " + until);
+        () ->
+            what
+                + ": admission paused for every process for "
+                + left
+                + " (until "
+                + until.truncatedTo(ChronoUnit.SECONDS)
+                + ")");
     safely(() -> listener.rateLimited(provider, until));
   }
 

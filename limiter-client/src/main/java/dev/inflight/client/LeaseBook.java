@@ -20,9 +20,10 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  * The leases this process holds, and the releases that could not be written yet.
  *
  * <p>Thread-safety: {@link #held} is a concurrent set that any thread adds to (a grant) and removes
- * from (a release). {@link #retries} is a concurrent queue that callers add to when a release
- * fails; only the heartbeat thread (and {@link DefaultLimiter#close}) drains it. A release that
- * failed is retried with the same request, so its outcome and Retry-After are never lost.
+ * from (a release). {@link #retries} and {@link #cancels} are concurrent queues that callers add to
+ * when a release or a cancel fails; {@link #retryPending} drains them under this object's lock (the
+ * heartbeat thread, then close). A release that failed is retried with the same request, so its
+ * outcome and Retry-After are never lost.
  */
 final class LeaseBook {
   private final LeaseEngine engine;
@@ -34,6 +35,7 @@ final class LeaseBook {
 
   private final Set<DefaultLease> held = ConcurrentHashMap.newKeySet();
   private final ConcurrentLinkedQueue<Retry> retries = new ConcurrentLinkedQueue<>();
+  private final ConcurrentLinkedQueue<String> cancels = new ConcurrentLinkedQueue<>();
 
   /** A release to write again: the request as it was first made, and its lease's provider. */
   private record Retry(ReleaseRequest request, String provider) {}
@@ -53,9 +55,18 @@ final class LeaseBook {
     this.onFreed = onFreed;
   }
 
-  /** Records a lease granted now, after the caller had waited since {@code askedAtNanos}. */
+  /**
+   * Records a lease granted now, under registration {@code generation}, after the caller had waited
+   * since {@code askedAtNanos}.
+   */
   DefaultLease granted(
-      long id, String token, String provider, String label, long acquiredAtMs, long askedAtNanos) {
+      long id,
+      String token,
+      String provider,
+      String label,
+      long acquiredAtMs,
+      long askedAtNanos,
+      int generation) {
     long now = clocks.nanos();
     Duration waited = Duration.ofNanos(Math.max(0, now - askedAtNanos));
     if (waited.toMillis() == 0) {
@@ -63,7 +74,15 @@ final class LeaseBook {
     }
     DefaultLease lease =
         new DefaultLease(
-            this, id, token, provider, label, Instant.ofEpochMilli(acquiredAtMs), waited, now);
+            this,
+            id,
+            token,
+            provider,
+            label,
+            Instant.ofEpochMilli(acquiredAtMs),
+            waited,
+            now,
+            generation);
     held.add(lease);
     events.acquired(lease, waited);
     return lease;
@@ -72,7 +91,7 @@ final class LeaseBook {
   /** A lease the database does not know (the fail-open policy): releasing it does nothing. */
   DefaultLease unrecorded(String provider, String label) {
     return new DefaultLease(
-        this, 0, null, provider, label, clocks.wall().instant(), Duration.ZERO, clocks.nanos());
+        this, 0, null, provider, label, clocks.wall().instant(), Duration.ZERO, clocks.nanos(), 0);
   }
 
   ReleaseResult release(DefaultLease lease, Outcome outcome, Duration retryAfter) {
@@ -107,7 +126,8 @@ final class LeaseBook {
         until = rateLimitedAfterLoss(lease.provider(), retryMs, until);
       }
       Instant pausedUntil = Instant.ofEpochMilli(Math.max(until, o.atMs() + retryMs));
-      events.rateLimited(lease.provider(), pausedUntil);
+      events.rateLimited(
+          lease.provider(), pausedUntil, Instant.ofEpochMilli(o.atMs()), PauseReason.PROVIDER_429);
     }
     onFreed.run();
     return result;
@@ -126,10 +146,32 @@ final class LeaseBook {
   }
 
   /**
-   * Writes the releases that failed before, oldest first; stops at the first that fails again.
-   * Heartbeat thread (and close) only.
+   * A request the caller gave up on could not be taken out of its queue: try again later, and give
+   * back the lease if it was granted meanwhile, so that a failed cancel never keeps a slot.
    */
-  void retryReleases() {
+  void cancelLater(String token) {
+    cancels.add(token);
+  }
+
+  /**
+   * Writes the releases and cancels that failed before, oldest first; stops at the first that fails
+   * again. Called by the heartbeat thread, and by close once the heartbeat has stopped; the lock
+   * keeps two callers from writing the same entry twice.
+   */
+  synchronized void retryPending() {
+    String token;
+    while ((token = cancels.peek()) != null) {
+      if (engine.cancel(token).kind()
+          == dev.inflight.store.Rows.CancelOutcome.Kind.ALREADY_GRANTED) {
+        engine.release(new ReleaseRequest(token, Ending.CANCELLED, 0));
+      }
+      cancels.poll();
+      onFreed.run();
+    }
+    retryReleases();
+  }
+
+  private void retryReleases() {
     Retry r;
     while ((r = retries.peek()) != null) {
       ReleaseRequest request = r.request();
@@ -155,15 +197,26 @@ final class LeaseBook {
     return !retries.isEmpty();
   }
 
-  /** The registration is gone: every lease is lost. Returns them, marked released. */
-  List<DefaultLease> loseAll() {
+  /**
+   * Registration {@code upTo} (and every earlier one) is gone: the leases granted under it are
+   * lost, and are returned marked released. Leases granted since, under the new registration, stay.
+   */
+  List<DefaultLease> loseUpTo(int upTo) {
     List<DefaultLease> lost = new ArrayList<>();
     for (DefaultLease l : held) {
-      if (l.markReleased()) {
+      if (l.generation() <= upTo && l.markReleased()) {
         lost.add(l);
       }
     }
-    held.clear();
+    held.removeAll(lost);
     return lost;
+  }
+
+  /** Closing: every lease is given up (deregistering releases them in the database). */
+  void forgetAll() {
+    for (DefaultLease l : held) {
+      l.markReleased();
+    }
+    held.clear();
   }
 }

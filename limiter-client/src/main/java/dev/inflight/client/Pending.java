@@ -10,7 +10,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * {@link #position} is written by the dispatcher and read by anyone.
  */
 final class Pending {
-  final String token;
+  /**
+   * Its secret in the database; a new one when the dispatcher queues it again (dispatcher only).
+   */
+  volatile String token;
+
   final String provider;
   final String label;
 
@@ -27,6 +31,9 @@ final class Pending {
   final AtomicBoolean done = new AtomicBoolean();
   volatile int position;
 
+  /** The registration it is queued under (dispatcher writes, when it queues it again). */
+  volatile int generation;
+
   Pending(
       String token,
       String provider,
@@ -34,7 +41,8 @@ final class Pending {
       long askedAtNanos,
       long deadlineNanos,
       Duration timeout,
-      int position) {
+      int position,
+      int generation) {
     this.token = token;
     this.provider = provider;
     this.label = label;
@@ -42,5 +50,6 @@ final class Pending {
     this.deadlineNanos = deadlineNanos;
     this.timeout = timeout;
     this.position = position;
+    this.generation = generation;
   }
 }

@@ -1,7 +1,10 @@
 package dev.inflight.client;
 
+import dev.inflight.store.AcquireMode;
+import dev.inflight.store.AcquireRequest;
 import dev.inflight.store.LeaseEngine;
 import dev.inflight.store.ProcessIdentity;
+import dev.inflight.store.Rows.AcquireOutcome;
 import dev.inflight.store.Rows.Heartbeat;
 import dev.inflight.store.StoreException;
 import java.lang.System.Logger.Level;
@@ -17,7 +20,9 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Thread-safety: {@link #lock} guards registering, re-registering and closing; {@link
  * #processId} is written under it and read by anyone. The heartbeat thread is the only one that
- * beats and the only one that retries failed releases ({@link Hooks#afterBeat}).
+ * beats and the only one that retries failed releases ({@link Hooks#afterBeat}). A row found gone
+ * is registered again by whoever notices first (the heartbeat, an acquirer), once per loss: {@link
+ * #generation} counts the registrations, and leases remember the one they were granted under.
  */
 final class Registration {
   /** What the limiter does at the heartbeat's moments. */
@@ -25,8 +30,11 @@ final class Registration {
     /** After every heartbeat that reached the database (write failed releases now). */
     void afterBeat();
 
-    /** The row was gone and is registered again: this process's leases are lost. */
-    void lostRegistration();
+    /**
+     * The row was gone and is registered again: the leases granted under registration {@code lost}
+     * (and earlier) are lost.
+     */
+    void lostRegistration(int lost);
   }
 
   private final LeaseEngine engine;
@@ -38,6 +46,10 @@ final class Registration {
 
   private final Object lock = new Object();
   private volatile long processId; // 0 until registered; written under lock
+
+  /** How many times the row had to be registered again; written under lock. */
+  private volatile int generation;
+
   private ScheduledExecutorService heartbeat; // guarded by lock
   private boolean closed; // guarded by lock
   private int failures; // heartbeat thread only
@@ -64,6 +76,41 @@ final class Registration {
   /** This process's id, or 0 before its first acquire. */
   long current() {
     return processId;
+  }
+
+  /** Which registration of this process's row is current (leases remember theirs). */
+  int generation() {
+    return generation;
+  }
+
+  /** An acquisition's outcome, and the registration it was made under. */
+  record Attempt(AcquireOutcome outcome, int generation) {}
+
+  /**
+   * One acquisition under this process's row, registering first if needed. A busy database is
+   * retried until {@code deadlineNanos}; a row found gone is registered again (under the same id)
+   * before asking again, so that no lease is ever written for an owner that no longer exists.
+   */
+  Attempt acquire(
+      String provider, String label, String token, AcquireMode mode, long deadlineNanos) {
+    for (int tries = 1; ; tries++) {
+      int seen = generation;
+      long owner = id(deadlineNanos);
+      AcquireRequest r = new AcquireRequest(owner, me.pid(), provider, label, token, mode);
+      AcquireOutcome o = retrying.until("acquire a lease", () -> engine.acquire(r), deadlineNanos);
+      if (o.kind() != AcquireOutcome.Kind.UNREGISTERED) {
+        return new Attempt(o, seen);
+      }
+      if (tries == 3) {
+        throw new StoreException(
+            engine.location(),
+            StoreException.Kind.OTHER,
+            "this process's registration in the database "
+                + engine.location()
+                + " keeps disappearing (is something deleting rows of processes?)");
+      }
+      recover(owner, seen);
+    }
   }
 
   /**
@@ -100,6 +147,7 @@ final class Registration {
     if (id == 0) {
       return;
     }
+    int seen = generation;
     try {
       Heartbeat h = engine.heartbeat(id, ttl);
       if (failures >= 3) {
@@ -109,7 +157,7 @@ final class Registration {
       }
       failures = 0;
       if (h == Heartbeat.GONE) {
-        registerAgain(id);
+        recover(id, seen);
       }
       hooks.afterBeat();
     } catch (StoreException e) {
@@ -130,28 +178,48 @@ final class Registration {
     }
   }
 
-  /** Others reclaimed this process, or its row was deleted: register again under the same id. */
-  private void registerAgain(long id) {
+  /**
+   * The row of {@code id} is gone (reclaimed by a process that could not check this one, or deleted
+   * by hand): register again under the same id, unless another thread already did since it saw
+   * registration {@code seen}. Called by the heartbeat and by acquirers, whoever notices first.
+   */
+  void recover(long id, int seen) {
     synchronized (lock) {
-      if (closed) {
+      if (closed || processId != id || generation != seen) {
         return;
       }
       engine.register(dev.inflight.store.Registration.again(me, ttl, id));
+      generation = seen + 1;
     }
-    hooks.lostRegistration();
+    hooks.lostRegistration(seen);
+  }
+
+  /** Stops the heartbeat (and with it the retries it drives); waits for a beat in progress. */
+  void stopHeartbeat() {
+    ScheduledExecutorService h;
+    synchronized (lock) {
+      h = heartbeat;
+    }
+    if (h != null) {
+      h.shutdown();
+      try {
+        if (!h.awaitTermination(5, TimeUnit.SECONDS)) {
+          h.shutdownNow();
+        }
+      } catch (InterruptedException e) {
+        h.shutdownNow();
+        Thread.currentThread().interrupt();
+      }
+    }
   }
 
   /** Stops the heartbeat and removes this process's row (its leases and waiters go with it). */
   void close() {
-    ScheduledExecutorService h;
+    stopHeartbeat();
     long id;
     synchronized (lock) {
       closed = true;
-      h = heartbeat;
       id = processId;
-    }
-    if (h != null) {
-      h.shutdownNow();
     }
     if (id != 0) {
       try {

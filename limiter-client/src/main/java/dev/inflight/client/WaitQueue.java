@@ -1,8 +1,9 @@
 package dev.inflight.client;
 
 import dev.inflight.store.AcquireMode;
-import dev.inflight.store.AcquireRequest;
+import dev.inflight.store.Ending;
 import dev.inflight.store.LeaseEngine;
+import dev.inflight.store.ReleaseRequest;
 import dev.inflight.store.Rows.AcquireOutcome;
 import dev.inflight.store.Rows.CancelOutcome;
 import dev.inflight.store.Rows.ProviderState;
@@ -32,7 +33,6 @@ final class WaitQueue {
   private final Registration registration;
   private final Retrying retrying;
   private final Clocks clocks;
-  private final long pid;
 
   private final ConcurrentHashMap<String, Pending> pending = new ConcurrentHashMap<>();
 
@@ -41,14 +41,12 @@ final class WaitQueue {
       LeaseBook book,
       Registration registration,
       Retrying retrying,
-      Clocks clocks,
-      long pid) {
+      Clocks clocks) {
     this.engine = engine;
     this.book = book;
     this.registration = registration;
     this.retrying = retrying;
     this.clocks = clocks;
-    this.pid = pid;
   }
 
   /** Starts tracking a request that the database has queued; its caller may cancel it. */
@@ -90,12 +88,17 @@ final class WaitQueue {
 
   /** Hands a granted lease to its waiting caller (dispatcher thread). */
   void deliver(Pending p, long leaseId, long acquiredAtMs) {
+    String token = p.token;
     if (!p.done.compareAndSet(false, true)) {
+      // The caller gave up meanwhile, and its cancel may have missed this grant (it raced a
+      // re-queue): the lease is ours and nobody will use it, so give it back.
+      giveBack(token);
       return;
     }
-    pending.remove(p.token);
+    pending.remove(token);
     DefaultLease lease =
-        book.granted(leaseId, p.token, p.provider, p.label, acquiredAtMs, p.askedAtNanos);
+        book.granted(
+            leaseId, token, p.provider, p.label, acquiredAtMs, p.askedAtNanos, p.generation);
     if (!p.future.complete(lease)) {
       lease.close(); // the caller cancelled at the same instant
     }
@@ -106,17 +109,26 @@ final class WaitQueue {
     if (!p.done.compareAndSet(false, true)) {
       return;
     }
-    pending.remove(p.token);
+    String token = p.token;
+    pending.remove(token);
     CancelOutcome c;
     try {
-      c = retrying.briefly("leave the queue", () -> engine.cancel(p.token));
+      c = retrying.briefly("leave the queue", () -> engine.cancel(token));
     } catch (StoreException e) {
+      book.cancelLater(token);
       p.future.completeExceptionally(Errors.limiter(e));
       return;
     }
     if (c.kind() == CancelOutcome.Kind.ALREADY_GRANTED) {
       DefaultLease lease =
-          book.granted(c.leaseId(), p.token, p.provider, p.label, c.acquiredAtMs(), p.askedAtNanos);
+          book.granted(
+              c.leaseId(),
+              token,
+              p.provider,
+              p.label,
+              c.acquiredAtMs(),
+              p.askedAtNanos,
+              p.generation);
       if (!p.future.complete(lease)) {
         lease.close();
       }
@@ -146,20 +158,27 @@ final class WaitQueue {
 
   /**
    * The request's row vanished (another process reclaimed it, usually because this process was
-   * reclaimed): queue it again under the same token, at the back (dispatcher thread).
+   * reclaimed, or someone deleted it): queue it again, at the back, under a fresh token (the old
+   * one may still name a cooling lease) and this process's current registration (dispatcher
+   * thread).
    *
    * @return what the engine reclaimed on the way, for the caller to report
    */
   AcquireOutcome requeue(Pending p) {
-    AcquireOutcome o =
-        engine.acquire(
-            new AcquireRequest(
-                registration.id(Long.MAX_VALUE),
-                pid,
-                p.provider,
-                p.label,
-                p.token,
-                AcquireMode.QUEUE));
+    String old = p.token;
+    String token = DefaultLimiter.newToken();
+    p.token = token;
+    pending.put(token, p);
+    pending.remove(old);
+    Registration.Attempt a =
+        registration.acquire(p.provider, p.label, token, AcquireMode.QUEUE, Long.MAX_VALUE);
+    AcquireOutcome o = a.outcome();
+    p.generation = a.generation();
+    if (p.done.get()) {
+      giveBack(token); // the caller gave up while this ran: its cancel could not see the new row
+      pending.remove(token);
+      return o;
+    }
     if (o.kind() == AcquireOutcome.Kind.GRANTED) {
       deliver(p, o.leaseId(), o.atMs());
     } else {
@@ -177,19 +196,40 @@ final class WaitQueue {
 
   /** The caller gave up: take the request out of the queue, or give back a grant that raced. */
   private void leave(Pending p) {
+    String token = p.token;
     try {
-      CancelOutcome c = retrying.briefly("leave the queue", () -> engine.cancel(p.token));
+      CancelOutcome c = retrying.briefly("leave the queue", () -> engine.cancel(token));
       if (c.kind() == CancelOutcome.Kind.ALREADY_GRANTED) {
-        book.granted(c.leaseId(), p.token, p.provider, p.label, c.acquiredAtMs(), p.askedAtNanos)
+        book.granted(
+                c.leaseId(),
+                token,
+                p.provider,
+                p.label,
+                c.acquiredAtMs(),
+                p.askedAtNanos,
+                p.generation)
             .close();
       }
     } catch (StoreException e) {
+      book.cancelLater(token);
       Events.LOG.log(
           Level.WARNING,
           "could not take a cancelled request for '"
               + Text.printable(p.provider)
-              + "' out of the queue; it leaves when this process exits: "
+              + "' out of the queue yet (will retry): "
               + e.getMessage());
+    }
+  }
+
+  /** Takes {@code token} out of its queue or gives back its lease, whichever it is now. */
+  private void giveBack(String token) {
+    try {
+      CancelOutcome c = retrying.briefly("leave the queue", () -> engine.cancel(token));
+      if (c.kind() == CancelOutcome.Kind.ALREADY_GRANTED) {
+        engine.release(new ReleaseRequest(token, Ending.CANCELLED, 0));
+      }
+    } catch (StoreException e) {
+      book.cancelLater(token);
     }
   }
 

@@ -444,4 +444,30 @@ class LimiterTest {
     assertThat(f).isDone();
     assertThat(f.get().waited()).isZero();
   }
+
+  @Test
+  void aWaiterWhoseProcessRowWasDeleted_registersAgainFirst_soItsLeaseIsNoOrphan()
+      throws Exception {
+    Limiter a = limiter();
+    a.limits().set(LimitSpec.of("openai", 1));
+    Limiter b = limiter();
+    Lease held = b.tryAcquire("openai", "b").orElseThrow();
+    CompletableFuture<Lease> waiting = a.acquireAsync("openai", "a");
+    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + a.databaseFile());
+        Statement s = c.createStatement()) {
+      // The README's way out of a stuck process: delete its row (its waiter goes with it).
+      s.executeUpdate(
+          "DELETE FROM processes WHERE id = (SELECT owner_id FROM waiters WHERE label = 'a')");
+    }
+    held.close();
+    ((DefaultLimiter) a).dispatcher().signal();
+
+    Lease got = await(waiting);
+    assertThat(got.label()).isEqualTo("a");
+    Limiter c = limiter();
+    assertThat(c.tryAcquire("openai")).as("a's lease is counted, not an orphan").isEmpty();
+    assertThat(c.status().leases())
+        .singleElement()
+        .satisfies(l -> assertThat(l.label()).isEqualTo("a"));
+  }
 }

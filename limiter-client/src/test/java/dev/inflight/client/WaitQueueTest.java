@@ -29,9 +29,31 @@ class WaitQueueTest {
   LeaseBook book;
   WaitQueue queue;
 
+  /** Cancels that fail (with an I/O error) before they reach the database. */
+  final java.util.concurrent.atomic.AtomicInteger failingCancels =
+      new java.util.concurrent.atomic.AtomicInteger();
+
   @BeforeEach
   void parts() {
-    engine = Engines.open(EngineConfig.of(home.resolve("limiter.db")).withClock(clock));
+    LeaseEngine real = Engines.open(EngineConfig.of(home.resolve("limiter.db")).withClock(clock));
+    engine =
+        (LeaseEngine)
+            java.lang.reflect.Proxy.newProxyInstance(
+                LeaseEngine.class.getClassLoader(),
+                new Class<?>[] {LeaseEngine.class},
+                (proxy, m, args) -> {
+                  if (m.getName().equals("cancel") && failingCancels.getAndDecrement() > 0) {
+                    throw new dev.inflight.store.StoreException(
+                        real.location(),
+                        dev.inflight.store.StoreException.Kind.IO,
+                        "disk I/O error (as a test)");
+                  }
+                  try {
+                    return m.invoke(real, args);
+                  } catch (java.lang.reflect.InvocationTargetException e) {
+                    throw e.getCause();
+                  }
+                });
     Clocks clocks = new Clocks(clock, clock);
     Retrying retrying = new Retrying(clocks, Duration.ofSeconds(5));
     Events events = new Events(heard, new Views(clocks));
@@ -48,10 +70,10 @@ class WaitQueueTest {
               public void afterBeat() {}
 
               @Override
-              public void lostRegistration() {}
+              public void lostRegistration(int generation) {}
             });
     book = new LeaseBook(engine, clocks, events, retrying, Duration.ofSeconds(30), () -> {});
-    queue = new WaitQueue(engine, book, registration, retrying, clocks, me.pid());
+    queue = new WaitQueue(engine, book, registration, retrying, clocks);
   }
 
   @AfterEach
@@ -75,7 +97,7 @@ class WaitQueueTest {
     AcquireOutcome queued = acquire(racer, "racer");
     Pending p =
         queue.add(
-            new Pending(racer, "openai", "racer", 0, Long.MAX_VALUE, null, queued.position()));
+            new Pending(racer, "openai", "racer", 0, Long.MAX_VALUE, null, queued.position(), 0));
 
     // The release grants the waiter in the database; no dispatcher has delivered it yet, so the
     // caller's cancel arrives first, as it can in production.
@@ -90,7 +112,7 @@ class WaitQueueTest {
   }
 
   @Test
-  void deliver_afterTheCallerCancelled_releasesTheLease() {
+  void deliver_beforeTheCallerCancels_handsTheLeaseToTheCaller() {
     engine.setLimit(new LimitChange("openai", 1, 0, false));
     String holder = DefaultLimiter.newToken();
     acquire(holder, "holder");
@@ -104,7 +126,8 @@ class WaitQueueTest {
                 0,
                 Long.MAX_VALUE,
                 null,
-                acquire(racer, "racer").position()));
+                acquire(racer, "racer").position(),
+                0));
     engine.release(ReleaseRequest.succeeded(holder));
     long leaseId = engine.snapshot().leases().get(0).id();
 
@@ -112,5 +135,33 @@ class WaitQueueTest {
     queue.deliver(p, leaseId, clock.millis());
     assertThat(p.future.cancel(false)).isFalse();
     assertThat(p.future.join().id()).isEqualTo(leaseId);
+  }
+
+  @Test
+  void aCancelThatFailed_isRetried_andGivesBackTheLeaseGrantedMeanwhile() {
+    engine.setLimit(new LimitChange("openai", 1, 0, false));
+    String holder = DefaultLimiter.newToken();
+    acquire(holder, "holder");
+    String quitter = DefaultLimiter.newToken();
+    Pending p =
+        queue.add(
+            new Pending(
+                quitter,
+                "openai",
+                "quitter",
+                0,
+                Long.MAX_VALUE,
+                null,
+                acquire(quitter, "quitter").position(),
+                0));
+    failingCancels.set(1);
+    assertThat(p.future.cancel(false)).isTrue(); // its cancel fails: the row stays queued
+
+    engine.release(ReleaseRequest.succeeded(holder)); // ...and is granted a lease nobody will use
+    assertThat(engine.snapshot().leases()).hasSize(1);
+    book.retryPending(); // what the next heartbeat does
+
+    assertThat(engine.snapshot().leases()).isEmpty();
+    assertThat(engine.snapshot().waiters()).isEmpty();
   }
 }
