@@ -5,6 +5,7 @@ import dev.inflight.store.LeaseEngine;
 import dev.inflight.store.PauseReason;
 import dev.inflight.store.RateLimitReport;
 import dev.inflight.store.ReleaseRequest;
+import dev.inflight.store.Rows.CancelOutcome;
 import dev.inflight.store.Rows.ReleaseOutcome;
 import dev.inflight.store.StoreException;
 import java.lang.System.Logger.Level;
@@ -154,6 +155,29 @@ final class LeaseBook {
   }
 
   /**
+   * Takes {@code token} out of its queue, or gives back its lease if it was granted: whichever it
+   * is now. When the database cannot be written, {@link #retryPending} tries again later.
+   */
+  void giveBack(String token) {
+    try {
+      retrying.briefly(
+          "leave the queue",
+          () -> {
+            cancelOrRelease(token);
+            return null;
+          });
+    } catch (StoreException e) {
+      cancelLater(token);
+    }
+  }
+
+  private void cancelOrRelease(String token) {
+    if (engine.cancel(token).kind() == CancelOutcome.Kind.ALREADY_GRANTED) {
+      engine.release(new ReleaseRequest(token, Ending.CANCELLED, 0));
+    }
+  }
+
+  /**
    * Writes the releases and cancels that failed before, oldest first; stops at the first that fails
    * again. Called by the heartbeat thread, and by close once the heartbeat has stopped; the lock
    * keeps two callers from writing the same entry twice.
@@ -161,10 +185,7 @@ final class LeaseBook {
   synchronized void retryPending() {
     String token;
     while ((token = cancels.peek()) != null) {
-      if (engine.cancel(token).kind()
-          == dev.inflight.store.Rows.CancelOutcome.Kind.ALREADY_GRANTED) {
-        engine.release(new ReleaseRequest(token, Ending.CANCELLED, 0));
-      }
+      cancelOrRelease(token);
       cancels.poll();
       onFreed.run();
     }

@@ -1,9 +1,7 @@
 package dev.inflight.client;
 
 import dev.inflight.store.AcquireMode;
-import dev.inflight.store.Ending;
 import dev.inflight.store.LeaseEngine;
-import dev.inflight.store.ReleaseRequest;
 import dev.inflight.store.Rows.AcquireOutcome;
 import dev.inflight.store.Rows.CancelOutcome;
 import dev.inflight.store.Rows.ProviderState;
@@ -92,13 +90,11 @@ final class WaitQueue {
     if (!p.done.compareAndSet(false, true)) {
       // The caller gave up meanwhile, and its cancel may have missed this grant (it raced a
       // re-queue): the lease is ours and nobody will use it, so give it back.
-      giveBack(token);
+      book.giveBack(token);
       return;
     }
     pending.remove(token);
-    DefaultLease lease =
-        book.granted(
-            leaseId, token, p.provider, p.label, acquiredAtMs, p.askedAtNanos, p.generation);
+    DefaultLease lease = lease(p, token, leaseId, acquiredAtMs);
     if (!p.future.complete(lease)) {
       lease.close(); // the caller cancelled at the same instant
     }
@@ -120,15 +116,7 @@ final class WaitQueue {
       return;
     }
     if (c.kind() == CancelOutcome.Kind.ALREADY_GRANTED) {
-      DefaultLease lease =
-          book.granted(
-              c.leaseId(),
-              token,
-              p.provider,
-              p.label,
-              c.acquiredAtMs(),
-              p.askedAtNanos,
-              p.generation);
+      DefaultLease lease = lease(p, token, c.leaseId(), c.acquiredAtMs());
       if (!p.future.complete(lease)) {
         lease.close();
       }
@@ -175,7 +163,8 @@ final class WaitQueue {
     AcquireOutcome o = a.outcome();
     p.generation = a.generation();
     if (p.done.get()) {
-      giveBack(token); // the caller gave up while this ran: its cancel could not see the new row
+      book.giveBack(
+          token); // the caller gave up while this ran: its cancel could not see the new row
       pending.remove(token);
       return o;
     }
@@ -200,15 +189,7 @@ final class WaitQueue {
     try {
       CancelOutcome c = retrying.briefly("leave the queue", () -> engine.cancel(token));
       if (c.kind() == CancelOutcome.Kind.ALREADY_GRANTED) {
-        book.granted(
-                c.leaseId(),
-                token,
-                p.provider,
-                p.label,
-                c.acquiredAtMs(),
-                p.askedAtNanos,
-                p.generation)
-            .close();
+        lease(p, token, c.leaseId(), c.acquiredAtMs()).close();
       }
     } catch (StoreException e) {
       book.cancelLater(token);
@@ -221,16 +202,10 @@ final class WaitQueue {
     }
   }
 
-  /** Takes {@code token} out of its queue or gives back its lease, whichever it is now. */
-  private void giveBack(String token) {
-    try {
-      CancelOutcome c = retrying.briefly("leave the queue", () -> engine.cancel(token));
-      if (c.kind() == CancelOutcome.Kind.ALREADY_GRANTED) {
-        engine.release(new ReleaseRequest(token, Ending.CANCELLED, 0));
-      }
-    } catch (StoreException e) {
-      book.cancelLater(token);
-    }
+  /** The lease the database granted to {@code p} under {@code token}, recorded as held. */
+  private DefaultLease lease(Pending p, String token, long leaseId, long acquiredAtMs) {
+    return book.granted(
+        leaseId, token, p.provider, p.label, acquiredAtMs, p.askedAtNanos, p.generation);
   }
 
   /** The limiter is closing: every waiting caller is told, and nothing is written. */
