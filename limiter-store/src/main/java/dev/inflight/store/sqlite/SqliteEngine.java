@@ -93,22 +93,13 @@ public final class SqliteEngine implements LeaseEngine {
     }
     Database db = Database.start(file, busy, config.clock());
     try {
-      int version =
-          db.read("read the schema version of", tx -> (int) tx.queryLong("PRAGMA user_version", 0));
-      if (version != SCHEMA_VERSION) {
-        Migrations.migrate(file, busy, files, marker, SCHEMA_VERSION);
-      }
       SqliteEngine engine = new SqliteEngine(db, config);
-      marker.check(
-          db.read(
-              "read the identity of",
-              tx -> {
-                try (java.sql.ResultSet rs =
-                    tx.query("SELECT database_id FROM database_info WHERE id = 1")) {
-                  return rs.next() ? rs.getString(1) : "";
-                }
-              }));
-      engine.warmUp();
+      Opened opened = engine.readOpened();
+      if (opened.version() != SCHEMA_VERSION) {
+        Migrations.migrate(file, busy, files, marker, SCHEMA_VERSION);
+        opened = engine.readOpened();
+      }
+      marker.check(opened.databaseId());
       return engine;
     } catch (RuntimeException e) {
       db.close();
@@ -116,18 +107,31 @@ public final class SqliteEngine implements LeaseEngine {
     }
   }
 
+  /** What one read at opening learns: the schema version, and (when current) the database's id. */
+  private record Opened(int version, String databaseId) {}
+
   /**
-   * Loads the classes and prepares the statements of the hot path in a read transaction, so that
-   * the first write transaction of a fresh process does not do it while holding the write lock (on
-   * a loaded machine that took long enough for other processes to time out).
+   * Reads the schema version and, when it is current, the database's id, and warms up the hot path
+   * in the same read transaction: its classes are loaded and its statements prepared, so that the
+   * first write transaction of a fresh process does not do it while holding the write lock (on a
+   * loaded machine that took long enough for other processes to time out).
    */
-  private void warmUp() {
-    db.read(
+  private Opened readOpened() {
+    return db.read(
         "open",
         tx -> {
+          int version = (int) tx.queryLong("PRAGMA user_version", 0);
+          if (version != SCHEMA_VERSION) {
+            return new Opened(version, "");
+          }
+          String id;
+          try (java.sql.ResultSet rs =
+              tx.query("SELECT database_id FROM database_info WHERE id = 1")) {
+            id = rs.next() ? rs.getString(1) : "";
+          }
           Settle.state(tx, "");
           status.check(tx, 0, List.of());
-          return null;
+          return new Opened(version, id);
         });
   }
 
