@@ -51,7 +51,7 @@ final class ProcessSql {
   }
 
   void deregister(Tx tx, long id) throws SQLException {
-    for (String p : Settle.freeProcess(tx, id)) {
+    for (String p : Reclaim.freeProcess(tx, id)) {
       settle.settleQuietly(tx, p);
     }
   }
@@ -60,19 +60,19 @@ final class ProcessSql {
       "SELECT id, host, pid, name, start_token FROM processes WHERE host_id = ?";
 
   List<Reclaimed> reapAll(Tx tx) throws SQLException {
-    Settle.pullBackAll(tx);
+    PullBack.pullBackAll(tx);
     List<Reclaimed> reclaimed = new ArrayList<>();
-    Set<String> touched = new LinkedHashSet<>(settle.reapExpired(tx, reclaimed));
+    Set<String> touched = new LinkedHashSet<>(settle.reclaim().reapExpired(tx, reclaimed));
     List<ProcessRow> dead = new ArrayList<>();
-    try (ResultSet rs = tx.query(PROCESSES_OF_THIS_HOST, settle.hostId())) {
+    try (ResultSet rs = tx.query(PROCESSES_OF_THIS_HOST, settle.reclaim().hostId())) {
       while (rs.next()) {
-        if (!settle.liveness().isAlive(rs.getLong(3), rs.getString(5))) {
+        if (!settle.reclaim().liveness().isAlive(rs.getLong(3), rs.getString(5))) {
           dead.add(new ProcessRow(rs.getLong(1), rs.getString(2), rs.getLong(3), rs.getString(4)));
         }
       }
     }
     for (ProcessRow p : dead) {
-      touched.addAll(Settle.reap(tx, p, ReclaimReason.PROCESS_DEAD, reclaimed));
+      touched.addAll(Reclaim.reap(tx, p, ReclaimReason.PROCESS_DEAD, reclaimed));
     }
     for (String p : touched) {
       settle.settle(tx, p, false, reclaimed);

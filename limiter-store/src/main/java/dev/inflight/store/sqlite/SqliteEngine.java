@@ -67,7 +67,9 @@ public final class SqliteEngine implements LeaseEngine {
     this.db = db;
     this.files = new LockFiles(db.file());
     this.settle =
-        new Settle(config.hostId(), config.liveness(), (id, pid, token) -> files.heldBy(id, pid));
+        new Settle(
+            new Reclaim(
+                config.hostId(), config.liveness(), (id, pid, token) -> files.heldBy(id, pid)));
     this.admission = new AdmissionSql(settle);
     this.leases = new LeaseSql(settle, admission);
     this.processes = new ProcessSql(settle);

@@ -166,11 +166,11 @@ final class StatusSql {
           long id = rs.getLong(1);
           long expires = rs.getLong(5);
           next = Math.min(next, expires + 1);
-          if (id != ownerId && settle.hostId().equals(rs.getString(2)) && seen.add(id)) {
+          if (id != ownerId && settle.reclaim().hostId().equals(rs.getString(2)) && seen.add(id)) {
             watch.add(new WatchTarget(id, rs.getLong(3), rs.getString(4)));
             // A client that holds no lock file (another language's) wakes nobody when it dies:
             // the periodic check finds it here.
-            if (!settle.liveness().isAlive(rs.getLong(3), rs.getString(4))) {
+            if (!settle.reclaim().liveness().isAlive(rs.getLong(3), rs.getString(4))) {
               settleNeeded = true;
             }
           }
