@@ -17,7 +17,8 @@ public final class Main {
     Output out = Output.install();
     int code = run(args);
     System.out.flush();
-    if (out.failure() != null) {
+    // A reader that stopped reading (| head) is not a failure: say nothing, as other tools do.
+    if (out.failure() != null && !"Broken pipe".equals(out.failure().getMessage())) {
       System.err.println("inflight: cannot write the output: " + reason(out.failure()));
       if (code == ExitCodes.OK) {
         code = ExitCodes.FAILURE;
