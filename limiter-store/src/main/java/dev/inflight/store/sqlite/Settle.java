@@ -54,14 +54,14 @@ final class Settle {
           + " (SELECT coalesce(min(w.queued_at_ms), 0) FROM waiters w WHERE w.provider = ?1),"
           + " EXISTS (SELECT 1 FROM leases l WHERE l.provider = ?1 AND l.released_at_ms IS NOT NULL"
           + "   AND l.cool_until_ms <= ?2),"
-          + " EXISTS (SELECT 1 FROM processes p WHERE p.expires_at_ms < ?2),"
+          + " CASE WHEN ?3 THEN EXISTS (SELECT 1 FROM processes p WHERE p.expires_at_ms < ?2) END,"
           + " EXISTS (SELECT 1 FROM leases l WHERE l.provider = ?1 AND l.released_at_ms IS NOT NULL"
           + "   AND (l.released_at_ms > ?2 OR l.cool_until_ms - l.released_at_ms > 3600000"
           + "    OR l.cool_until_ms < l.released_at_ms))"
           + "  OR coalesce(a.last_429_at_ms > ?2 OR a.last_step_at_ms > ?2 OR a.upstream_at_ms > ?2"
           + "   OR a.paused_until_ms > ?2 + 86460000, 0),"
-          + " EXISTS (SELECT 1 FROM processes p WHERE p.heartbeat_at_ms > ?2"
-          + "   OR p.expires_at_ms > ?2 + 86400000)"
+          + " CASE WHEN ?3 THEN EXISTS (SELECT 1 FROM processes p WHERE p.heartbeat_at_ms > ?2"
+          + "   OR p.expires_at_ms > ?2 + 86400000) END"
           + " FROM (SELECT ?1 AS provider) q LEFT JOIN limits m ON m.provider = q.provider"
           + " LEFT JOIN admission a ON a.provider = q.provider";
 
@@ -83,12 +83,18 @@ final class Settle {
     }
   }
 
+  /** A provider's state alone (no housekeeping flags about the processes). */
   static ProviderState state(Tx tx, String provider) throws SQLException {
-    return look(tx, provider).state();
+    return look(tx, provider, false).state();
   }
 
-  static Seen look(Tx tx, String provider) throws SQLException {
-    try (ResultSet rs = tx.query(STATE, provider, tx.now)) {
+  /**
+   * A provider's state and its housekeeping flags. The flags about processes ({@code ?3}: expired
+   * or ahead of the clock) are the same for every provider, so a caller looking at many providers
+   * in one transaction asks for them once.
+   */
+  static Seen look(Tx tx, String provider, boolean processFlags) throws SQLException {
+    try (ResultSet rs = tx.query(STATE, provider, tx.now, processFlags)) {
       rs.next();
       int max = rs.getInt(1);
       OptionalInt limit = rs.wasNull() ? OptionalInt.empty() : OptionalInt.of(max);
@@ -139,10 +145,10 @@ final class Settle {
   ProviderState settle(Tx tx, String provider, boolean reap, List<Reclaimed> reclaimed)
       throws SQLException {
     // The uncontended case costs this one read: nothing to clean, reclaim or grant.
-    Seen seen = look(tx, provider);
+    Seen seen = look(tx, provider, true);
     if (seen.rowsAhead() || seen.processesAhead()) {
       PullBack.pullBack(tx, provider, seen.rowsAhead(), seen.processesAhead());
-      seen = look(tx, provider);
+      seen = look(tx, provider, true);
     }
     if (seen.coolingEnded()) {
       tx.update(EXPIRE_COOLING, provider, tx.now);

@@ -146,7 +146,7 @@ final class StatusSql {
     List<WatchTarget> watch = new ArrayList<>();
     Set<Long> seen = new HashSet<>();
     for (String p : providers) {
-      Settle.Seen look = Settle.look(tx, p);
+      Settle.Seen look = Settle.look(tx, p, pstates.isEmpty()); // process flags once
       ProviderState st = look.state();
       pstates.put(p, st);
       if (st.queued() > 0 && st.free() > 0 || look.housekeepingDue()) {
