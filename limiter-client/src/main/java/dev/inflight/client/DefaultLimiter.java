@@ -269,6 +269,11 @@ final class DefaultLimiter implements Limiter {
   }
 
   @Override
+  public WaitStats waitStats() {
+    return new WaitStats(dispatcher.passes(), queue.granted(), dispatcher.signalsReceived());
+  }
+
+  @Override
   public Path databaseFile() {
     return engine.file().orElseThrow();
   }

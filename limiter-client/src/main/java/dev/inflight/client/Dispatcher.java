@@ -3,17 +3,13 @@ package dev.inflight.client;
 import dev.inflight.store.LeaseEngine;
 import dev.inflight.store.Rows.TokenState;
 import dev.inflight.store.Rows.WaitCheck;
-import dev.inflight.store.Rows.WatchTarget;
-import dev.inflight.store.Signals.OwnerWatch;
 import dev.inflight.store.StoreException;
 import java.lang.System.Logger.Level;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashSet;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -52,11 +48,12 @@ final class Dispatcher implements Runnable {
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition wake = lock.newCondition();
   private boolean signaled; // guarded by lock
+  private boolean hinted; // guarded by lock: a commit was seen since the dispatcher last looked
   private volatile boolean stopping;
-  private final AtomicBoolean deathSeen = new AtomicBoolean(); // set by watch threads
   private AutoCloseable commitSubscription; // started-once, then dispatcher thread only
+  private AutoCloseable wakeSubscription; // likewise
 
-  private final Map<Long, OwnerWatch> watches = new HashMap<>();
+  private final OwnerWatches owners;
 
   /** When time alone next changes what a check says (monotonic ns); MAX_VALUE for never. */
   private long nextChangeAtNanos = Long.MAX_VALUE;
@@ -66,17 +63,13 @@ final class Dispatcher implements Runnable {
 
   private int failures;
 
-  /**
-   * A watched owner stopped proving liveness but its row survived the settle that followed (it was
-   * still in {@code /proc}, between dropping its locks and being reaped): settle again at this
-   * monotonic time (0 = none), backing off from 2 ms to the fallback period.
-   */
-  private long deathRetryAtNanos;
+  private final LongAdder passes = new LongAdder(); // read by any thread
+  private final LongAdder signalsReceived = new LongAdder(); // likewise
 
-  private long deathBackoffMs = 2;
+  /** When the last pass began (monotonic ns). */
+  private long lastPassNanos;
 
-  /** Whether every process waited on was watched at the last pass. */
-  private boolean allWatched;
+  private final CommitHints hints;
 
   Dispatcher(
       WaitQueue queue,
@@ -91,6 +84,9 @@ final class Dispatcher implements Runnable {
     this.registration = registration;
     this.events = events;
     this.clocks = clocks;
+    this.owners = new OwnerWatches((t, onGone) -> engine.signals().watch(t, onGone), this::signal);
+    this.hints = new CommitHints(() -> engine.signals().commitCount());
+    this.lastPassNanos = clocks.nanos();
     this.thread = new Thread(this, "inflight-dispatcher");
     this.thread.setDaemon(true);
   }
@@ -98,10 +94,39 @@ final class Dispatcher implements Runnable {
   /** Starts the thread and the commit watch, once; later calls only signal. */
   void start() {
     if (started.compareAndSet(false, true)) {
-      commitSubscription = engine.signals().onCommit(this::signalIfWaiting);
+      commitSubscription = engine.signals().onCommit(this::hint);
+      wakeSubscription = engine.signals().onWake(this::woken);
       thread.start();
     }
     signal();
+  }
+
+  /** Another process (or this one) granted a lease to one of this process's queued requests. */
+  private void woken() {
+    if (Thread.currentThread() == thread) {
+      return; // this pass's own settle granted it: the pass reads the grant before it ends
+    }
+    signalsReceived.increment();
+    signal();
+  }
+
+  /**
+   * Someone committed something: maybe a grant by a client that cannot wake this process, or a hand
+   * edit. Costs nothing when nothing waits; the dispatcher decides when it is worth a read.
+   */
+  private void hint() {
+    if (!started.get() || queue.isEmpty()) {
+      return;
+    }
+    lock.lock();
+    try {
+      if (!hinted) {
+        hinted = true;
+        wake.signal();
+      }
+    } finally {
+      lock.unlock();
+    }
   }
 
   void signal() {
@@ -121,9 +146,14 @@ final class Dispatcher implements Runnable {
     }
   }
 
-  private void deathSeen() {
-    deathSeen.set(true);
-    signal();
+  /** Dispatcher passes so far: each one read the queue for waiting requests. */
+  long passes() {
+    return passes.sum();
+  }
+
+  /** Wake-up messages received from other processes so far. */
+  long signalsReceived() {
+    return signalsReceived.sum();
   }
 
   void shutdown() {
@@ -137,12 +167,14 @@ final class Dispatcher implements Runnable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    try {
-      if (commitSubscription != null) {
-        commitSubscription.close();
+    for (AutoCloseable subscription : new AutoCloseable[] {commitSubscription, wakeSubscription}) {
+      try {
+        if (subscription != null) {
+          subscription.close();
+        }
+      } catch (Exception e) {
+        // nothing to undo
       }
-    } catch (Exception e) {
-      // nothing to undo
     }
   }
 
@@ -150,18 +182,38 @@ final class Dispatcher implements Runnable {
   public void run() {
     while (!stopping) {
       try {
-        awaitWork();
+        long timedAt = nextTimedNanos();
+        long until = Math.min(timedAt, hints.dueNanos());
+        int why = awaitWork(until);
         if (stopping) {
           break;
+        }
+        long now = clocks.nanos();
+        if ((why & TIMED_OUT) != 0 && now - until < 0) {
+          now = until; // it waited that long: the ticker may lag (or be a test's, standing still)
+        }
+        if ((why & HINTED) != 0) {
+          hints.seen(now);
         }
         if (queue.isEmpty()) {
           nextChangeAtNanos = Long.MAX_VALUE;
           probeAtMs = gates.poll(monotonicMs(), Set.of(), this::signal);
-          deathRetryAtNanos = 0;
-          dropWatches(Set.of());
+          hints.clear();
+          owners.drop();
           continue;
         }
-        pass();
+        boolean prompted =
+            (why & SIGNALED) != 0 || (timedAt != Long.MAX_VALUE && now - timedAt >= 0);
+        boolean byCommit = !prompted && hints.due(now);
+        if (!prompted && !byCommit) {
+          continue; // a commit not yet worth a read: looked at again when due
+        }
+        long grantedBefore = queue.granted();
+        boolean settled = pass();
+        if (byCommit) {
+          hints.passed(
+              now, settled || queue.granted() != grantedBefore, engine.signals().wakeable());
+        }
         failures = 0;
       } catch (StoreException e) {
         failures++;
@@ -178,43 +230,52 @@ final class Dispatcher implements Runnable {
         }
       }
     }
-    dropWatches(Set.of());
+    owners.drop();
   }
+
+  private static final int SIGNALED = 1;
+  private static final int HINTED = 2;
+  private static final int TIMED_OUT = 4;
 
   private long monotonicMs() {
     return clocks.nanos() / 1_000_000L;
   }
 
-  private void awaitWork() throws InterruptedException {
+  /** Sleeps until a signal, a commit hint, or {@code untilNanos}; says which of the first two. */
+  private int awaitWork(long untilNanos) throws InterruptedException {
+    boolean timedOut = false;
     lock.lock();
     try {
-      if (signaled) {
-        signaled = false;
-        return;
-      }
-      long waitMs = waitMillis();
-      if (waitMs == Long.MAX_VALUE) {
-        while (!signaled && !stopping) {
-          wake.await();
-        }
-      } else {
-        long nanos = waitMs * 1_000_000L;
-        while (!signaled && !stopping && nanos > 0) {
-          nanos = wake.awaitNanos(nanos);
+      if (!signaled && !hinted && !stopping) {
+        if (untilNanos == Long.MAX_VALUE) {
+          while (!signaled && !hinted && !stopping) {
+            wake.await();
+          }
+        } else {
+          long nanos = untilNanos - clocks.nanos();
+          while (!signaled && !hinted && !stopping && nanos > 0) {
+            nanos = wake.awaitNanos(nanos);
+          }
+          timedOut = !signaled && !hinted;
         }
       }
+      int why = (signaled ? SIGNALED : 0) | (hinted ? HINTED : 0) | (timedOut ? TIMED_OUT : 0);
       signaled = false;
+      hinted = false;
+      return why;
     } finally {
       lock.unlock();
     }
   }
 
-  /** How long to sleep: until the next deadline or timed change, at most the re-check period. */
-  private long waitMillis() {
+  /**
+   * When the next pass is due by time alone (monotonic ns): the next deadline or timed change, and
+   * at the latest one re-check period after the last pass; MAX_VALUE when nothing waits.
+   */
+  private long nextTimedNanos() {
     if (queue.isEmpty()) {
       return Long.MAX_VALUE;
     }
-    long now = clocks.nanos();
     long next = nextChangeAtNanos;
     if (probeAtMs != Long.MAX_VALUE) {
       next = Math.min(next, probeAtMs * 1_000_000L);
@@ -222,24 +283,28 @@ final class Dispatcher implements Runnable {
     for (Pending p : queue.all()) {
       next = Math.min(next, p.deadlineNanos);
     }
-    if (deathRetryAtNanos != 0) {
-      next = Math.min(next, deathRetryAtNanos);
-    }
+    next = Math.min(next, owners.retryAtNanos());
     long recheck =
-        allWatched && engine.signals().commitsWatched() ? WATCHED_RECHECK_MS : FALLBACK_RECHECK_MS;
-    long wait = next == Long.MAX_VALUE ? recheck : (next - now) / 1_000_000L;
-    return Math.max(1, Math.min(wait, recheck));
+        owners.allWatched() && engine.signals().commitsWatched()
+            ? WATCHED_RECHECK_MS
+            : FALLBACK_RECHECK_MS;
+    long safety = Clocks.plusNanos(lastPassNanos, recheck * 1_000_000L);
+    // Never spin: a timed change is looked at no sooner than 1 ms after the last pass.
+    return Math.max(Math.min(next, safety), lastPassNanos + 1_000_000L);
   }
 
   /** One decision round for every queued request of this process. */
-  void pass() {
+  boolean pass() {
+    passes.increment();
+    hints.passing();
     long now = clocks.nanos();
+    lastPassNanos = now;
     probeAtMs = gates.poll(now / 1_000_000L, queue.providers(), this::signal);
     WaitCheck wc = engine.check(registration.current(), queue.tokens());
-    boolean deathRetryDue = deathRetryAtNanos != 0 && now - deathRetryAtNanos >= 0;
+    boolean deathRetryDue = owners.retryDue(now);
     boolean settle =
         wc.settleNeeded()
-            || deathSeen.getAndSet(false)
+            || owners.takeDeathSeen()
             || deathRetryDue
             || wc.nextChangeAtMs() <= wc.atMs();
     apply(wc);
@@ -257,12 +322,16 @@ final class Dispatcher implements Runnable {
                 clocks.nanos(), Math.max(0, wc.nextChangeAtMs() - wc.atMs()) * 1_000_000L);
     // Deadlines last: a request granted in this pass is delivered, not timed out.
     long after = clocks.nanos();
+    // Only requests this pass read: one queued meanwhile is not in the state it would report.
     for (Pending p : queue.all()) {
-      if (p.deadlineNanos != Long.MAX_VALUE && after - p.deadlineNanos >= 0) {
+      if (p.deadlineNanos != Long.MAX_VALUE
+          && after - p.deadlineNanos >= 0
+          && wc.tokens().containsKey(p.token)) {
         queue.expire(p, wc.providers().get(p.provider));
       }
     }
-    updateWatches(wc.watch());
+    owners.update(wc.watch(), registration.me().pid(), clocks.nanos());
+    return settle;
   }
 
   private void apply(WaitCheck wc) {
@@ -292,46 +361,5 @@ final class Dispatcher implements Runnable {
         }
       }
     }
-  }
-
-  // ---------------------------------------------------------------- owner watches
-
-  private void updateWatches(List<WatchTarget> targets) {
-    Set<Long> wanted = new HashSet<>();
-    boolean dying = false;
-    boolean armed = true;
-    long myPid = registration.me().pid();
-    for (WatchTarget t : targets) {
-      if (t.pid() == myPid) {
-        continue; // another limiter in this JVM: it dies with us
-      }
-      wanted.add(t.processId());
-      OwnerWatch w =
-          watches.computeIfAbsent(t.processId(), id -> engine.signals().watch(t, this::deathSeen));
-      dying |= w.fired();
-      armed &= w.armed();
-    }
-    allWatched = armed;
-    dropWatches(wanted);
-    if (dying) {
-      deathRetryAtNanos = clocks.nanos() + deathBackoffMs * 1_000_000L;
-      deathBackoffMs = Math.min(deathBackoffMs * 2, FALLBACK_RECHECK_MS);
-    } else {
-      deathRetryAtNanos = 0;
-      deathBackoffMs = 2;
-    }
-  }
-
-  private void dropWatches(Set<Long> keep) {
-    watches
-        .entrySet()
-        .removeIf(
-            e -> {
-              if (keep.contains(e.getKey())) {
-                return false;
-              }
-              e.getValue().close();
-              return true;
-            });
   }
 }

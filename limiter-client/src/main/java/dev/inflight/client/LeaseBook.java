@@ -130,7 +130,11 @@ final class LeaseBook {
       events.rateLimited(
           lease.provider(), pausedUntil, Instant.ofEpochMilli(o.atMs()), PauseReason.PROVIDER_429);
     }
-    onFreed.run();
+    // A slot freed for a waiter is handed over by the release itself, and the engine wakes that
+    // waiter's process. What no grant announces is a change of timing: a cooldown or a pause.
+    if (result == ReleaseResult.COOLING || outcome == Outcome.RATE_LIMITED) {
+      onFreed.run();
+    }
     return result;
   }
 

@@ -104,6 +104,9 @@ public interface Limiter extends AutoCloseable {
    */
   AutoCloseable onChange(Runnable onChange);
 
+  /** Counters of this limiter's waiting: wake-ups, grants after waiting, signals received. */
+  WaitStats waitStats();
+
   /** The database file this limiter uses. */
   Path databaseFile();
 

@@ -16,6 +16,7 @@ import java.util.OptionalInt;
 import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * This process's queued requests, and the four ways one ends: delivered a lease, timed out, queued
@@ -33,6 +34,7 @@ final class WaitQueue {
   private final Clocks clocks;
 
   private final ConcurrentHashMap<String, Pending> pending = new ConcurrentHashMap<>();
+  private final LongAdder granted = new LongAdder();
 
   WaitQueue(
       LeaseEngine engine,
@@ -58,6 +60,11 @@ final class WaitQueue {
           }
         });
     return p;
+  }
+
+  /** Requests granted after waiting, so far. */
+  long granted() {
+    return granted.sum();
   }
 
   boolean isEmpty() {
@@ -94,6 +101,7 @@ final class WaitQueue {
       return;
     }
     pending.remove(token);
+    granted.increment();
     DefaultLease lease = lease(p, token, leaseId, acquiredAtMs);
     if (!p.future.complete(lease)) {
       lease.close(); // the caller cancelled at the same instant

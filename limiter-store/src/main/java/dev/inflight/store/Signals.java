@@ -17,6 +17,27 @@ public interface Signals {
   boolean commitsWatched();
 
   /**
+   * Calls {@code onWake} (on an engine thread; keep it short) when a transaction, in this process
+   * or another one, granted a lease to a queued request of a process registered through this
+   * engine. Unlike {@link #onCommit}, it is not called for commits that granted this process
+   * nothing.
+   */
+  AutoCloseable onWake(Runnable onWake);
+
+  /**
+   * Whether other processes can wake this one directly ({@link #onWake}); when not, commits are its
+   * only prompt signal of a grant.
+   */
+  boolean wakeable();
+
+  /**
+   * A number that moves once a commit by another connection is visible to this engine's reads. A
+   * commit signal can arrive before the commit is visible: a waiter that sees this number unchanged
+   * looks again shortly instead of concluding that nothing changed.
+   */
+  long commitCount();
+
+  /**
    * Watches a process on this host that a waiter depends on; calls {@code onGone} once when it ends
    * (or stops proving that it is alive). The call is a hint: who is dead is then decided by a
    * settle.

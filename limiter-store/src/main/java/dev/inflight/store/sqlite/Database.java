@@ -15,8 +15,10 @@ import java.time.InstantSource;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.WeakHashMap;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
 import java.util.logging.Logger;
 import javax.sql.DataSource;
 import org.sqlite.BusyHandler;
@@ -42,10 +44,25 @@ final class Database implements AutoCloseable {
   private final Map<Connection, Map<String, PreparedStatement>> statements =
       Collections.synchronizedMap(new WeakHashMap<>());
 
+  /** Told, after each commit that granted queued requests, whose they were; set once at start. */
+  private volatile Consumer<Set<Long>> onGranted = owners -> {};
+
   private Database(Path file, HikariDataSource pool, InstantSource clock) {
     this.file = file;
     this.pool = pool;
     this.clock = clock;
+  }
+
+  /** The connection that reads {@code PRAGMA data_version} (see {@link #dataVersion}). */
+  private Connection versionConnection; // guarded by this
+
+  private PreparedStatement versionQuery; // guarded by this
+
+  private boolean closed; // guarded by this
+
+  /** Who wakes the owners of requests that a committed transaction granted. */
+  void onGranted(Consumer<Set<Long>> wake) {
+    this.onGranted = wake;
   }
 
   /** Starts the pool on a file that already exists and is in WAL mode. */
@@ -86,8 +103,49 @@ final class Database implements AutoCloseable {
     return file;
   }
 
+  /**
+   * SQLite's {@code PRAGMA data_version} on a connection of its own: it moves when another
+   * connection's commit (any process's, a hand edit's, this pool's) has become visible. Cheap (no
+   * table is read). Returns -1 when it cannot be read: the caller then assumes a change.
+   */
+  synchronized long dataVersion() {
+    if (closed) {
+      return -1;
+    }
+    try {
+      if (versionConnection == null) {
+        SQLiteDataSource ds = new SQLiteDataSource(connectionConfig(Duration.ofSeconds(1)));
+        ds.setUrl("jdbc:sqlite:" + file);
+        versionConnection = ds.getConnection();
+        versionQuery = versionConnection.prepareStatement("PRAGMA data_version");
+      }
+      try (java.sql.ResultSet rs = versionQuery.executeQuery()) {
+        return rs.next() ? rs.getLong(1) : -1;
+      }
+    } catch (SQLException e) {
+      closeVersionConnection();
+      return -1;
+    }
+  }
+
+  private void closeVersionConnection() {
+    if (versionConnection != null) {
+      try {
+        versionConnection.close();
+      } catch (SQLException ignored) {
+        // a broken connection is gone either way
+      }
+      versionConnection = null;
+      versionQuery = null;
+    }
+  }
+
   @Override
   public void close() {
+    synchronized (this) {
+      closed = true;
+      closeVersionConnection();
+    }
     pool.close();
   }
 
@@ -114,6 +172,8 @@ final class Database implements AutoCloseable {
       throw translate(file, what, e);
     }
     boolean open = false;
+    Tx tx = null;
+    T result;
     try {
       Connection physical = c.unwrap(Connection.class);
       try (Statement s = c.createStatement()) {
@@ -126,12 +186,12 @@ final class Database implements AutoCloseable {
       }
       Map<String, PreparedStatement> cache =
           statements.computeIfAbsent(physical, k -> new HashMap<>());
-      T result = work.run(new Tx(physical, cache, clock.millis()));
+      tx = new Tx(physical, cache, clock.millis());
+      result = work.run(tx);
       try (Statement s = c.createStatement()) {
         s.execute("COMMIT");
         open = false;
       }
-      return result;
     } catch (SQLException e) {
       throw translate(file, what, e);
     } finally {
@@ -148,6 +208,11 @@ final class Database implements AutoCloseable {
         // returning a connection to the pool does not fail in a way we can act on
       }
     }
+    // Committed, and the connection is back in the pool: now the waiters granted can be told.
+    if (!tx.granted.isEmpty()) {
+      onGranted.accept(tx.granted);
+    }
+    return result;
   }
 
   /** Whether a failure of one statement is the database refusing a row (not the transaction). */

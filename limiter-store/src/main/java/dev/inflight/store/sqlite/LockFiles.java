@@ -46,6 +46,11 @@ final class LockFiles {
     return procs.resolve(processId + ".lock");
   }
 
+  /** Where process {@code processId} can be woken: a Unix-domain socket it listens on. */
+  Path wakeSocket(long processId) {
+    return procs.resolve(processId + ".sock");
+  }
+
   Path migrationLock() {
     return dbFile.resolveSibling(dbFile.getFileName() + ".lock");
   }
@@ -54,13 +59,17 @@ final class LockFiles {
     return dbFile.resolveSibling(dbFile.getFileName() + ".id");
   }
 
-  /** Deletes a reclaimed process's lock file; a stale one costs nothing but a directory entry. */
+  /**
+   * Deletes a reclaimed process's lock file and wake socket; a stale one costs nothing but a
+   * directory entry.
+   */
   void delete(long processId) {
     if (processId <= 0) {
       return;
     }
     try {
       Files.deleteIfExists(processLock(processId));
+      Files.deleteIfExists(wakeSocket(processId));
     } catch (IOException e) {
       // harmless
     }

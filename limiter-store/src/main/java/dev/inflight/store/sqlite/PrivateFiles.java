@@ -78,6 +78,13 @@ final class PrivateFiles {
     return ch;
   }
 
+  /** Makes an existing file (a socket just bound, say) readable and writable by its owner only. */
+  static void restrict(Path file) throws IOException {
+    if (posix(file)) {
+      Files.setPosixFilePermissions(file, FILE_MODE);
+    }
+  }
+
   static boolean posix(Path p) {
     try {
       Path q = p;

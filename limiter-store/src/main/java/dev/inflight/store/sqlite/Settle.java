@@ -234,6 +234,7 @@ final class Settle {
         tx.update(
             INSERT_LEASE, h.token(), provider, h.owner(), h.pid(), h.label(), h.queuedAt(), tx.now);
         granted++;
+        tx.granted.add(h.owner());
       } catch (SQLException e) {
         if (!Database.refused(e)) {
           throw e;

@@ -52,6 +52,7 @@ public final class SqliteEngine implements LeaseEngine {
   private final LimitSql limits;
   private final StatusSql status;
   private final CommitWatcher commits;
+  private final WakeSockets wakes;
   private final SqliteSignals signals = new SqliteSignals();
 
   /** The files as this engine opened them. */
@@ -77,6 +78,8 @@ public final class SqliteEngine implements LeaseEngine {
     this.limits = new LimitSql(settle, badNames);
     this.status = new StatusSql(settle, badNames);
     this.commits = new CommitWatcher(db.file());
+    this.wakes = new WakeSockets(files);
+    db.onGranted(wakes::wake);
     this.integrity = new Integrity(db.file());
   }
 
@@ -168,6 +171,7 @@ public final class SqliteEngine implements LeaseEngine {
               + "); other processes will notice this process's death at their periodic check"
               + " instead of at once");
     }
+    wakes.listen(id);
     return id;
   }
 
@@ -189,6 +193,7 @@ public final class SqliteEngine implements LeaseEngine {
             return null;
           });
     } finally {
+      wakes.stop(processId);
       LockFiles.Presence p = presences.remove(processId);
       if (p != null) {
         p.close();
@@ -312,6 +317,7 @@ public final class SqliteEngine implements LeaseEngine {
   @Override
   public void close() {
     commits.close();
+    wakes.close();
     for (LockFiles.Presence p : presences.values()) {
       p.close();
     }
@@ -338,6 +344,21 @@ public final class SqliteEngine implements LeaseEngine {
     @Override
     public boolean commitsWatched() {
       return commits.watching();
+    }
+
+    @Override
+    public AutoCloseable onWake(Runnable onWake) {
+      return wakes.subscribe(onWake);
+    }
+
+    @Override
+    public boolean wakeable() {
+      return wakes.listening();
+    }
+
+    @Override
+    public long commitCount() {
+      return db.dataVersion();
     }
 
     @Override

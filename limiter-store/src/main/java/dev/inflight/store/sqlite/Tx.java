@@ -4,7 +4,9 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.LinkedHashSet;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * One open transaction: its connection, the time it runs at, and the connection's prepared
@@ -22,6 +24,13 @@ import java.util.Map;
  */
 final class Tx {
   final long now;
+
+  /**
+   * The processes this transaction granted a lease to a queued request of, to be woken once it has
+   * committed (see {@link WakeSockets}).
+   */
+  final Set<Long> granted = new LinkedHashSet<>(2);
+
   private final Connection connection;
   private final Map<String, PreparedStatement> statements;
 

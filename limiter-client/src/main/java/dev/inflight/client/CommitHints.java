@@ -1,0 +1,113 @@
+package dev.inflight.client;
+
+import java.util.function.LongSupplier;
+
+/**
+ * Decides when a commit seen by the engine's commit watch is worth reading the queue for. Grants
+ * made by clients that wake their waiters directly arrive as wake-ups; a commit hint stands for
+ * everything else: a hand edit with sqlite3, a client that cannot wake others, a change of timing.
+ * Two rules keep it both prompt and cheap:
+ *
+ * <ul>
+ *   <li><b>Confirm.</b> The watch fires when a writer writes, which can be before its commit is
+ *       visible. A hint whose commit is not visible yet ({@code commitCount} unchanged since the
+ *       last read) is looked at again after 1, 1, 2, 4 … 256 ms, instead of being dropped.
+ *   <li><b>Back off.</b> When this process can be woken directly and a read prompted by a hint
+ *       found nothing for it, the next such read waits a little longer (1 ms doubling to 25 ms); a
+ *       read that found something, or 250 ms without one, resets the gap. Under heavy traffic of
+ *       other processes' commits a waiter so reads at most 40 times a second on their account,
+ *       while a hand edit in a quiet moment is read at once.
+ * </ul>
+ *
+ * <p>Used by the dispatcher thread only; times are monotonic nanoseconds.
+ */
+final class CommitHints {
+  private static final long[] CONFIRM_AFTER_MS = {1, 1, 2, 4, 8, 16, 32, 64, 128, 256};
+  static final long MAX_GAP_NANOS = 25_000_000L;
+  private static final long QUIET_NANOS = 250_000_000L;
+  private static final long UNKNOWN = Long.MIN_VALUE;
+
+  private final LongSupplier commitCount;
+  private boolean pending;
+  private long dueNanos;
+  private int tries;
+  private long seenCount = UNKNOWN;
+  private long gapNanos;
+  private long lastReadNanos;
+
+  CommitHints(LongSupplier commitCount) {
+    this.commitCount = commitCount;
+  }
+
+  /** A commit was seen at {@code now}. */
+  void seen(long now) {
+    tries = 0;
+    long earliest = lastReadNanos + gapNanos;
+    long at = gapNanos == 0 || now - earliest >= 0 ? now : earliest;
+    if (!pending || at - dueNanos < 0) {
+      dueNanos = at;
+    }
+    pending = true;
+  }
+
+  /** When a pending hint is next looked at; MAX_VALUE when none is pending. */
+  long dueNanos() {
+    return pending ? dueNanos : Long.MAX_VALUE;
+  }
+
+  /**
+   * Whether the pending hint is worth a read of the queue now. When its commit is not visible yet,
+   * or the back-off gap is still running, it stays pending with a later due time.
+   */
+  boolean due(long now) {
+    if (!pending || now - dueNanos < 0) {
+      return false;
+    }
+    long count = commitCount.getAsLong();
+    if (count != -1 && count == seenCount) {
+      if (tries < CONFIRM_AFTER_MS.length) {
+        dueNanos = now + CONFIRM_AFTER_MS[tries++] * 1_000_000L;
+      } else {
+        clear(); // nothing became visible: the event was not a commit (a checkpoint, say)
+      }
+      return false;
+    }
+    long earliest = lastReadNanos + gapNanos;
+    if (gapNanos > 0 && now - earliest < 0) {
+      dueNanos = earliest;
+      return false;
+    }
+    clear();
+    return true;
+  }
+
+  /** A read of the queue begins (for whatever reason): what it sees is no longer news. */
+  void passing() {
+    seenCount = commitCount.getAsLong();
+    if (seenCount == -1) {
+      seenCount = UNKNOWN;
+    }
+  }
+
+  /**
+   * A read prompted by a hint ended at {@code now}.
+   *
+   * @param useful whether it granted or settled something
+   * @param wakeable whether other processes can wake this one directly (if not, hints are its only
+   *     prompt and are never backed off)
+   */
+  void passed(long now, boolean useful, boolean wakeable) {
+    if (useful || !wakeable || now - lastReadNanos > QUIET_NANOS) {
+      gapNanos = useful || !wakeable ? 0 : 1_000_000L;
+    } else {
+      gapNanos = Math.min(MAX_GAP_NANOS, Math.max(1_000_000L, gapNanos * 2));
+    }
+    lastReadNanos = now;
+  }
+
+  /** Nothing waits: forget the pending hint. */
+  void clear() {
+    pending = false;
+    tries = 0;
+  }
+}

@@ -1,0 +1,103 @@
+package dev.inflight.client;
+
+import dev.inflight.store.Rows.WatchTarget;
+import dev.inflight.store.Signals.OwnerWatch;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BiFunction;
+
+/**
+ * The other processes on this host that this process's waiters wait on, each watched so that its
+ * end is noticed at once rather than at a periodic re-check. A watch firing is a hint: the next
+ * settle decides who is dead. An owner whose watch fired but whose row survived that settle (still
+ * in {@code /proc}, between dropping its locks and being reaped) is settled again after 2 ms,
+ * backing off to the fallback period.
+ *
+ * <p>Used by the dispatcher thread, except {@link #deathSeen}, set by watch threads.
+ */
+final class OwnerWatches {
+  private final BiFunction<WatchTarget, Runnable, OwnerWatch> watch;
+  private final Runnable signal;
+  private final Map<Long, OwnerWatch> watches = new HashMap<>();
+  private final AtomicBoolean deathSeen = new AtomicBoolean();
+  private boolean allWatched;
+  private long retryAtNanos; // 0 = none
+  private long backoffMs = 2;
+
+  OwnerWatches(BiFunction<WatchTarget, Runnable, OwnerWatch> watch, Runnable signal) {
+    this.watch = watch;
+    this.signal = signal;
+  }
+
+  private void deathSeen() {
+    deathSeen.set(true);
+    signal.run();
+  }
+
+  /** Whether a watch fired since the last call. */
+  boolean takeDeathSeen() {
+    return deathSeen.getAndSet(false);
+  }
+
+  /** Whether every owner waited on was watched at the last update. */
+  boolean allWatched() {
+    return allWatched;
+  }
+
+  /** When a dying owner is next settled again; MAX_VALUE when none is dying. */
+  long retryAtNanos() {
+    return retryAtNanos == 0 ? Long.MAX_VALUE : retryAtNanos;
+  }
+
+  boolean retryDue(long now) {
+    return retryAtNanos != 0 && now - retryAtNanos >= 0;
+  }
+
+  /** Watches exactly {@code targets} (but not {@code myPid}: another limiter in this JVM). */
+  void update(List<WatchTarget> targets, long myPid, long now) {
+    Set<Long> wanted = new HashSet<>();
+    boolean dying = false;
+    boolean armed = true;
+    for (WatchTarget t : targets) {
+      if (t.pid() == myPid) {
+        continue; // it dies with us
+      }
+      wanted.add(t.processId());
+      OwnerWatch w = watches.computeIfAbsent(t.processId(), id -> watch.apply(t, this::deathSeen));
+      dying |= w.fired();
+      armed &= w.armed();
+    }
+    allWatched = armed;
+    keepOnly(wanted);
+    if (dying) {
+      retryAtNanos = now + backoffMs * 1_000_000L;
+      backoffMs = Math.min(backoffMs * 2, Dispatcher.FALLBACK_RECHECK_MS);
+    } else {
+      retryAtNanos = 0;
+      backoffMs = 2;
+    }
+  }
+
+  /** Nothing waits: every watch is closed. */
+  void drop() {
+    keepOnly(Set.of());
+    retryAtNanos = 0;
+  }
+
+  private void keepOnly(Set<Long> keep) {
+    watches
+        .entrySet()
+        .removeIf(
+            e -> {
+              if (keep.contains(e.getKey())) {
+                return false;
+              }
+              e.getValue().close();
+              return true;
+            });
+  }
+}

@@ -1,0 +1,150 @@
+package dev.inflight.client;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.inflight.store.LeaseEngine;
+import dev.inflight.testing.MutableClock;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
+import java.util.function.UnaryOperator;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * How a waiter learns that it was granted: a wake-up from whoever granted it, else a commit hint,
+ * else the safety re-read. Each limiter here is a process of its own (its own registration, its own
+ * engine, its own wake socket), in one JVM.
+ */
+class WakePathTest {
+  @TempDir Path home;
+  final MutableClock clock = new MutableClock();
+  final List<Limiter> open = new ArrayList<>();
+
+  Limiter limiter(UnaryOperator<LeaseEngine> wrap) {
+    Limiter l = TestLimiters.open(Limiter.builder().home(home).clock(clock).ticker(clock), wrap);
+    open.add(l);
+    return l;
+  }
+
+  Limiter limiter() {
+    return limiter(UnaryOperator.identity());
+  }
+
+  @AfterEach
+  void closeAll() {
+    open.forEach(Limiter::close);
+  }
+
+  static <T> T await(CompletableFuture<T> f) throws Exception {
+    return f.get(30, TimeUnit.SECONDS); // guards against a hang only
+  }
+
+  @Test
+  void release_wakesTheProcessItGranted_andNoOtherWaitingProcess() throws Exception {
+    Limiter holder = limiter();
+    holder.limits().set(LimitSpec.of("openai", 1));
+    Lease held = holder.tryAcquire("openai", "held").orElseThrow();
+    // Neither waiter hears of commits: only a wake-up can reach it before its safety re-read.
+    Limiter first = limiter(e -> TestLimiters.losingSignals(e, false, true));
+    Limiter second = limiter(e -> TestLimiters.losingSignals(e, false, true));
+    CompletableFuture<Lease> a = first.acquireAsync("openai", "first");
+    CompletableFuture<Lease> b = second.acquireAsync("openai", "second");
+
+    held.close();
+    Lease granted = await(a);
+
+    assertThat(granted.label()).isEqualTo("first");
+    assertThat(first.waitStats().signals()).isEqualTo(1);
+    assertThat(first.waitStats().queuedGrants()).isEqualTo(1);
+    assertThat(b).isNotDone();
+    assertThat(second.waitStats().signals()).isZero();
+
+    WaitStats before = second.waitStats();
+    granted.close();
+    assertThat(await(b).label()).isEqualTo("second");
+    assertThat(second.waitStats().signals())
+        .as("before %s after %s", before, second.waitStats())
+        .isEqualTo(1);
+  }
+
+  @Test
+  void aWaiterThatLosesEveryWakeUpAndHint_isStillGrantedByItsSafetyReRead() throws Exception {
+    Limiter holder = limiter();
+    holder.limits().set(LimitSpec.of("openai", 1));
+    Lease held = holder.tryAcquire("openai", "held").orElseThrow();
+    Limiter deaf = limiter(e -> TestLimiters.losingSignals(e, false, false));
+    CompletableFuture<Lease> f = deaf.acquireAsync("openai", "deaf");
+    assertThat(f).isNotDone();
+
+    held.close();
+
+    assertThat(await(f).label()).isEqualTo("deaf");
+    assertThat(deaf.waitStats().signals()).isZero();
+    assertThat(deaf.waitStats().queuedGrants()).isEqualTo(1);
+  }
+
+  @Test
+  void aWaiterThatCannotBeWoken_isGrantedThroughItsCommitHint() throws Exception {
+    Limiter holder = limiter();
+    holder.limits().set(LimitSpec.of("openai", 1));
+    Lease held = holder.tryAcquire("openai", "held").orElseThrow();
+    Limiter hinted = limiter(e -> TestLimiters.losingSignals(e, true, false));
+    CompletableFuture<Lease> f = hinted.acquireAsync("openai", "hinted");
+
+    held.close();
+
+    assertThat(await(f).label()).isEqualTo("hinted");
+    assertThat(hinted.waitStats().signals()).isZero();
+  }
+
+  /** Waits for a condition that other threads make true; fails after 30 s (a hang guard only). */
+  static void eventually(BooleanSupplier condition) {
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (!condition.getAsBoolean()) {
+      assertThat(System.nanoTime() - end).as("condition still false after 30 s").isNegative();
+      LockSupport.parkNanos(1_000_000L);
+    }
+  }
+
+  @Test
+  void aWaiterInTheReleasersOwnProcess_isWokenWithoutASocket() throws Exception {
+    Limiter l = limiter(e -> TestLimiters.losingSignals(e, false, true));
+    l.limits().set(LimitSpec.of("openai", 1));
+    Lease held = l.tryAcquire("openai", "held").orElseThrow();
+    CompletableFuture<Lease> f = l.acquireAsync("openai", "next");
+
+    held.close();
+
+    assertThat(await(f).label()).isEqualTo("next");
+    eventually(() -> l.waitStats().signals() == 1);
+  }
+
+  @Test
+  void eachRegisteredProcess_listensOnAPrivateSocket_thatGoesWhenItCloses() throws Exception {
+    Limiter l = limiter();
+    l.limits().set(LimitSpec.of("openai", 1));
+    l.tryAcquire("openai").orElseThrow(); // registers
+    Path procs = home.resolve("procs");
+    List<Path> sockets;
+    try (var s = Files.list(procs)) {
+      sockets = s.filter(p -> p.toString().endsWith(".sock")).toList();
+    }
+    assertThat(sockets).hasSize(1);
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(sockets.get(0))))
+        .isEqualTo("rw-------");
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(procs)))
+        .isEqualTo("rwx------");
+
+    l.close();
+
+    assertThat(sockets.get(0)).doesNotExist();
+  }
+}
