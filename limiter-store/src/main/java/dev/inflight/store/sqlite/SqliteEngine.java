@@ -85,6 +85,7 @@ public final class SqliteEngine implements LeaseEngine {
 
   /** Opens (creating and migrating when needed) the database file of {@code config}. */
   public static SqliteEngine open(EngineConfig config) {
+    NativeLibrary.prepare();
     Path file = config.file().toAbsolutePath().normalize();
     Duration busy = config.busyTimeout();
     LockFiles files = new LockFiles(file);
