@@ -105,6 +105,19 @@ final class CommitHints {
     lastReadNanos = now;
   }
 
+  /**
+   * Whether reads prompted by commits are backing off at {@code now}: commits need not even be
+   * reported until {@link #backOffEndsNanos}.
+   */
+  boolean backingOff(long now) {
+    return gapNanos > 0 && now - (lastReadNanos + gapNanos) < 0;
+  }
+
+  /** When the current back-off gap ends. */
+  long backOffEndsNanos() {
+    return lastReadNanos + gapNanos;
+  }
+
   /** Nothing waits: forget the pending hint. */
   void clear() {
     pending = false;

@@ -3,6 +3,7 @@ package dev.inflight.client;
 import dev.inflight.store.LeaseEngine;
 import dev.inflight.store.Rows.TokenState;
 import dev.inflight.store.Rows.WaitCheck;
+import dev.inflight.store.Signals.CommitWatch;
 import dev.inflight.store.StoreException;
 import java.lang.System.Logger.Level;
 import java.util.LinkedHashSet;
@@ -50,7 +51,8 @@ final class Dispatcher implements Runnable {
   private boolean signaled; // guarded by lock
   private boolean hinted; // guarded by lock: a commit was seen since the dispatcher last looked
   private volatile boolean stopping;
-  private AutoCloseable commitSubscription; // started-once, then dispatcher thread only
+  private CommitWatch commitSubscription; // started-once, then dispatcher thread only
+  private boolean commitsPaused; // dispatcher thread only
   private AutoCloseable wakeSubscription; // likewise
 
   private final OwnerWatches owners;
@@ -184,6 +186,9 @@ final class Dispatcher implements Runnable {
       try {
         long timedAt = nextTimedNanos();
         long until = Math.min(timedAt, hints.dueNanos());
+        if (commitsPaused) {
+          until = Math.min(until, hints.backOffEndsNanos());
+        }
         int why = awaitWork(until);
         if (stopping) {
           break;
@@ -191,6 +196,11 @@ final class Dispatcher implements Runnable {
         long now = clocks.nanos();
         if ((why & TIMED_OUT) != 0 && now - until < 0) {
           now = until; // it waited that long: the ticker may lag (or be a test's, standing still)
+        }
+        if (commitsPaused && (!hints.backingOff(now) || queue.isEmpty())) {
+          commitsPaused = false;
+          commitSubscription.resume(); // reports once: whatever was committed meanwhile
+          why |= takeHint();
         }
         if ((why & HINTED) != 0) {
           hints.seen(now);
@@ -213,6 +223,10 @@ final class Dispatcher implements Runnable {
         if (byCommit) {
           hints.passed(
               now, settled || queue.granted() != grantedBefore, engine.signals().wakeable());
+          if (hints.backingOff(now)) {
+            commitsPaused = true; // other processes' commits now wake none of our threads
+            commitSubscription.pause();
+          }
         }
         failures = 0;
       } catch (StoreException e) {
@@ -239,6 +253,18 @@ final class Dispatcher implements Runnable {
 
   private long monotonicMs() {
     return clocks.nanos() / 1_000_000L;
+  }
+
+  /** Takes a hint reported just now on this thread; HINTED if there was one. */
+  private int takeHint() {
+    lock.lock();
+    try {
+      boolean was = hinted;
+      hinted = false;
+      return was ? HINTED : 0;
+    } finally {
+      lock.unlock();
+    }
   }
 
   /** Sleeps until a signal, a commit hint, or {@code untilNanos}; says which of the first two. */

@@ -47,8 +47,19 @@ final class TestLimiters {
     Signals lossy =
         new Signals() {
           @Override
-          public AutoCloseable onCommit(Runnable onCommit) {
-            return hints ? signals.onCommit(onCommit) : () -> {};
+          public CommitWatch onCommit(Runnable onCommit) {
+            return hints
+                ? signals.onCommit(onCommit)
+                : new CommitWatch() {
+                  @Override
+                  public void pause() {}
+
+                  @Override
+                  public void resume() {}
+
+                  @Override
+                  public void close() {}
+                };
           }
 
           @Override

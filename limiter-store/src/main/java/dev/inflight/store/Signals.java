@@ -11,7 +11,26 @@ public interface Signals {
    * Calls {@code onCommit} (on an engine thread; keep it short) after commits by any process. The
    * engine starts watching on the first subscription. Close the handle to unsubscribe.
    */
-  AutoCloseable onCommit(Runnable onCommit);
+  CommitWatch onCommit(Runnable onCommit);
+
+  /** One subscription to commits. */
+  interface CommitWatch extends AutoCloseable {
+    /**
+     * Stops reporting commits to this subscriber until {@link #resume}. While every subscriber is
+     * paused the engine may stop watching altogether, so that a flood of other processes' commits
+     * costs this process nothing.
+     */
+    void pause();
+
+    /**
+     * Reports commits again, and calls the subscriber once at once: commits made while it was
+     * paused are not reported one by one.
+     */
+    void resume();
+
+    @Override
+    void close();
+  }
 
   /** Whether commits are being watched now; when not, waiters must re-read often. */
   boolean commitsWatched();

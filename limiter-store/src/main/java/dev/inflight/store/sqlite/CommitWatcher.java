@@ -1,5 +1,6 @@
 package dev.inflight.store.sqlite;
 
+import dev.inflight.store.Signals.CommitWatch;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.nio.file.ClosedWatchServiceException;
@@ -18,15 +19,20 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * inotify on the database's directory: each commit writes the {@code -wal} file. No polling. If the
  * watch cannot be set up, waiters' periodic re-check still runs. Started on the first subscription;
  * the thread is its only reader of events.
+ *
+ * <p>While every subscriber is paused the directory is not watched at all (the key is cancelled),
+ * so that other processes' commits wake none of this process's threads; the first resume watches
+ * again and reports once. Watching state is guarded by {@code lock}.
  */
 final class CommitWatcher implements Runnable {
   private static final System.Logger LOG = System.getLogger("dev.inflight.store");
 
   private final Path dbFile;
-  private final List<Runnable> subscribers = new CopyOnWriteArrayList<>();
-  private final Object startLock = new Object();
-  private WatchService service; // guarded by startLock
-  private boolean started; // guarded by startLock
+  private final List<Subscription> subscribers = new CopyOnWriteArrayList<>();
+  private final Object lock = new Object();
+  private WatchService service; // guarded by lock
+  private WatchKey key; // guarded by lock; null while nobody listens
+  private boolean started; // guarded by lock
   private volatile boolean closing;
   private volatile Thread thread;
 
@@ -34,21 +40,22 @@ final class CommitWatcher implements Runnable {
     this.dbFile = dbFile;
   }
 
-  AutoCloseable subscribe(Runnable onCommit) {
-    subscribers.add(onCommit);
+  CommitWatch subscribe(Runnable onCommit) {
+    Subscription s = new Subscription(onCommit);
+    subscribers.add(s);
     start();
-    return () -> subscribers.remove(onCommit);
+    return s;
   }
 
   private void start() {
-    synchronized (startLock) {
+    synchronized (lock) {
       if (started || closing) {
         return;
       }
       started = true;
       try {
         service = FileSystems.getDefault().newWatchService();
-        register();
+        watch();
       } catch (IOException | UnsupportedOperationException e) {
         LOG.log(
             Level.WARNING,
@@ -66,11 +73,38 @@ final class CommitWatcher implements Runnable {
     }
   }
 
-  private void register() throws IOException {
-    dbFile
-        .getParent()
-        .register(
-            service, StandardWatchEventKinds.ENTRY_CREATE, StandardWatchEventKinds.ENTRY_MODIFY);
+  /** Watches the directory if some subscriber listens and it is not watched yet. */
+  private void watch() throws IOException {
+    synchronized (lock) {
+      if (key == null && !closing && service != null && anyListening()) {
+        key =
+            dbFile
+                .getParent()
+                .register(
+                    service,
+                    StandardWatchEventKinds.ENTRY_CREATE,
+                    StandardWatchEventKinds.ENTRY_MODIFY);
+      }
+    }
+  }
+
+  /** Stops watching when no subscriber listens. */
+  private void unwatchIfIdle() {
+    synchronized (lock) {
+      if (key != null && !anyListening()) {
+        key.cancel();
+        key = null;
+      }
+    }
+  }
+
+  private boolean anyListening() {
+    for (Subscription s : subscribers) {
+      if (!s.paused) {
+        return true;
+      }
+    }
+    return false;
   }
 
   @Override
@@ -78,9 +112,9 @@ final class CommitWatcher implements Runnable {
     String name = dbFile.getFileName().toString();
     try {
       while (!closing) {
-        WatchKey key = service.take();
+        WatchKey k = service.take();
         boolean relevant = false;
-        for (WatchEvent<?> ev : key.pollEvents()) {
+        for (WatchEvent<?> ev : k.pollEvents()) {
           if (ev.kind() == StandardWatchEventKinds.OVERFLOW) {
             relevant = true;
           } else if (ev.context() instanceof Path p) {
@@ -88,27 +122,29 @@ final class CommitWatcher implements Runnable {
             relevant |= n.equals(name) || n.equals(name + "-wal");
           }
         }
-        if (!key.reset()) {
-          // A key also turns invalid when the service is being closed: only a directory that is
-          // really gone is worth a warning, and one that still exists is watched again.
-          if (closing) {
-            return;
+        if (!k.reset()) {
+          synchronized (lock) {
+            if (closing) {
+              return;
+            }
+            if (k != key) {
+              continue; // cancelled by a pause (or replaced): nothing is wrong
+            }
+            key = null;
+            // A key also turns invalid when the service is being closed: only a directory that is
+            // really gone is worth a warning, and one that still exists is watched again.
+            if (!Files.isDirectory(dbFile.getParent())) {
+              LOG.log(
+                  Level.WARNING,
+                  "stopped watching " + dbFile.getParent() + ": the directory is gone");
+              return;
+            }
+            watch();
           }
-          if (!Files.isDirectory(dbFile.getParent())) {
-            LOG.log(
-                Level.WARNING,
-                "stopped watching " + dbFile.getParent() + ": the directory is gone");
-            return;
-          }
-          register();
         }
         if (relevant) {
-          for (Runnable r : subscribers) {
-            try {
-              r.run();
-            } catch (RuntimeException e) {
-              LOG.log(Level.WARNING, "a change listener threw", e);
-            }
+          for (Subscription s : subscribers) {
+            s.report();
           }
         }
       }
@@ -127,9 +163,16 @@ final class CommitWatcher implements Runnable {
     return t != null && t.isAlive();
   }
 
+  /** Whether the directory is watched right now (not while every subscriber is paused). */
+  boolean watchingDirectory() {
+    synchronized (lock) {
+      return key != null;
+    }
+  }
+
   void close() {
     closing = true;
-    synchronized (startLock) {
+    synchronized (lock) {
       if (service != null) {
         try {
           service.close();
@@ -137,6 +180,53 @@ final class CommitWatcher implements Runnable {
           // already closed
         }
       }
+    }
+  }
+
+  private final class Subscription implements CommitWatch {
+    private final Runnable onCommit;
+    private volatile boolean paused;
+
+    Subscription(Runnable onCommit) {
+      this.onCommit = onCommit;
+    }
+
+    void report() {
+      if (paused) {
+        return;
+      }
+      try {
+        onCommit.run();
+      } catch (RuntimeException e) {
+        LOG.log(Level.WARNING, "a change listener threw", e);
+      }
+    }
+
+    @Override
+    public void pause() {
+      if (!paused) {
+        paused = true;
+        unwatchIfIdle();
+      }
+    }
+
+    @Override
+    public void resume() {
+      if (paused) {
+        paused = false;
+        try {
+          watch();
+        } catch (IOException e) {
+          LOG.log(Level.WARNING, "cannot watch " + dbFile.getParent() + " again: " + e);
+        }
+      }
+      report(); // whatever was committed meanwhile
+    }
+
+    @Override
+    public void close() {
+      subscribers.remove(this);
+      unwatchIfIdle();
     }
   }
 }

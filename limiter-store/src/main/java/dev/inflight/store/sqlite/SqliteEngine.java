@@ -338,7 +338,7 @@ public final class SqliteEngine implements LeaseEngine {
 
   private final class SqliteSignals implements Signals {
     @Override
-    public AutoCloseable onCommit(Runnable onCommit) {
+    public CommitWatch onCommit(Runnable onCommit) {
       return commits.subscribe(onCommit);
     }
 

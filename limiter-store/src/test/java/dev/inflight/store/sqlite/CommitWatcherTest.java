@@ -71,4 +71,45 @@ class CommitWatcherTest {
     }
     assertThat(warnings).noneMatch(m -> m.contains("stopped watching"));
   }
+
+  @Test
+  void aPausedSubscriber_hearsNothing_untilItResumes_thenHearsOnceAndEveryCommitAgain()
+      throws Exception {
+    Path db = dir.resolve("limiter.db");
+    Path wal = dir.resolve("limiter.db-wal");
+    CommitWatcher w = new CommitWatcher(db);
+    java.util.concurrent.atomic.AtomicInteger heard =
+        new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.Semaphore each = new java.util.concurrent.Semaphore(0);
+    dev.inflight.store.Signals.CommitWatch sub =
+        w.subscribe(
+            () -> {
+              heard.incrementAndGet();
+              each.release();
+            });
+    try {
+      Files.writeString(wal, "a", StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+      assertThat(each.tryAcquire(30, TimeUnit.SECONDS)).isTrue();
+
+      sub.pause();
+      int before = heard.get();
+      for (int i = 0; i < 50; i++) {
+        Files.writeString(wal, "b", StandardOpenOption.APPEND);
+      }
+      assertThat(w.watchingDirectory())
+          .as("the directory is not watched while all pause")
+          .isFalse();
+      assertThat(heard.get()).isEqualTo(before);
+
+      sub.resume(); // reports once, at once, on this thread
+      assertThat(heard.get()).isEqualTo(before + 1);
+      assertThat(w.watchingDirectory()).isTrue();
+      each.drainPermits();
+
+      Files.writeString(wal, "c", StandardOpenOption.APPEND);
+      assertThat(each.tryAcquire(30, TimeUnit.SECONDS)).isTrue();
+    } finally {
+      w.close();
+    }
+  }
 }
