@@ -50,6 +50,16 @@ final class CommitHints {
     pending = true;
   }
 
+  /**
+   * Commits were reported again after a pause: look once whether any became visible meanwhile, and
+   * drop the hint at once if none did (there is no event to confirm).
+   */
+  void resumed(long now) {
+    pending = true;
+    dueNanos = now;
+    tries = CONFIRM_AFTER_MS.length;
+  }
+
   /** When a pending hint is next looked at; MAX_VALUE when none is pending. */
   long dueNanos() {
     return pending ? dueNanos : Long.MAX_VALUE;

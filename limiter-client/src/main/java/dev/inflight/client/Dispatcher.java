@@ -1,6 +1,8 @@
 package dev.inflight.client;
 
 import dev.inflight.store.LeaseEngine;
+import dev.inflight.store.Rows.Glance;
+import dev.inflight.store.Rows.ProviderState;
 import dev.inflight.store.Rows.TokenState;
 import dev.inflight.store.Rows.WaitCheck;
 import dev.inflight.store.Signals.CommitWatch;
@@ -67,6 +69,10 @@ final class Dispatcher implements Runnable {
 
   private final LongAdder passes = new LongAdder(); // read by any thread
   private final LongAdder signalsReceived = new LongAdder(); // likewise
+  private final LongAdder glances = new LongAdder(); // likewise
+
+  /** The providers' states at the last pass. */
+  private Map<String, ProviderState> lastStates = Map.of();
 
   /** When the last pass began (monotonic ns). */
   private long lastPassNanos;
@@ -148,9 +154,24 @@ final class Dispatcher implements Runnable {
     }
   }
 
-  /** Dispatcher passes so far: each one read the queue for waiting requests. */
+  /** Reads made for waiting requests so far: passes, and glances that spared one. */
   long passes() {
-    return passes.sum();
+    return passes.sum() + glances.sum();
+  }
+
+  /**
+   * Whether the providers this process waits on look exactly as at the last pass: then the commit
+   * that prompted this look concerned somebody else (a heartbeat, another provider).
+   */
+  private boolean unchanged() {
+    Map<String, ProviderState> last = lastStates;
+    if (last.isEmpty()) {
+      return false;
+    }
+    glances.increment();
+    hints.passing();
+    Glance g = engine.glance(last.keySet());
+    return !g.settleNeeded() && g.providers().equals(last);
   }
 
   /** Wake-up messages received from other processes so far. */
@@ -200,7 +221,8 @@ final class Dispatcher implements Runnable {
         if (commitsPaused && (!hints.backingOff(now) || queue.isEmpty())) {
           commitsPaused = false;
           commitSubscription.resume(); // reports once: whatever was committed meanwhile
-          why |= takeHint();
+          takeHint();
+          hints.resumed(now);
         }
         if ((why & HINTED) != 0) {
           hints.seen(now);
@@ -209,6 +231,7 @@ final class Dispatcher implements Runnable {
           nextChangeAtNanos = Long.MAX_VALUE;
           probeAtMs = gates.poll(monotonicMs(), Set.of(), this::signal);
           hints.clear();
+          lastStates = Map.of();
           owners.drop();
           continue;
         }
@@ -218,11 +241,11 @@ final class Dispatcher implements Runnable {
         if (!prompted && !byCommit) {
           continue; // a commit not yet worth a read: looked at again when due
         }
-        long grantedBefore = queue.granted();
-        boolean settled = pass();
+        boolean settled = byCommit && unchanged() ? false : pass();
         if (byCommit) {
-          hints.passed(
-              now, settled || queue.granted() != grantedBefore, engine.signals().wakeable());
+          // Only what this process had to write counts as news: a grant by another client shows
+          // up here too, but a client that wakes its grantees sends a wake-up for it as well.
+          hints.passed(now, settled, engine.signals().wakeable());
           if (hints.backingOff(now)) {
             commitsPaused = true; // other processes' commits now wake none of our threads
             commitSubscription.pause();
@@ -255,13 +278,11 @@ final class Dispatcher implements Runnable {
     return clocks.nanos() / 1_000_000L;
   }
 
-  /** Takes a hint reported just now on this thread; HINTED if there was one. */
-  private int takeHint() {
+  /** Takes the hint that resuming reported on this thread. */
+  private void takeHint() {
     lock.lock();
     try {
-      boolean was = hinted;
       hinted = false;
-      return was ? HINTED : 0;
     } finally {
       lock.unlock();
     }
@@ -357,6 +378,7 @@ final class Dispatcher implements Runnable {
       }
     }
     owners.update(wc.watch(), registration.me().pid(), clocks.nanos());
+    lastStates = wc.providers();
     return settle;
   }
 

@@ -2,6 +2,7 @@ package dev.inflight.store;
 
 import dev.inflight.store.Rows.AcquireOutcome;
 import dev.inflight.store.Rows.CancelOutcome;
+import dev.inflight.store.Rows.Glance;
 import dev.inflight.store.Rows.Heartbeat;
 import dev.inflight.store.Rows.LeaseRow;
 import dev.inflight.store.Rows.LimitRow;
@@ -96,6 +97,12 @@ public interface LeaseEngine extends AutoCloseable {
    * something now, when time alone next changes the answer, and which owners to watch.
    */
   WaitCheck check(long ownerId, Collection<String> tokens);
+
+  /**
+   * Read-only and cheaper than {@link #check}: one statement per provider. Lets a waiter tell a
+   * commit that concerns its providers from one that does not.
+   */
+  Glance glance(Collection<String> providers);
 
   /**
    * One write that brings the providers up to date: ends cooldowns, reclaims dead or expired owners

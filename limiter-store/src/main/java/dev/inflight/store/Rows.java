@@ -216,4 +216,11 @@ public final class Rows {
       boolean settleNeeded,
       long nextChangeAtMs,
       List<WatchTarget> watch) {}
+
+  /**
+   * A cheap look at some providers: their states exactly as {@link WaitCheck#providers()} reports
+   * them, and whether a settle could grant or reclaim something now. Equal states mean that
+   * whatever was committed since (a heartbeat, another provider's traffic) did not concern them.
+   */
+  public record Glance(Map<String, ProviderState> providers, boolean settleNeeded) {}
 }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.inflight.store.Rows.AcquireOutcome;
 import dev.inflight.store.Rows.CancelOutcome;
+import dev.inflight.store.Rows.Glance;
 import dev.inflight.store.Rows.Heartbeat;
 import dev.inflight.store.Rows.LimitRow;
 import dev.inflight.store.Rows.ProviderState;
@@ -130,6 +131,25 @@ public abstract class EngineConformance {
     assertThat(st.active()).isEqualTo(2);
     assertThat(st.queued()).isEqualTo(1);
     assertThat(st.free()).isZero();
+  }
+
+  @Test
+  void glance_agreesWithCheck_ignoresAHeartbeat_andSeesAHandEditThatFreesASlot() {
+    setLimit("openai", 1, 0, false);
+    take("openai");
+    String waiting = queued(take("openai"));
+    WaitCheck wc = engine.check(owner, List.of(waiting));
+    assertThat(engine.glance(List.of("openai")).providers()).isEqualTo(wc.providers());
+
+    engine.heartbeat(owner, TTL); // a commit that concerns no provider
+    Glance quiet = engine.glance(List.of("openai"));
+    assertThat(quiet.providers()).isEqualTo(wc.providers());
+    assertThat(quiet.settleNeeded()).isFalse();
+
+    handEdit("UPDATE limits SET max_in_flight = 2 WHERE provider = 'openai'");
+    Glance raised = engine.glance(List.of("openai"));
+    assertThat(raised.providers()).isNotEqualTo(wc.providers());
+    assertThat(raised.settleNeeded()).isTrue();
   }
 
   @Test

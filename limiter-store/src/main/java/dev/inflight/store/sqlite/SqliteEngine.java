@@ -9,6 +9,7 @@ import dev.inflight.store.Registration;
 import dev.inflight.store.ReleaseRequest;
 import dev.inflight.store.Rows.AcquireOutcome;
 import dev.inflight.store.Rows.CancelOutcome;
+import dev.inflight.store.Rows.Glance;
 import dev.inflight.store.Rows.Heartbeat;
 import dev.inflight.store.Rows.LeaseRow;
 import dev.inflight.store.Rows.LimitRow;
@@ -232,6 +233,11 @@ public final class SqliteEngine implements LeaseEngine {
   @Override
   public WaitCheck check(long ownerId, Collection<String> tokens) {
     return db.read("read the queue in", tx -> status.check(tx, ownerId, tokens));
+  }
+
+  @Override
+  public Glance glance(Collection<String> providers) {
+    return db.read("read the queue in", tx -> status.glance(tx, providers));
   }
 
   @Override

@@ -1,5 +1,6 @@
 package dev.inflight.store.sqlite;
 
+import dev.inflight.store.Rows.Glance;
 import dev.inflight.store.Rows.LeaseRow;
 import dev.inflight.store.Rows.ProcessRow;
 import dev.inflight.store.Rows.ProviderState;
@@ -110,6 +111,19 @@ final class StatusSql {
       "SELECT p.id, p.host_id, p.pid, p.start_token, p.expires_at_ms FROM processes p"
           + " WHERE p.id IN (SELECT owner_id FROM leases WHERE provider = ?1 AND owner_id IS NOT NULL"
           + "  UNION SELECT owner_id FROM waiters WHERE provider = ?1)";
+
+  /** The providers' states as {@link #check} reads them, and whether a settle is due. */
+  Glance glance(Tx tx, Collection<String> providers) throws SQLException {
+    Map<String, ProviderState> states = new LinkedHashMap<>();
+    boolean settleNeeded = false;
+    for (String p : providers) {
+      Settle.Seen look = Settle.look(tx, p, states.isEmpty()); // process flags once
+      states.put(p, look.state());
+      settleNeeded |=
+          look.state().queued() > 0 && look.state().free() > 0 || look.housekeepingDue();
+    }
+    return new Glance(states, settleNeeded);
+  }
 
   WaitCheck check(Tx tx, long ownerId, Collection<String> tokens) throws SQLException {
     // Two statements for all of my requests, however many wait: a pass stays cheap.
