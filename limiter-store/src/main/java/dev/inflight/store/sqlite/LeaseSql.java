@@ -122,6 +122,9 @@ final class LeaseSql {
     }
     if (r.ending() == Ending.RATE_LIMITED) {
       admission.record429(tx, provider, r.retryAfterMs(), PauseReason.PROVIDER_429, acquiredAt);
+    } else if (nothingToHandOver(tx, provider, r.ending())) {
+      // The uncontended case stops here: nobody waits, and no adaptive limit steps up.
+      return new ReleaseOutcome(kind, id, provider, tx.now, 0);
     }
     // Hand the freed slot to the queue's head. Reaping is left to acquirers and waiters.
     ProviderState st = Settle.promote(tx, provider);
@@ -132,6 +135,21 @@ final class LeaseSql {
       Settle.promote(tx, provider);
     }
     return new ReleaseOutcome(kind, id, provider, tx.now, st.pausedUntilMs());
+  }
+
+  private static final String AFTER_RELEASE =
+      "SELECT EXISTS (SELECT 1 FROM waiters WHERE provider = ?1),"
+          + " coalesce((SELECT adaptive FROM limits WHERE provider = ?1), 0)";
+
+  /** Whether nobody waits for the provider and no adaptive limit may step up on this ending. */
+  private static boolean nothingToHandOver(Tx tx, String provider, Ending ending)
+      throws SQLException {
+    try (ResultSet rs = tx.query(AFTER_RELEASE, provider)) {
+      rs.next();
+      boolean waiters = rs.getInt(1) != 0;
+      boolean adaptive = rs.getInt(2) != 0;
+      return !waiters && !(adaptive && ending == Ending.SUCCEEDED);
+    }
   }
 
   private static final String DELETE_WAITER = "DELETE FROM waiters WHERE token = ?";
