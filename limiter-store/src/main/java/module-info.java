@@ -7,7 +7,6 @@ module dev.inflight.store {
   requires java.sql;
   requires java.logging;
   requires org.xerial.sqlitejdbc;
-  requires com.zaxxer.hikari;
   requires flyway.core;
 
   exports dev.inflight.store to

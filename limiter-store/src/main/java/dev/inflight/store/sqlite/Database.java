@@ -1,10 +1,7 @@
 package dev.inflight.store.sqlite;
 
-import com.zaxxer.hikari.HikariConfig;
-import com.zaxxer.hikari.HikariDataSource;
 import dev.inflight.store.StoreException;
 import dev.inflight.store.StoreException.Kind;
-import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -19,8 +16,6 @@ import java.util.Set;
 import java.util.WeakHashMap;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
-import java.util.logging.Logger;
-import javax.sql.DataSource;
 import org.sqlite.BusyHandler;
 import org.sqlite.SQLiteConfig;
 import org.sqlite.SQLiteDataSource;
@@ -34,7 +29,7 @@ import org.sqlite.SQLiteException;
  */
 final class Database implements AutoCloseable {
   private final Path file;
-  private final HikariDataSource pool;
+  private final Connections pool;
   private final InstantSource clock;
 
   /**
@@ -47,7 +42,7 @@ final class Database implements AutoCloseable {
   /** Told, after each commit that granted queued requests, whose they were; set once at start. */
   private volatile Consumer<Set<Long>> onGranted = owners -> {};
 
-  private Database(Path file, HikariDataSource pool, InstantSource clock) {
+  private Database(Path file, Connections pool, InstantSource clock) {
     this.file = file;
     this.pool = pool;
     this.clock = clock;
@@ -65,29 +60,28 @@ final class Database implements AutoCloseable {
     this.onGranted = wake;
   }
 
-  /** Starts the pool on a file that already exists and is in WAL mode. */
+  /** Opens the connections to a file that already exists and is in WAL mode. */
   static Database start(Path file, Duration busyTimeout, InstantSource clock) {
     SQLiteDataSource sqlite = new SQLiteDataSource(connectionConfig(busyTimeout));
     sqlite.setUrl("jdbc:sqlite:" + file);
-    HikariConfig hc = new HikariConfig();
-    hc.setDataSource(new ShortSleepDataSource(sqlite, busyTimeout.toNanos()));
-    hc.setPoolName("inflight");
-    hc.setMaximumPoolSize(3);
-    hc.setMinimumIdle(1);
-    // Never retire the last connection: while one is open, SQLite keeps -wal and -shm in place,
-    // which is what lets other processes tell a deleted WAL from an idle database.
-    hc.setMaxLifetime(0);
-    hc.setAutoCommit(true);
-    hc.setConnectionTimeout(Math.max(250, busyTimeout.toMillis() + 1000));
-    hc.setInitializationFailTimeout(1);
-    hc.setRegisterMbeans(false);
+    long timeoutNanos = busyTimeout.toNanos();
+    Connections pool =
+        new Connections(
+            () -> {
+              Connection c = sqlite.getConnection();
+              BusyHandler.setHandler(c, new ParkingBusyHandler(timeoutNanos));
+              return c;
+            },
+            3,
+            Connections.nanos(Math.max(250, busyTimeout.toMillis() + 1000)),
+            file::toString);
     try {
-      return new Database(file, new HikariDataSource(hc), clock);
-    } catch (RuntimeException e) {
-      Throwable cause = e.getCause() != null ? e.getCause() : e;
-      throw translate(
-          file, "open", cause instanceof SQLException s ? s : new SQLException(cause.toString()));
+      pool.warm();
+    } catch (SQLException e) {
+      pool.close();
+      throw translate(file, "open", e);
     }
+    return new Database(file, pool, clock);
   }
 
   static SQLiteConfig connectionConfig(Duration busyTimeout) {
@@ -167,26 +161,24 @@ final class Database implements AutoCloseable {
   private <T> T inTransaction(String begin, String what, Work<T> work) {
     Connection c;
     try {
-      c = pool.getConnection();
+      c = pool.borrow();
     } catch (SQLException e) {
       throw translate(file, what, e);
     }
     boolean open = false;
-    Tx tx = null;
+    boolean broken = false;
+    Tx tx;
     T result;
     try {
-      Connection physical = c.unwrap(Connection.class);
       try (Statement s = c.createStatement()) {
         s.execute(begin);
         open = true;
       } catch (SQLException e) {
-        // A connection whose BEGIN failed may be in any state: never hand it out again.
-        pool.evictConnection(c);
+        broken = true; // a connection whose BEGIN failed may be in any state
         throw e;
       }
-      Map<String, PreparedStatement> cache =
-          statements.computeIfAbsent(physical, k -> new HashMap<>());
-      tx = new Tx(physical, cache, clock.millis());
+      Map<String, PreparedStatement> cache = statements.computeIfAbsent(c, k -> new HashMap<>());
+      tx = new Tx(c, cache, clock.millis());
       result = work.run(tx);
       try (Statement s = c.createStatement()) {
         s.execute("COMMIT");
@@ -199,13 +191,14 @@ final class Database implements AutoCloseable {
         try (Statement s = c.createStatement()) {
           s.execute("ROLLBACK");
         } catch (SQLException e) {
-          pool.evictConnection(c);
+          broken = true;
         }
       }
-      try {
-        c.close();
-      } catch (SQLException ignored) {
-        // returning a connection to the pool does not fail in a way we can act on
+      if (broken) {
+        statements.remove(c);
+        pool.evict(c);
+      } else {
+        pool.giveBack(c);
       }
     }
     // Committed, and the connection is back in the pool: now the waiters granted can be told.
@@ -279,66 +272,10 @@ final class Database implements AutoCloseable {
   }
 
   /**
-   * Installs a busy handler that parks briefly between retries. SQLite's default handler sleeps 1,
-   * 2, 5 ... 100 ms, which starves some processes under contention; short parks keep the tail
-   * small. The handler gives up after the busy timeout.
+   * A busy handler that parks briefly between retries. SQLite's default handler sleeps 1, 2, 5 ...
+   * 100 ms, which starves some processes under contention; short parks keep the tail small. It
+   * gives up after the busy timeout.
    */
-  private static final class ShortSleepDataSource implements DataSource {
-    private final SQLiteDataSource delegate;
-    private final long timeoutNanos;
-
-    ShortSleepDataSource(SQLiteDataSource delegate, long timeoutNanos) {
-      this.delegate = delegate;
-      this.timeoutNanos = timeoutNanos;
-    }
-
-    @Override
-    public Connection getConnection() throws SQLException {
-      Connection c = delegate.getConnection();
-      BusyHandler.setHandler(c, new ParkingBusyHandler(timeoutNanos));
-      return c;
-    }
-
-    @Override
-    public Connection getConnection(String user, String password) throws SQLException {
-      return getConnection();
-    }
-
-    @Override
-    public PrintWriter getLogWriter() {
-      return null;
-    }
-
-    @Override
-    public void setLogWriter(PrintWriter out) {}
-
-    @Override
-    public void setLoginTimeout(int seconds) {}
-
-    @Override
-    public int getLoginTimeout() {
-      return 0;
-    }
-
-    @Override
-    public Logger getParentLogger() {
-      return Logger.getLogger("dev.inflight.store");
-    }
-
-    @Override
-    public <T> T unwrap(Class<T> iface) throws SQLException {
-      if (iface.isInstance(delegate)) {
-        return iface.cast(delegate);
-      }
-      throw new SQLException("not a wrapper for " + iface);
-    }
-
-    @Override
-    public boolean isWrapperFor(Class<?> iface) {
-      return iface.isInstance(delegate);
-    }
-  }
-
   static final class ParkingBusyHandler extends BusyHandler {
     private final long timeoutNanos;
     private long firstBusyAt;
