@@ -3,20 +3,19 @@ package dev.inflight.bench;
 import dev.inflight.client.Lease;
 import dev.inflight.client.Limiter;
 import java.io.BufferedReader;
-import java.io.FileOutputStream;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.locks.LockSupport;
 
 /**
- * A worker JVM started by {@link Bench}: one role, one limiter on the config root it is given. It
- * talks to the harness through lines on stdin/stdout and, for the witness, through one file opened
- * with O_APPEND.
+ * A worker JVM started by {@link Bench}: one role, one limiter on the config root it is given (or,
+ * for the floor's roles, one bare connection to the floor's database). It talks to the harness
+ * through lines on stdin/stdout and, for the witness, through one file opened with O_APPEND.
  *
  * <p>Timestamps it reports are {@link System#nanoTime()}: on Linux that is CLOCK_MONOTONIC, one
  * clock for every process on the machine, so the harness may subtract its own readings from them.
@@ -33,23 +32,35 @@ public final class Worker {
     BufferedReader in =
         new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
     PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
-    if (role.equals("bare")) {
-      out.println("ready"); // a JVM with no limiter: the idle baseline
-      in.readLine();
-      return;
-    }
-    if (role.equals("open")) {
-      long t0 = System.nanoTime();
-      try (Limiter limiter = Limiter.builder().home(root).build()) {
-        limiter.status();
-        out.println("open " + (System.nanoTime() - t0));
+    switch (role) {
+      case "bare" -> {
+        out.println("ready"); // a JVM with no limiter: the idle baseline
+        in.readLine();
+        return;
       }
-      return;
+      case "open" -> {
+        long t0 = System.nanoTime();
+        try (Limiter limiter = Limiter.builder().home(root).build()) {
+          limiter.status();
+          out.println("open " + (System.nanoTime() - t0));
+        }
+        return;
+      }
+      case "floor-contend" -> {
+        // root is the floor's database file here, not a config root
+        Contender.floor(root, args[2], Integer.parseInt(args[3]), Path.of(args[4]), in, out);
+        return;
+      }
+      case "floor-handoff" -> {
+        floorHandoff(root, args[2], in, out);
+        return;
+      }
+      default -> {}
     }
     try (Limiter limiter = Limiter.builder().home(root).build()) {
       switch (role) {
         case "handoff" -> handoff(limiter, args[2], in, out);
-        case "contend" -> contend(limiter, args[2], Path.of(args[3]), in, out);
+        case "contend" -> Contender.limiter(limiter, args[2], Path.of(args[3]), in, out);
         case "hold" -> hold(limiter, args[2], Integer.parseInt(args[3]), in, out);
         case "wait" -> waitBehind(limiter, args[2], Integer.parseInt(args[3]), in, out);
         case "queue" ->
@@ -59,7 +70,10 @@ public final class Worker {
     }
   }
 
-  /** B of the hand-off: queue behind A on "go", report the instant the lease arrived. */
+  /**
+   * B of the hand-off (and the waiter of the hand edit): queue behind A on "go", report the instant
+   * the lease arrived.
+   */
   private static void handoff(Limiter limiter, String provider, BufferedReader in, PrintStream out)
       throws Exception {
     limiter.status(); // registers nothing, but loads the classes the timed path needs
@@ -78,31 +92,30 @@ public final class Worker {
     }
   }
 
-  /** One of the contenders: acquire, witness, release, as fast as possible until the end. */
-  private static void contend(
-      Limiter limiter, String provider, Path witness, BufferedReader in, PrintStream out)
+  /**
+   * B of the floor's hand-off: on "go", poll the bare protocol (one attempt, then one every ~1 ms)
+   * until A's row is gone and B's is in; report the instant B's row committed.
+   */
+  private static void floorHandoff(Path db, String provider, BufferedReader in, PrintStream out)
       throws Exception {
-    try (FileOutputStream w = new FileOutputStream(witness.toFile(), true)) {
-      long pid = ProcessHandle.current().pid();
-      byte[] plus = ("+" + pid + "\n").getBytes(StandardCharsets.US_ASCII);
-      byte[] minus = ("-" + pid + "\n").getBytes(StandardCharsets.US_ASCII);
+    try (Floor floor = new Floor(db)) {
+      floor.release(floor.tryGrant(provider, Integer.MAX_VALUE)); // warms the statements
       out.println("ready");
-      String[] cmd = in.readLine().split(" ");
-      long from = Long.parseLong(cmd[1]); // counting starts here (JIT warm-up before)
-      long end = Long.parseLong(cmd[2]);
-      long all = 0;
-      long counted = 0;
-      while (System.nanoTime() < end) {
-        try (Lease lease = limiter.acquire(provider, "contender", Duration.ofSeconds(60))) {
-          w.write(plus); // one write(2) per line on an O_APPEND file: lines never interleave
-          if (System.nanoTime() >= from) {
-            counted++;
-          }
-          w.write(minus);
+      String cmd;
+      while ((cmd = in.readLine()) != null && cmd.equals("go")) {
+        long id = floor.tryGrant(provider, 1);
+        if (id != 0) {
+          throw new IllegalStateException("floor B was granted at once: A did not hold the row");
         }
-        all++;
+        out.println("queued");
+        while (id == 0) {
+          LockSupport.parkNanos(1_000_000L);
+          id = floor.tryGrant(provider, 1);
+        }
+        long t1 = System.nanoTime();
+        floor.release(id);
+        out.println("granted " + t1);
       }
-      out.println("done " + all + " " + counted);
     }
   }
 
