@@ -22,7 +22,16 @@ import java.util.function.BiFunction;
 final class OwnerWatches {
   private final BiFunction<WatchTarget, Runnable, OwnerWatch> watch;
   private final Runnable signal;
+
+  /**
+   * How long a watch is kept after its owner stopped being waited on. Under contention the owners
+   * of a provider come and go between passes (released, then queued again): dropping and starting
+   * their watches each time cost a thread each.
+   */
+  static final long KEEP_UNWANTED_NANOS = 5_000_000_000L;
+
   private final Map<Long, OwnerWatch> watches = new HashMap<>();
+  private final Map<Long, Long> lastWantedNanos = new HashMap<>();
   private final AtomicBoolean deathSeen = new AtomicBoolean();
   private boolean allWatched;
   private long retryAtNanos; // 0 = none
@@ -60,6 +69,7 @@ final class OwnerWatches {
   /** Watches exactly {@code targets} (but not {@code myPid}: another limiter in this JVM). */
   void update(List<WatchTarget> targets, long myPid, long now) {
     Set<Long> wanted = new HashSet<>();
+    List<Long> spent = new java.util.ArrayList<>();
     boolean dying = false;
     boolean armed = true;
     for (WatchTarget t : targets) {
@@ -67,12 +77,22 @@ final class OwnerWatches {
         continue; // it dies with us
       }
       wanted.add(t.processId());
+      lastWantedNanos.put(t.processId(), now);
       OwnerWatch w = watches.computeIfAbsent(t.processId(), id -> watch.apply(t, this::deathSeen));
-      dying |= w.fired();
+      if (w.fired()) {
+        dying = true;
+        spent.add(t.processId());
+      }
       armed &= w.armed();
     }
+    // A fired watch is spent: if its owner is still there at the next pass, a new watch tells
+    // whether it is alive after all (it registered again) or dead (it fires at once).
+    for (long id : spent) {
+      watches.remove(id).close();
+      lastWantedNanos.remove(id);
+    }
     allWatched = armed;
-    keepOnly(wanted);
+    keepOnly(id -> wanted.contains(id) || now - lastWantedNanos.get(id) < KEEP_UNWANTED_NANOS);
     if (dying) {
       retryAtNanos = now + backoffMs * 1_000_000L;
       backoffMs = Math.min(backoffMs * 2, Dispatcher.FALLBACK_RECHECK_MS);
@@ -84,19 +104,20 @@ final class OwnerWatches {
 
   /** Nothing waits: every watch is closed. */
   void drop() {
-    keepOnly(Set.of());
+    keepOnly(id -> false);
     retryAtNanos = 0;
   }
 
-  private void keepOnly(Set<Long> keep) {
+  private void keepOnly(java.util.function.LongPredicate keep) {
     watches
         .entrySet()
         .removeIf(
             e -> {
-              if (keep.contains(e.getKey())) {
+              if (keep.test(e.getKey())) {
                 return false;
               }
               e.getValue().close();
+              lastWantedNanos.remove(e.getKey());
               return true;
             });
   }
