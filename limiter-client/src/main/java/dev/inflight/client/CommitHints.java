@@ -100,13 +100,14 @@ final class CommitHints {
   }
 
   /**
-   * A read prompted by a hint ended at {@code now}.
+   * A read of the queue (prompted by anything) ended at {@code now}.
    *
    * @param useful whether it granted or settled something
    * @param wakeable whether other processes can wake this one directly (if not, hints are its only
    *     prompt and are never backed off)
    */
   void passed(long now, boolean useful, boolean wakeable) {
+    clear(); // the read covered what had been committed when it began
     if (useful || !wakeable || now - lastReadNanos > QUIET_NANOS) {
       gapNanos = useful || !wakeable ? 0 : 1_000_000L;
     } else {

@@ -242,14 +242,12 @@ final class Dispatcher implements Runnable {
           continue; // a commit not yet worth a read: looked at again when due
         }
         boolean settled = byCommit && unchanged() ? false : pass();
-        if (byCommit) {
-          // Only what this process had to write counts as news: a grant by another client shows
-          // up here too, but a client that wakes its grantees sends a wake-up for it as well.
-          hints.passed(now, settled, engine.signals().wakeable());
-          if (hints.backingOff(now)) {
-            commitsPaused = true; // other processes' commits now wake none of our threads
-            commitSubscription.pause();
-          }
+        // Whatever prompted it, a read that this process had nothing to write for shows that
+        // commit hints are not what it needs now (wake-ups bring its grants): back off from them.
+        hints.passed(now, settled, engine.signals().wakeable());
+        if (!commitsPaused && hints.backingOff(now)) {
+          commitsPaused = true; // other processes' commits now wake none of our threads
+          commitSubscription.pause();
         }
         failures = 0;
       } catch (StoreException e) {
