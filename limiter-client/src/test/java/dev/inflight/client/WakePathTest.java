@@ -62,17 +62,16 @@ class WakePathTest {
     Lease granted = await(a);
 
     assertThat(granted.label()).isEqualTo("first");
-    assertThat(first.waitStats().signals()).isEqualTo(1);
+    // The wake-up may land just after a pass that was running anyway took the grant.
+    eventually(() -> first.waitStats().signals() == 1);
     assertThat(first.waitStats().queuedGrants()).isEqualTo(1);
     assertThat(b).isNotDone();
     assertThat(second.waitStats().signals()).isZero();
 
-    WaitStats before = second.waitStats();
     granted.close();
     assertThat(await(b).label()).isEqualTo("second");
-    assertThat(second.waitStats().signals())
-        .as("before %s after %s", before, second.waitStats())
-        .isEqualTo(1);
+    eventually(() -> second.waitStats().signals() == 1);
+    assertThat(first.waitStats().signals()).isEqualTo(1);
   }
 
   @Test
