@@ -88,10 +88,14 @@ final class CommitHints {
       return false;
     }
     clear();
+    seenCount = count == -1 ? UNKNOWN : count;
     return true;
   }
 
-  /** A read of the queue begins (for whatever reason): what it sees is no longer news. */
+  /**
+   * A read prompted by a hint begins: what it sees is no longer news. (Reads for other reasons do
+   * not read the count: each read is a reader that a checkpoint must wait for.)
+   */
   void passing() {
     seenCount = commitCount.getAsLong();
     if (seenCount == -1) {

@@ -52,6 +52,7 @@ final class Dispatcher implements Runnable {
   private final Condition wake = lock.newCondition();
   private boolean signaled; // guarded by lock
   private boolean hinted; // guarded by lock: a commit was seen since the dispatcher last looked
+  private boolean granted; // guarded by lock: a wake-up said a request of ours was granted
   private volatile boolean stopping;
   private CommitWatch commitSubscription; // started-once, then dispatcher thread only
   private boolean commitsPaused; // dispatcher thread only
@@ -115,7 +116,13 @@ final class Dispatcher implements Runnable {
       return; // this pass's own settle granted it: the pass reads the grant before it ends
     }
     signalsReceived.increment();
-    signal();
+    lock.lock();
+    try {
+      granted = true;
+      wake.signal();
+    } finally {
+      lock.unlock();
+    }
   }
 
   /**
@@ -157,6 +164,18 @@ final class Dispatcher implements Runnable {
   /** Reads made for waiting requests so far: passes, and glances that spared one. */
   long passes() {
     return passes.sum() + glances.sum();
+  }
+
+  /** Reads which queued requests were granted, and hands those leases over: one statement. */
+  private void takeGrants() {
+    passes.increment();
+    for (Map.Entry<String, TokenState> e :
+        engine.granted(registration.current(), queue.tokens()).entrySet()) {
+      Pending p = queue.get(e.getKey());
+      if (p != null) {
+        queue.deliver(p, e.getValue().leaseId(), e.getValue().acquiredAtMs());
+      }
+    }
   }
 
   /**
@@ -238,10 +257,17 @@ final class Dispatcher implements Runnable {
         boolean prompted =
             (why & SIGNALED) != 0 || (timedAt != Long.MAX_VALUE && now - timedAt >= 0);
         boolean byCommit = !prompted && hints.due(now);
-        if (!prompted && !byCommit) {
+        boolean byWakeUp = !prompted && !byCommit && (why & GRANTED) != 0;
+        if (!prompted && !byCommit && !byWakeUp) {
           continue; // a commit not yet worth a read: looked at again when due
         }
-        boolean settled = byCommit && unchanged() ? false : pass();
+        boolean settled;
+        if (byWakeUp) {
+          takeGrants(); // all that a wake-up announces; everything else waits for its own cue
+          settled = false;
+        } else {
+          settled = byCommit && unchanged() ? false : pass();
+        }
         // Whatever prompted it, a read that this process had nothing to write for shows that
         // commit hints are not what it needs now (wake-ups bring its grants): back off from them.
         hints.passed(now, settled, engine.signals().wakeable());
@@ -271,6 +297,7 @@ final class Dispatcher implements Runnable {
   private static final int SIGNALED = 1;
   private static final int HINTED = 2;
   private static final int TIMED_OUT = 4;
+  private static final int GRANTED = 8;
 
   private long monotonicMs() {
     return clocks.nanos() / 1_000_000L;
@@ -291,21 +318,26 @@ final class Dispatcher implements Runnable {
     boolean timedOut = false;
     lock.lock();
     try {
-      if (!signaled && !hinted && !stopping) {
+      if (!signaled && !granted && !hinted && !stopping) {
         if (untilNanos == Long.MAX_VALUE) {
-          while (!signaled && !hinted && !stopping) {
+          while (!signaled && !granted && !hinted && !stopping) {
             wake.await();
           }
         } else {
           long nanos = untilNanos - clocks.nanos();
-          while (!signaled && !hinted && !stopping && nanos > 0) {
+          while (!signaled && !granted && !hinted && !stopping && nanos > 0) {
             nanos = wake.awaitNanos(nanos);
           }
-          timedOut = !signaled && !hinted;
+          timedOut = !signaled && !granted && !hinted;
         }
       }
-      int why = (signaled ? SIGNALED : 0) | (hinted ? HINTED : 0) | (timedOut ? TIMED_OUT : 0);
+      int why =
+          (signaled ? SIGNALED : 0)
+              | (granted ? GRANTED : 0)
+              | (hinted ? HINTED : 0)
+              | (timedOut ? TIMED_OUT : 0);
       signaled = false;
+      granted = false;
       hinted = false;
       return why;
     } finally {
@@ -341,7 +373,6 @@ final class Dispatcher implements Runnable {
   /** One decision round for every queued request of this process. */
   boolean pass() {
     passes.increment();
-    hints.passing();
     long now = clocks.nanos();
     lastPassNanos = now;
     probeAtMs = gates.poll(now / 1_000_000L, queue.providers(), this::signal);

@@ -10,11 +10,13 @@ import dev.inflight.store.Rows.ProviderState;
 import dev.inflight.store.Rows.Reclaimed;
 import dev.inflight.store.Rows.ReleaseOutcome;
 import dev.inflight.store.Rows.Snapshot;
+import dev.inflight.store.Rows.TokenState;
 import dev.inflight.store.Rows.UpstreamRecord;
 import dev.inflight.store.Rows.WaitCheck;
 import java.nio.file.Path;
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -97,6 +99,12 @@ public interface LeaseEngine extends AutoCloseable {
    * something now, when time alone next changes the answer, and which owners to watch.
    */
   WaitCheck check(long ownerId, Collection<String> tokens);
+
+  /**
+   * Read-only, one statement: which of the owner's requests hold a lease now (the others are left
+   * out, whatever their state). What a waiter reads when it was woken for a grant.
+   */
+  Map<String, TokenState> granted(long ownerId, Collection<String> tokens);
 
   /**
    * Read-only and cheaper than {@link #check}: one statement per provider. Lets a waiter tell a

@@ -134,6 +134,26 @@ public abstract class EngineConformance {
   }
 
   @Test
+  void granted_namesTheOwnersRequestsThatHoldALease_andNoOthers() {
+    setLimit("openai", 1, 0, false);
+    String held = take("openai");
+    String waiting = queued(take("openai"));
+    long other = register(4242, HOST);
+    String theirs = queued(take(other, "openai"));
+
+    assertThat(engine.granted(owner, List.of(held, waiting, theirs)).keySet())
+        .containsExactly(held);
+
+    release(held, Ending.SUCCEEDED, 0);
+
+    assertThat(engine.granted(owner, List.of(held, waiting, theirs)))
+        .containsOnlyKeys(waiting)
+        .hasEntrySatisfying(
+            waiting, ts -> assertThat(ts.kind()).isEqualTo(TokenState.Kind.GRANTED));
+    assertThat(engine.granted(other, List.of(theirs))).isEmpty();
+  }
+
+  @Test
   void glance_agreesWithCheck_ignoresAHeartbeat_andSeesAHandEditThatFreesASlot() {
     setLimit("openai", 1, 0, false);
     take("openai");

@@ -51,8 +51,6 @@ final class Database implements AutoCloseable {
   /** The connection that reads {@code PRAGMA data_version} (see {@link #dataVersion}). */
   private Connection versionConnection; // guarded by this
 
-  private PreparedStatement versionQuery; // guarded by this
-
   private boolean closed; // guarded by this
 
   /** Who wakes the owners of requests that a committed transaction granted. */
@@ -84,12 +82,49 @@ final class Database implements AutoCloseable {
     return new Database(file, pool, clock);
   }
 
+  /** The WAL size (pages) at which a commit checkpoints by itself, if no heartbeat did it first. */
+  static final int CHECKPOINT_BACKSTOP_PAGES = 4_000;
+
+  /**
+   * Copies what the WAL holds into the database file as far as readers allow, without blocking
+   * anyone (a PASSIVE checkpoint); a busy or failed one is left to the next call.
+   */
+  void checkpoint() {
+    Connection c;
+    try {
+      c = pool.borrow();
+    } catch (SQLException e) {
+      return;
+    }
+    boolean broken = false;
+    try (Statement s = c.createStatement();
+        java.sql.ResultSet rs = s.executeQuery("PRAGMA wal_checkpoint(PASSIVE)")) {
+      while (rs.next()) {
+        // busy, frames in the WAL, frames copied: nothing to act on
+      }
+    } catch (SQLException e) {
+      broken = !Database.refused(e) && !String.valueOf(e.getMessage()).contains("locked");
+    } finally {
+      if (broken) {
+        statements.remove(c);
+        pool.evict(c);
+      } else {
+        pool.giveBack(c);
+      }
+    }
+  }
+
   static SQLiteConfig connectionConfig(Duration busyTimeout) {
     SQLiteConfig config = new SQLiteConfig();
     config.setJournalMode(SQLiteConfig.JournalMode.WAL);
     config.setSynchronous(SQLiteConfig.SynchronousMode.NORMAL);
     config.setBusyTimeout((int) Math.min(Integer.MAX_VALUE, busyTimeout.toMillis()));
     config.enforceForeignKeys(true);
+    // Checkpoints run on the heartbeat thread (see checkpoint()), not in whichever request's
+    // commit crosses SQLite's default threshold of 1000 pages: there they cost that request two
+    // fsyncs, and while other processes read (as waiters do) they rarely finish, so that every
+    // later commit tried again. This threshold is only the backstop.
+    config.setWalAutocheckpoint(CHECKPOINT_BACKSTOP_PAGES);
     return config;
   }
 
@@ -111,11 +146,17 @@ final class Database implements AutoCloseable {
         SQLiteDataSource ds = new SQLiteDataSource(connectionConfig(Duration.ofSeconds(1)));
         ds.setUrl("jdbc:sqlite:" + file);
         versionConnection = ds.getConnection();
-        versionQuery = versionConnection.prepareStatement("PRAGMA data_version");
       }
-      try (java.sql.ResultSet rs = versionQuery.executeQuery()) {
-        return rs.next() ? rs.getLong(1) : -1;
+      // Read to the end, so that the statement is done and holds no read snapshot: one left open
+      // would keep every checkpoint from finishing, and the WAL would grow without bound.
+      long v = -1;
+      try (Statement st = versionConnection.createStatement();
+          java.sql.ResultSet rs = st.executeQuery("PRAGMA data_version")) {
+        while (rs.next()) {
+          v = rs.getLong(1);
+        }
       }
+      return v;
     } catch (SQLException e) {
       closeVersionConnection();
       return -1;
@@ -130,7 +171,6 @@ final class Database implements AutoCloseable {
         // a broken connection is gone either way
       }
       versionConnection = null;
-      versionQuery = null;
     }
   }
 
@@ -294,8 +334,9 @@ final class Database implements AutoCloseable {
       if (waited >= timeoutNanos) {
         return 0;
       }
-      // 100 us while the holder is likely mid-commit, then 1 ms so a long holder costs little CPU.
-      LockSupport.parkNanos(waited < 20_000_000L ? 100_000L : 1_000_000L);
+      // 100 us while the holder is likely mid-commit, then 1 ms, so that a holder that takes
+      // longer (descheduled on a busy machine) is not starved further by many spinning waiters.
+      LockSupport.parkNanos(waited < 2_000_000L ? 100_000L : 1_000_000L);
       return 1;
     }
   }

@@ -17,6 +17,7 @@ import dev.inflight.store.Rows.ProviderState;
 import dev.inflight.store.Rows.Reclaimed;
 import dev.inflight.store.Rows.ReleaseOutcome;
 import dev.inflight.store.Rows.Snapshot;
+import dev.inflight.store.Rows.TokenState;
 import dev.inflight.store.Rows.UpstreamRecord;
 import dev.inflight.store.Rows.WaitCheck;
 import dev.inflight.store.Rows.WatchTarget;
@@ -182,6 +183,7 @@ public final class SqliteEngine implements LeaseEngine {
     boolean alive =
         db.write("heartbeat in", tx -> processes.heartbeat(tx, processId, ttl.toMillis()));
     integrity.check();
+    db.checkpoint(); // off every request's path (see Database.connectionConfig)
     return alive ? Heartbeat.ALIVE : Heartbeat.GONE;
   }
 
@@ -233,6 +235,11 @@ public final class SqliteEngine implements LeaseEngine {
   @Override
   public WaitCheck check(long ownerId, Collection<String> tokens) {
     return db.read("read the queue in", tx -> status.check(tx, ownerId, tokens));
+  }
+
+  @Override
+  public Map<String, TokenState> granted(long ownerId, Collection<String> tokens) {
+    return db.read("read the queue in", tx -> status.granted(tx, ownerId, tokens));
   }
 
   @Override

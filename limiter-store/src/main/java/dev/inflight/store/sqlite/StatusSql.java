@@ -141,6 +141,25 @@ final class StatusSql {
     return true;
   }
 
+  /** Which of {@code tokens} hold a lease of {@code ownerId} now. */
+  Map<String, TokenState> granted(Tx tx, long ownerId, Collection<String> tokens)
+      throws SQLException {
+    Map<String, TokenState> out = new HashMap<>();
+    Set<String> wanted = tokens instanceof Set<String> set ? set : new HashSet<>(tokens);
+    try (ResultSet rs = tx.query(MY_LEASES, ownerId)) {
+      while (rs.next()) {
+        String token = rs.getString(1);
+        if (wanted.contains(token)) {
+          out.put(
+              token,
+              new TokenState(
+                  TokenState.Kind.GRANTED, rs.getString(3), rs.getLong(2), rs.getLong(4), 0));
+        }
+      }
+    }
+    return out;
+  }
+
   /** The providers' states as {@link #check} reads them, and whether a settle is due. */
   Glance glance(Tx tx, Collection<String> providers) throws SQLException {
     Map<String, ProviderState> states = new LinkedHashMap<>();
