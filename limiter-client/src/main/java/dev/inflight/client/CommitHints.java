@@ -12,18 +12,18 @@ import java.util.function.LongSupplier;
  *   <li><b>Confirm.</b> The watch fires when a writer writes, which can be before its commit is
  *       visible. A hint whose commit is not visible yet ({@code commitCount} unchanged since the
  *       last read) is looked at again after 1, 1, 2, 4 … 256 ms, instead of being dropped.
- *   <li><b>Back off.</b> When this process can be woken directly and a read prompted by a hint
- *       found nothing for it, the next such read waits a little longer (1 ms doubling to 25 ms); a
- *       read that found something, or 250 ms without one, resets the gap. Under heavy traffic of
- *       other processes' commits a waiter so reads at most 40 times a second on their account,
- *       while a hand edit in a quiet moment is read at once.
+ *   <li><b>Back off.</b> When this process can be woken directly and a read (prompted by anything)
+ *       had nothing to write for, the next read prompted by a commit waits a little longer (1 ms
+ *       doubling to 100 ms); a read that had to settle, or 250 ms without a read, resets the gap.
+ *       Under heavy traffic of other processes' commits a waiter so reads at most 10 times a second
+ *       on their account, while a hand edit in a quiet moment is read at once.
  * </ul>
  *
  * <p>Used by the dispatcher thread only; times are monotonic nanoseconds.
  */
 final class CommitHints {
   private static final long[] CONFIRM_AFTER_MS = {1, 1, 2, 4, 8, 16, 32, 64, 128, 256};
-  static final long MAX_GAP_NANOS = 25_000_000L;
+  static final long MAX_GAP_NANOS = 100_000_000L;
   private static final long QUIET_NANOS = 250_000_000L;
   private static final long UNKNOWN = Long.MIN_VALUE;
 
