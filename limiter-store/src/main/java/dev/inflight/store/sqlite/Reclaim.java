@@ -104,12 +104,43 @@ final class Reclaim {
       "DELETE FROM waiters WHERE provider = ?"
           + " AND NOT EXISTS (SELECT 1 FROM processes p WHERE p.id = waiters.owner_id)";
 
+  /**
+   * How long an owner found alive is trusted to still be. Only a "dead" answer leads to a reclaim,
+   * and it is always read afresh, so the cache can delay finding a dead owner (by this much at
+   * most, and not at all when a waiter watches its lock file) but never reclaims a live one.
+   * Without it, every request that queued read {@code /proc} for every owner of its provider while
+   * holding the write lock: with 16 processes that made the lock the bottleneck.
+   */
+  private static final long ALIVE_FOR_NANOS = 500_000_000L;
+
+  private final java.util.Map<String, Long> aliveAt =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  /** {@link Liveness#isAlive}, trusting an "alive" answer for {@link #ALIVE_FOR_NANOS}. */
+  boolean seenAlive(long pid, String startToken) {
+    String key = pid + "/" + startToken;
+    long now = System.nanoTime();
+    Long at = aliveAt.get(key);
+    if (at != null && now - at < ALIVE_FOR_NANOS) {
+      return true;
+    }
+    if (!liveness.isAlive(pid, startToken)) {
+      aliveAt.remove(key);
+      return false;
+    }
+    if (aliveAt.size() > 1000) {
+      aliveAt.clear(); // bounded: processes come and go
+    }
+    aliveAt.put(key, now);
+    return true;
+  }
+
   Set<String> reapDeadOwners(Tx tx, String provider, List<Reclaimed> reclaimed)
       throws SQLException {
     List<ProcessRow> dead = new ArrayList<>();
     try (ResultSet rs = tx.query(OWNERS_ON_THIS_HOST, hostId, provider, provider)) {
       while (rs.next()) {
-        if (!liveness.isAlive(rs.getLong(3), rs.getString(5))) {
+        if (!seenAlive(rs.getLong(3), rs.getString(5))) {
           dead.add(new ProcessRow(rs.getLong(1), rs.getString(2), rs.getLong(3), rs.getString(4)));
         }
       }

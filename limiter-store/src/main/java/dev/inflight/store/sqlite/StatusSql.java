@@ -112,35 +112,6 @@ final class StatusSql {
           + " WHERE p.id IN (SELECT owner_id FROM leases WHERE provider = ?1 AND owner_id IS NOT NULL"
           + "  UNION SELECT owner_id FROM waiters WHERE provider = ?1)";
 
-  /**
-   * How long a check trusts that an owner it found alive still is. A check only decides whether a
-   * settle is worth it (the settle asks again), and a waiter re-checks when an owner it watches
-   * dies, so a dead client without a lock file is found this much later at most; meanwhile a waiter
-   * under contention does not read {@code /proc} for every owner on every pass.
-   */
-  private static final long ALIVE_FOR_NANOS = 500_000_000L;
-
-  private final java.util.Map<String, Long> aliveAt =
-      new java.util.concurrent.ConcurrentHashMap<>();
-
-  private boolean seenAlive(long pid, String startToken) {
-    String key = pid + "/" + startToken;
-    long now = System.nanoTime();
-    Long at = aliveAt.get(key);
-    if (at != null && now - at < ALIVE_FOR_NANOS) {
-      return true;
-    }
-    if (!settle.reclaim().liveness().isAlive(pid, startToken)) {
-      aliveAt.remove(key);
-      return false;
-    }
-    if (aliveAt.size() > 1000) {
-      aliveAt.clear(); // bounded: processes come and go
-    }
-    aliveAt.put(key, now);
-    return true;
-  }
-
   /** Which of {@code tokens} hold a lease of {@code ownerId} now. */
   Map<String, TokenState> granted(Tx tx, long ownerId, Collection<String> tokens)
       throws SQLException {
@@ -232,7 +203,7 @@ final class StatusSql {
             watch.add(new WatchTarget(id, rs.getLong(3), rs.getString(4)));
             // A client that holds no lock file (another language's) wakes nobody when it dies:
             // the periodic check finds it here.
-            if (!seenAlive(rs.getLong(3), rs.getString(4))) {
+            if (!settle.reclaim().seenAlive(rs.getLong(3), rs.getString(4))) {
               settleNeeded = true;
             }
           }
