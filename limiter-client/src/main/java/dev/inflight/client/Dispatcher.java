@@ -39,6 +39,12 @@ final class Dispatcher implements Runnable {
    */
   static final long WATCHED_RECHECK_MS = 10_000;
 
+  /**
+   * Set by a thread of this process (a release) around an engine call whose grants it announces
+   * itself, after its own events: a listener hears "released a" before "acquired b".
+   */
+  static final ThreadLocal<Boolean> SIGNALS_AFTER = ThreadLocal.withInitial(() -> false);
+
   private final WaitQueue queue;
   private final LeaseEngine engine;
   private final Gates gates;
@@ -74,6 +80,11 @@ final class Dispatcher implements Runnable {
 
   /** The providers' states at the last pass. */
   private Map<String, ProviderState> lastStates = Map.of();
+
+  /**
+   * Whether the next timed wake-up is the safety re-check of a fully watched queue, and only that.
+   */
+  private boolean safetyNetOnly;
 
   /** When the last pass began (monotonic ns). */
   private long lastPassNanos;
@@ -114,6 +125,9 @@ final class Dispatcher implements Runnable {
   private void woken() {
     if (Thread.currentThread() == thread) {
       return; // this pass's own settle granted it: the pass reads the grant before it ends
+    }
+    if (SIGNALS_AFTER.get()) {
+      return; // a caller of this process that signals once it has told its listeners
     }
     signalsReceived.increment();
     lock.lock();
@@ -262,7 +276,10 @@ final class Dispatcher implements Runnable {
           continue; // a commit not yet worth a read: looked at again when due
         }
         boolean settled;
-        if (byWakeUp) {
+        if (prompted && (why & SIGNALED) == 0 && safetyNetOnly && unchanged()) {
+          lastPassNanos = now; // nothing was missed: the next safety re-check is a period away
+          settled = false;
+        } else if (byWakeUp) {
           takeGrants(); // all that a wake-up announces; everything else waits for its own cue
           settled = false;
         } else {
@@ -366,6 +383,9 @@ final class Dispatcher implements Runnable {
             ? WATCHED_RECHECK_MS
             : FALLBACK_RECHECK_MS;
     long safety = Clocks.plusNanos(lastPassNanos, recheck * 1_000_000L);
+    // With every owner watched and commits watched, the re-check is a safety net only: a glance
+    // is enough to tell that nothing was missed (see run).
+    safetyNetOnly = recheck == WATCHED_RECHECK_MS && safety - next <= 0;
     // Never spin: a timed change is looked at no sooner than 1 ms after the last pass.
     return Math.max(Math.min(next, safety), lastPassNanos + 1_000_000L);
   }

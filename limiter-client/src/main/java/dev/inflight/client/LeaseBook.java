@@ -105,7 +105,17 @@ final class LeaseBook {
             lease.token(), Views.ending(outcome), outcome == Outcome.RATE_LIMITED ? retryMs : 0);
     ReleaseOutcome o;
     try {
-      o = retrying.briefly("release a lease", () -> engine.release(request));
+      o =
+          retrying.briefly(
+              "release a lease",
+              () -> {
+                Dispatcher.SIGNALS_AFTER.set(true);
+                try {
+                  return engine.release(request);
+                } finally {
+                  Dispatcher.SIGNALS_AFTER.set(false);
+                }
+              });
     } catch (StoreException e) {
       retries.add(new Retry(request, lease.provider()));
       held.remove(lease);
@@ -130,9 +140,10 @@ final class LeaseBook {
       events.rateLimited(
           lease.provider(), pausedUntil, Instant.ofEpochMilli(o.atMs()), PauseReason.PROVIDER_429);
     }
-    // A slot freed for a waiter is handed over by the release itself, and the engine wakes that
-    // waiter's process. What no grant announces is a change of timing: a cooldown or a pause.
-    if (result == ReleaseResult.COOLING || outcome == Outcome.RATE_LIMITED) {
+    // The engine wakes other processes whose requests the release granted; this process's own
+    // waiters are told now, after the events above (and of a cooldown or pause, which no grant
+    // announces).
+    if (result != ReleaseResult.LOST) {
       onFreed.run();
     }
     return result;
