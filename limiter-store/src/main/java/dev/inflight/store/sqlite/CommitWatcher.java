@@ -12,6 +12,7 @@ import java.nio.file.WatchEvent;
 import java.nio.file.WatchKey;
 import java.nio.file.WatchService;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
@@ -20,9 +21,11 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * watch cannot be set up, waiters' periodic re-check still runs. Started on the first subscription;
  * the thread is its only reader of events.
  *
- * <p>While every subscriber is paused the directory is not watched at all (the key is cancelled),
- * so that other processes' commits wake none of this process's threads; the first resume watches
- * again and reports once. Watching state is guarded by {@code lock}.
+ * <p>While every subscriber is paused the directory is not watched at all (the watcher thread
+ * cancels the key at the first event it sees then), so that other processes' commits wake none of
+ * this process's threads; the first resume watches again (off the caller's thread) and reports
+ * once. Neither pause nor resume ever blocks its caller. Watching state is written under {@code
+ * lock}.
  */
 final class CommitWatcher implements Runnable {
   private static final System.Logger LOG = System.getLogger("dev.inflight.store");
@@ -31,7 +34,7 @@ final class CommitWatcher implements Runnable {
   private final List<Subscription> subscribers = new CopyOnWriteArrayList<>();
   private final Object lock = new Object();
   private WatchService service; // guarded by lock
-  private WatchKey key; // guarded by lock; null while nobody listens
+  private volatile WatchKey key; // written under lock; null while nobody listens
   private boolean started; // guarded by lock
   private volatile boolean closing;
   private volatile Thread thread;
@@ -88,13 +91,30 @@ final class CommitWatcher implements Runnable {
     }
   }
 
-  /** Stops watching when no subscriber listens. */
+  /** Stops watching when no subscriber listens (on the watcher thread, or at unsubscribe). */
   private void unwatchIfIdle() {
     synchronized (lock) {
       if (key != null && !anyListening()) {
         key.cancel();
         key = null;
       }
+    }
+  }
+
+  /**
+   * Watches again, off the caller's thread: registering waits for the JDK's own watch thread, which
+   * a busy machine can keep a waiter's dispatcher waiting on.
+   */
+  private void watchSoon() {
+    if (key == null && !closing) {
+      CompletableFuture.runAsync(
+          () -> {
+            try {
+              watch();
+            } catch (IOException e) {
+              LOG.log(Level.WARNING, "cannot watch " + dbFile.getParent() + " again: " + e);
+            }
+          });
     }
   }
 
@@ -147,6 +167,8 @@ final class CommitWatcher implements Runnable {
             s.report();
           }
         }
+        // Everyone paused: stop watching, so that further commits wake none of our threads.
+        unwatchIfIdle();
       }
     } catch (InterruptedException | ClosedWatchServiceException e) {
       // closing
@@ -204,21 +226,14 @@ final class CommitWatcher implements Runnable {
 
     @Override
     public void pause() {
-      if (!paused) {
-        paused = true;
-        unwatchIfIdle();
-      }
+      paused = true; // the watcher thread stops watching at its next event if everyone paused
     }
 
     @Override
     public void resume() {
       if (paused) {
         paused = false;
-        try {
-          watch();
-        } catch (IOException e) {
-          LOG.log(Level.WARNING, "cannot watch " + dbFile.getParent() + " again: " + e);
-        }
+        watchSoon();
       }
       report(); // whatever was committed meanwhile
     }

@@ -96,20 +96,28 @@ class CommitWatcherTest {
       for (int i = 0; i < 50; i++) {
         Files.writeString(wal, "b", StandardOpenOption.APPEND);
       }
-      assertThat(w.watchingDirectory())
-          .as("the directory is not watched while all pause")
-          .isFalse();
+      // The watcher thread stops watching at the first event it sees while everyone pauses.
+      eventually(() -> !w.watchingDirectory());
       assertThat(heard.get()).isEqualTo(before);
 
       sub.resume(); // reports once, at once, on this thread
       assertThat(heard.get()).isEqualTo(before + 1);
-      assertThat(w.watchingDirectory()).isTrue();
+      eventually(w::watchingDirectory);
       each.drainPermits();
 
       Files.writeString(wal, "c", StandardOpenOption.APPEND);
       assertThat(each.tryAcquire(30, TimeUnit.SECONDS)).isTrue();
     } finally {
       w.close();
+    }
+  }
+
+  /** Waits for a condition other threads make true; fails after 30 s (a hang guard only). */
+  static void eventually(java.util.function.BooleanSupplier condition) {
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (!condition.getAsBoolean()) {
+      assertThat(System.nanoTime() - end).as("condition still false after 30 s").isNegative();
+      java.util.concurrent.locks.LockSupport.parkNanos(1_000_000L);
     }
   }
 }
