@@ -86,6 +86,11 @@ final class Dispatcher implements Runnable {
    */
   private boolean safetyNetOnly;
 
+  /** Safety re-checks answered by a glance since the last full pass; a full one comes at 6. */
+  private int glancedSafetyChecks;
+
+  private static final int MAX_GLANCED_SAFETY_CHECKS = 5;
+
   /** When the last pass began (monotonic ns). */
   private long lastPassNanos;
 
@@ -276,7 +281,12 @@ final class Dispatcher implements Runnable {
           continue; // a commit not yet worth a read: looked at again when due
         }
         boolean settled;
-        if (prompted && (why & SIGNALED) == 0 && safetyNetOnly && unchanged()) {
+        if (prompted
+            && (why & SIGNALED) == 0
+            && safetyNetOnly
+            && glancedSafetyChecks < MAX_GLANCED_SAFETY_CHECKS
+            && unchanged()) {
+          glancedSafetyChecks++;
           lastPassNanos = now; // nothing was missed: the next safety re-check is a period away
           settled = false;
         } else if (byWakeUp) {
@@ -393,6 +403,7 @@ final class Dispatcher implements Runnable {
   /** One decision round for every queued request of this process. */
   boolean pass() {
     passes.increment();
+    glancedSafetyChecks = 0;
     long now = clocks.nanos();
     lastPassNanos = now;
     probeAtMs = gates.poll(now / 1_000_000L, queue.providers(), this::signal);

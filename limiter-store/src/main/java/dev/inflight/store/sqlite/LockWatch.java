@@ -51,7 +51,12 @@ final class LockWatch implements Runnable, OwnerWatch {
     } catch (NoSuchFileException e) {
       return; // a client without a lock file: the waiter's periodic re-check covers it
     } catch (IOException | RuntimeException e) {
-      return; // closed by us (AsynchronousCloseException) or not lockable: same fallback
+      // Closed by us, not lockable, or the wait failed once armed (Linux's deadlock detector
+      // answers EDEADLK to processes that wait on each other's files): this watch can no longer
+      // tell of the owner's end, so it stops counting as armed, and the waiter's periodic full
+      // re-check (every second while an owner is not watched) covers the owner instead.
+      armed = false;
+      return;
     }
     if (!closed) {
       fired = true;
