@@ -59,6 +59,7 @@ final class Dispatcher implements Runnable {
   private boolean signaled; // guarded by lock
   private boolean hinted; // guarded by lock: a commit was seen since the dispatcher last looked
   private boolean granted; // guarded by lock: a wake-up said a request of ours was granted
+  private boolean enqueued; // guarded by lock: a request of ours was just queued
   private volatile boolean stopping;
   private CommitWatch commitSubscription; // started-once, then dispatcher thread only
   private boolean commitsPaused; // dispatcher thread only
@@ -122,8 +123,16 @@ final class Dispatcher implements Runnable {
       commitSubscription = engine.signals().onCommit(this::hint);
       wakeSubscription = engine.signals().onWake(this::woken);
       thread.start();
+      signal();
+      return;
     }
-    signal();
+    lock.lock();
+    try {
+      enqueued = true; // its deadline may be sooner than the dispatcher's sleep
+      wake.signal();
+    } finally {
+      lock.unlock();
+    }
   }
 
   /** Another process (or this one) granted a lease to one of this process's queued requests. */
@@ -269,9 +278,23 @@ final class Dispatcher implements Runnable {
           nextChangeAtNanos = Long.MAX_VALUE;
           probeAtMs = gates.poll(monotonicMs(), Set.of(), this::signal);
           hints.clear();
-          lastStates = Map.of();
-          owners.drop();
+          // Watches outlive a moment of empty queue (a single-threaded caller's queue empties at
+          // every grant); after a while with nothing queued they go.
+          if (now - lastPassNanos >= OwnerWatches.KEEP_UNWANTED_NANOS) {
+            lastStates = Map.of();
+            owners.drop();
+          }
           continue;
+        }
+        // A request queued just now needs no read when a recent full read saw its provider and
+        // every owner there is watched: the queueing transaction itself settled and reclaimed.
+        boolean enqueuedOnly =
+            (why & ENQUEUED) != 0
+                && now - lastPassNanos < FRESH_NANOS
+                && owners.allWatched()
+                && lastStates.keySet().containsAll(queue.providers());
+        if ((why & ENQUEUED) != 0 && !enqueuedOnly) {
+          why |= SIGNALED;
         }
         boolean prompted =
             (why & SIGNALED) != 0 || (timedAt != Long.MAX_VALUE && now - timedAt >= 0);
@@ -325,6 +348,10 @@ final class Dispatcher implements Runnable {
   private static final int HINTED = 2;
   private static final int TIMED_OUT = 4;
   private static final int GRANTED = 8;
+  private static final int ENQUEUED = 16;
+
+  /** How recent a full read must be for a newly queued request to need none of its own. */
+  private static final long FRESH_NANOS = 1_000_000_000L;
 
   private long monotonicMs() {
     return clocks.nanos() / 1_000_000L;
@@ -345,27 +372,29 @@ final class Dispatcher implements Runnable {
     boolean timedOut = false;
     lock.lock();
     try {
-      if (!signaled && !granted && !hinted && !stopping) {
+      if (!signaled && !granted && !hinted && !enqueued && !stopping) {
         if (untilNanos == Long.MAX_VALUE) {
-          while (!signaled && !granted && !hinted && !stopping) {
+          while (!signaled && !granted && !hinted && !enqueued && !stopping) {
             wake.await();
           }
         } else {
           long nanos = untilNanos - clocks.nanos();
-          while (!signaled && !granted && !hinted && !stopping && nanos > 0) {
+          while (!signaled && !granted && !hinted && !enqueued && !stopping && nanos > 0) {
             nanos = wake.awaitNanos(nanos);
           }
-          timedOut = !signaled && !granted && !hinted;
+          timedOut = !signaled && !granted && !hinted && !enqueued;
         }
       }
       int why =
           (signaled ? SIGNALED : 0)
               | (granted ? GRANTED : 0)
               | (hinted ? HINTED : 0)
+              | (enqueued ? ENQUEUED : 0)
               | (timedOut ? TIMED_OUT : 0);
       signaled = false;
       granted = false;
       hinted = false;
+      enqueued = false;
       return why;
     } finally {
       lock.unlock();
@@ -378,7 +407,7 @@ final class Dispatcher implements Runnable {
    */
   private long nextTimedNanos() {
     if (queue.isEmpty()) {
-      return Long.MAX_VALUE;
+      return owners.any() ? lastPassNanos + OwnerWatches.KEEP_UNWANTED_NANOS : Long.MAX_VALUE;
     }
     long next = nextChangeAtNanos;
     if (probeAtMs != Long.MAX_VALUE) {

@@ -52,6 +52,11 @@ final class OwnerWatches {
     return deathSeen.getAndSet(false);
   }
 
+  /** Whether any watch is open. */
+  boolean any() {
+    return !watches.isEmpty();
+  }
+
   /** Whether every owner waited on was watched at the last update. */
   boolean allWatched() {
     return allWatched;
@@ -106,6 +111,7 @@ final class OwnerWatches {
   void drop() {
     keepOnly(id -> false);
     retryAtNanos = 0;
+    allWatched = false;
   }
 
   private void keepOnly(java.util.function.LongPredicate keep) {
