@@ -113,7 +113,7 @@ final class CommitHints {
   void passed(long now, boolean useful, boolean wakeable) {
     clear(); // the read covered what had been committed when it began
     if (useful || !wakeable || now - lastReadNanos > QUIET_NANOS) {
-      gapNanos = useful || !wakeable ? 0 : 1_000_000L;
+      gapNanos = 0; // a read now and then (a heartbeat's commit) is no traffic to back off from
     } else {
       gapNanos = Math.min(MAX_GAP_NANOS, Math.max(1_000_000L, gapNanos * 2));
     }
