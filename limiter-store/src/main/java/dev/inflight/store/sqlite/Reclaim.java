@@ -116,6 +116,17 @@ final class Reclaim {
   private final java.util.Map<String, Long> aliveAt =
       new java.util.concurrent.ConcurrentHashMap<>();
 
+  /** {@link Liveness#isAlive} afresh; the answer is remembered for {@link #seenAlive}. */
+  private boolean askAlive(long pid, String startToken) {
+    String key = pid + "/" + startToken;
+    if (liveness.isAlive(pid, startToken)) {
+      aliveAt.put(key, System.nanoTime());
+      return true;
+    }
+    aliveAt.remove(key);
+    return false;
+  }
+
   /** {@link Liveness#isAlive}, trusting an "alive" answer for {@link #ALIVE_FOR_NANOS}. */
   boolean seenAlive(long pid, String startToken) {
     String key = pid + "/" + startToken;
@@ -140,7 +151,11 @@ final class Reclaim {
     List<ProcessRow> dead = new ArrayList<>();
     try (ResultSet rs = tx.query(OWNERS_ON_THIS_HOST, hostId, provider, provider)) {
       while (rs.next()) {
-        if (!seenAlive(rs.getLong(3), rs.getString(5))) {
+        boolean alive =
+            tx.freshLiveness
+                ? askAlive(rs.getLong(3), rs.getString(5))
+                : seenAlive(rs.getLong(3), rs.getString(5));
+        if (!alive) {
           dead.add(new ProcessRow(rs.getLong(1), rs.getString(2), rs.getLong(3), rs.getString(4)));
         }
       }

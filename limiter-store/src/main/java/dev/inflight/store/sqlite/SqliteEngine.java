@@ -253,6 +253,7 @@ public final class SqliteEngine implements LeaseEngine {
         db.write(
             "update the queue in",
             tx -> {
+              tx.freshLiveness = true; // a waiter asked: maybe an owner it watches just died
               List<Reclaimed> out = new ArrayList<>();
               for (String p : providers) {
                 settle.settle(tx, p, true, out);

@@ -31,6 +31,12 @@ final class Tx {
    */
   final Set<Long> granted = new LinkedHashSet<>(2);
 
+  /**
+   * Whether this transaction must ask about every owner's liveness afresh (a settle a waiter asked
+   * for, often because an owner it watches just died) rather than trust a recent "alive".
+   */
+  boolean freshLiveness;
+
   private final Connection connection;
   private final Map<String, PreparedStatement> statements;
 
