@@ -93,7 +93,7 @@ final class CommitHints {
   }
 
   /**
-   * A read prompted by a hint begins: what it sees is no longer news. (Reads for other reasons do
+   * A full read or a glance begins: what it sees is no longer news. (Reading only the grants does
    * not read the count: each read is a reader that a checkpoint must wait for.)
    */
   void passing() {
@@ -107,11 +107,15 @@ final class CommitHints {
    * A read of the queue (prompted by anything) ended at {@code now}.
    *
    * @param useful whether it granted or settled something
+   * @param coveredHints whether it read everything (a full pass or a glance), so that a pending
+   *     hint is answered; reading only the grants answers none
    * @param wakeable whether other processes can wake this one directly (if not, hints are its only
    *     prompt and are never backed off)
    */
-  void passed(long now, boolean useful, boolean wakeable) {
-    clear(); // the read covered what had been committed when it began
+  void passed(long now, boolean useful, boolean wakeable, boolean coveredHints) {
+    if (coveredHints) {
+      clear(); // a full read covered what had been committed when it began
+    }
     if (useful || !wakeable || now - lastReadNanos > QUIET_NANOS) {
       gapNanos = 0; // a read now and then (a heartbeat's commit) is no traffic to back off from
     } else {

@@ -137,17 +137,21 @@ final class Dispatcher implements Runnable {
 
   /** Another process (or this one) granted a lease to one of this process's queued requests. */
   private void woken() {
-    if (Thread.currentThread() == thread) {
-      return; // this pass's own settle granted it: the pass reads the grant before it ends
-    }
     if (SIGNALS_AFTER.get()) {
       return; // a caller of this process that signals once it has told its listeners
     }
-    signalsReceived.increment();
+    boolean here = Thread.currentThread() == thread;
+    if (!here) {
+      signalsReceived.increment();
+    }
     lock.lock();
     try {
+      // On the dispatcher thread itself (its settle, a give-back, a re-queue) the grant is read
+      // at the next turn of the loop: the pass under way may have read before it.
       granted = true;
-      wake.signal();
+      if (!here) {
+        wake.signal();
+      }
     } finally {
       lock.unlock();
     }
@@ -195,15 +199,18 @@ final class Dispatcher implements Runnable {
   }
 
   /** Reads which queued requests were granted, and hands those leases over: one statement. */
-  private void takeGrants() {
+  private boolean takeGrants() {
     passes.increment();
+    boolean any = false;
     for (Map.Entry<String, TokenState> e :
         engine.granted(registration.current(), queue.tokens()).entrySet()) {
       Pending p = queue.get(e.getKey());
       if (p != null) {
         queue.deliver(p, e.getValue().leaseId(), e.getValue().acquiredAtMs());
+        any = true;
       }
     }
+    return any;
   }
 
   /**
@@ -217,6 +224,10 @@ final class Dispatcher implements Runnable {
     }
     glances.increment();
     hints.passing();
+    // A grant can leave the counts as they were (one released, one granted): look for ours too.
+    if (takeGrants()) {
+      return false;
+    }
     Glance g = engine.glance(last.keySet());
     return !g.settleNeeded() && g.providers().equals(last);
   }
@@ -299,7 +310,9 @@ final class Dispatcher implements Runnable {
         boolean prompted =
             (why & SIGNALED) != 0 || (timedAt != Long.MAX_VALUE && now - timedAt >= 0);
         boolean byCommit = !prompted && hints.due(now);
-        boolean byWakeUp = !prompted && !byCommit && (why & GRANTED) != 0;
+        // A wake-up can come before its request is in the queue (the grant raced the caller's
+        // add): a queued request's cue also reads the grants.
+        boolean byWakeUp = !prompted && !byCommit && (why & (GRANTED | ENQUEUED)) != 0;
         if (!prompted && !byCommit && !byWakeUp) {
           continue; // a commit not yet worth a read: looked at again when due
         }
@@ -320,7 +333,7 @@ final class Dispatcher implements Runnable {
         }
         // Whatever prompted it, a read that this process had nothing to write for shows that
         // commit hints are not what it needs now (wake-ups bring its grants): back off from them.
-        hints.passed(now, settled, engine.signals().wakeable());
+        hints.passed(now, settled, engine.signals().wakeable(), !byWakeUp);
         if (!commitsPaused && hints.backingOff(now)) {
           commitsPaused = true; // other processes' commits now wake none of our threads
           commitSubscription.pause();
@@ -433,6 +446,7 @@ final class Dispatcher implements Runnable {
   boolean pass() {
     passes.increment();
     glancedSafetyChecks = 0;
+    hints.passing(); // what this read sees is no news to a commit hint
     long now = clocks.nanos();
     lastPassNanos = now;
     probeAtMs = gates.poll(now / 1_000_000L, queue.providers(), this::signal);

@@ -34,6 +34,7 @@ final class OwnerWatches {
   private final Map<Long, Long> lastWantedNanos = new HashMap<>();
   private final AtomicBoolean deathSeen = new AtomicBoolean();
   private boolean allWatched;
+  private Set<Long> wantedIds = Set.of();
   private long retryAtNanos; // 0 = none
   private long backoffMs = 2;
 
@@ -57,9 +58,21 @@ final class OwnerWatches {
     return !watches.isEmpty();
   }
 
-  /** Whether every owner waited on was watched at the last update. */
+  /**
+   * Whether every owner waited on at the last update is watched now: a watch whose wait failed
+   * since (EDEADLK) no longer counts.
+   */
   boolean allWatched() {
-    return allWatched;
+    if (!allWatched) {
+      return false;
+    }
+    for (long id : wantedIds) {
+      OwnerWatch w = watches.get(id);
+      if (w == null || !w.armed()) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** When a dying owner is next settled again; MAX_VALUE when none is dying. */
@@ -97,6 +110,7 @@ final class OwnerWatches {
       lastWantedNanos.remove(id);
     }
     allWatched = armed;
+    wantedIds = wanted;
     keepOnly(id -> wanted.contains(id) || now - lastWantedNanos.get(id) < KEEP_UNWANTED_NANOS);
     if (dying) {
       retryAtNanos = now + backoffMs * 1_000_000L;
@@ -112,6 +126,7 @@ final class OwnerWatches {
     keepOnly(id -> false);
     retryAtNanos = 0;
     allWatched = false;
+    wantedIds = Set.of();
   }
 
   private void keepOnly(java.util.function.LongPredicate keep) {

@@ -35,7 +35,7 @@ final class CommitWatcher implements Runnable {
   private final Object lock = new Object();
   private WatchService service; // guarded by lock
   private volatile WatchKey key; // written under lock; null while nobody listens
-  private boolean started; // guarded by lock
+  private volatile boolean started; // written under lock
   private volatile boolean closing;
   private volatile Thread thread;
 
@@ -47,6 +47,7 @@ final class CommitWatcher implements Runnable {
     Subscription s = new Subscription(onCommit);
     subscribers.add(s);
     start();
+    watchSoon(); // the watch may have been dropped when the last subscriber left
     return s;
   }
 
@@ -106,7 +107,7 @@ final class CommitWatcher implements Runnable {
    * a busy machine can keep a waiter's dispatcher waiting on.
    */
   private void watchSoon() {
-    if (key == null && !closing) {
+    if (!closing && started) {
       CompletableFuture.runAsync(
           () -> {
             try {
@@ -179,10 +180,13 @@ final class CommitWatcher implements Runnable {
     }
   }
 
-  /** Whether commits are being watched (else waiters must re-check often). */
+  /**
+   * Whether commits are being watched (else waiters must re-check often): the thread runs, and the
+   * directory is watched unless every subscriber paused.
+   */
   boolean watching() {
     Thread t = thread;
-    return t != null && t.isAlive();
+    return t != null && t.isAlive() && (key != null || !anyListening());
   }
 
   /** Whether the directory is watched right now (not while every subscriber is paused). */
@@ -231,10 +235,8 @@ final class CommitWatcher implements Runnable {
 
     @Override
     public void resume() {
-      if (paused) {
-        paused = false;
-        watchSoon();
-      }
+      paused = false;
+      watchSoon(); // always: the watcher thread may be cancelling the key right now
       report(); // whatever was committed meanwhile
     }
 

@@ -183,6 +183,9 @@ public final class SqliteEngine implements LeaseEngine {
     boolean alive =
         db.write("heartbeat in", tx -> processes.heartbeat(tx, processId, ttl.toMillis()));
     integrity.check();
+    if (alive) {
+      wakes.keepListening(processId);
+    }
     db.checkpoint(); // off every request's path (see Database.connectionConfig)
     return alive ? Heartbeat.ALIVE : Heartbeat.GONE;
   }

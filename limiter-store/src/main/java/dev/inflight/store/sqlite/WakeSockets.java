@@ -73,11 +73,25 @@ final class WakeSockets implements AutoCloseable {
   /** Whether some process registered here listens, so that others can wake it directly. */
   boolean listening() {
     for (Listener l : local.values()) {
-      if (l.server != null) {
+      if (l.server != null && l.accepting) {
         return true;
       }
     }
     return false;
+  }
+
+  /**
+   * Listens again for a process whose socket stopped working: its acceptor ended (an I/O error) or
+   * its file is gone (a process that reclaimed this one deleted it). Called at each heartbeat.
+   */
+  void keepListening(long processId) {
+    Listener l = local.get(processId);
+    if (l == null || l.server == null) {
+      return; // not ours, or it could never listen: nothing new to try
+    }
+    if (!l.accepting || !Files.exists(l.path)) {
+      listen(processId);
+    }
   }
 
   /** Wakes the owners a committed transaction granted leases to. */
@@ -162,6 +176,7 @@ final class WakeSockets implements AutoCloseable {
     private final ServerSocketChannel server; // null when it could not be bound
     private final Thread thread;
     private volatile boolean closing;
+    private volatile boolean accepting = true;
 
     Listener(long processId, Path path, ServerSocketChannel server) {
       this.path = path;
@@ -178,6 +193,14 @@ final class WakeSockets implements AutoCloseable {
 
     @Override
     public void run() {
+      try {
+        accept();
+      } finally {
+        accepting = false;
+      }
+    }
+
+    private void accept() {
       while (!closing) {
         try (SocketChannel ignored = server.accept()) {
           fire();
