@@ -3,6 +3,7 @@ package dev.inflight.client;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.inflight.store.LeaseEngine;
+import dev.inflight.testing.Eventually;
 import dev.inflight.testing.MutableClock;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,8 +12,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
-import java.util.function.BooleanSupplier;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -63,14 +62,14 @@ class WakePathTest {
 
     assertThat(granted.label()).isEqualTo("first");
     // The wake-up may land just after a pass that was running anyway took the grant.
-    eventually(() -> first.waitStats().signals() == 1);
+    Eventually.until(() -> first.waitStats().signals() == 1);
     assertThat(first.waitStats().queuedGrants()).isEqualTo(1);
     assertThat(b).isNotDone();
     assertThat(second.waitStats().signals()).isZero();
 
     granted.close();
     assertThat(await(b).label()).isEqualTo("second");
-    eventually(() -> second.waitStats().signals() == 1);
+    Eventually.until(() -> second.waitStats().signals() == 1);
     assertThat(first.waitStats().signals()).isEqualTo(1);
   }
 
@@ -102,15 +101,6 @@ class WakePathTest {
 
     assertThat(await(f).label()).isEqualTo("hinted");
     assertThat(hinted.waitStats().signals()).isZero();
-  }
-
-  /** Waits for a condition that other threads make true; fails after 30 s (a hang guard only). */
-  static void eventually(BooleanSupplier condition) {
-    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    while (!condition.getAsBoolean()) {
-      assertThat(System.nanoTime() - end).as("condition still false after 30 s").isNegative();
-      LockSupport.parkNanos(1_000_000L);
-    }
   }
 
   @Test

@@ -2,6 +2,7 @@ package dev.inflight.store.sqlite;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.inflight.testing.Eventually;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -97,27 +98,18 @@ class CommitWatcherTest {
         Files.writeString(wal, "b", StandardOpenOption.APPEND);
       }
       // The watcher thread stops watching at the first event it sees while everyone pauses.
-      eventually(() -> !w.watchingDirectory());
+      Eventually.until(() -> !w.watchingDirectory());
       assertThat(heard.get()).isEqualTo(before);
 
       sub.resume(); // reports once, at once, on this thread
       assertThat(heard.get()).isEqualTo(before + 1);
-      eventually(w::watchingDirectory);
+      Eventually.until(w::watchingDirectory);
       each.drainPermits();
 
       Files.writeString(wal, "c", StandardOpenOption.APPEND);
       assertThat(each.tryAcquire(30, TimeUnit.SECONDS)).isTrue();
     } finally {
       w.close();
-    }
-  }
-
-  /** Waits for a condition other threads make true; fails after 30 s (a hang guard only). */
-  static void eventually(java.util.function.BooleanSupplier condition) {
-    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    while (!condition.getAsBoolean()) {
-      assertThat(System.nanoTime() - end).as("condition still false after 30 s").isNegative();
-      java.util.concurrent.locks.LockSupport.parkNanos(1_000_000L);
     }
   }
 }
