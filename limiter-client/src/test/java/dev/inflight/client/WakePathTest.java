@@ -118,15 +118,17 @@ class WakePathTest {
   }
 
   @Test
-  void eachRegisteredProcess_listensOnAPrivateSocket_thatGoesWhenItCloses() throws Exception {
+  void aProcessListensOnAPrivateSocket_fromItsFirstQueuedRequest_untilItCloses() throws Exception {
     Limiter l = limiter();
     l.limits().set(LimitSpec.of("openai", 1));
-    l.tryAcquire("openai").orElseThrow(); // registers
+    l.tryAcquire("openai").orElseThrow(); // registers, and holds the only slot
     Path procs = home.resolve("procs");
-    List<Path> sockets;
-    try (var s = Files.list(procs)) {
-      sockets = s.filter(p -> p.toString().endsWith(".sock")).toList();
-    }
+    assertThat(sockets(procs)).as("a process that never waited needs no socket").isEmpty();
+
+    CompletableFuture<Lease> waiting = l.acquireAsync("openai", "waiting");
+    assertThat(waiting).isNotDone();
+
+    List<Path> sockets = sockets(procs);
     assertThat(sockets).hasSize(1);
     assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(sockets.get(0))))
         .isEqualTo("rw-------");
@@ -136,5 +138,11 @@ class WakePathTest {
     l.close();
 
     assertThat(sockets.get(0)).doesNotExist();
+  }
+
+  private static List<Path> sockets(Path procs) throws java.io.IOException {
+    try (var s = Files.list(procs)) {
+      return s.filter(p -> p.toString().endsWith(".sock")).toList();
+    }
   }
 }

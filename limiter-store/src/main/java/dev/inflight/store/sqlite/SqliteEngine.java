@@ -1,5 +1,6 @@
 package dev.inflight.store.sqlite;
 
+import dev.inflight.store.AcquireMode;
 import dev.inflight.store.AcquireRequest;
 import dev.inflight.store.EngineConfig;
 import dev.inflight.store.LeaseEngine;
@@ -174,7 +175,9 @@ public final class SqliteEngine implements LeaseEngine {
               + "); other processes will notice this process's death at their periodic check"
               + " instead of at once");
     }
-    wakes.listen(id);
+    if (wakes.knows(id)) {
+      wakes.listen(id); // registered again after a reclaim: its socket file may be gone
+    }
     return id;
   }
 
@@ -213,6 +216,12 @@ public final class SqliteEngine implements LeaseEngine {
 
   @Override
   public AcquireOutcome acquire(AcquireRequest r) {
+    if (r.mode() == AcquireMode.QUEUE && !wakes.knows(r.ownerId())) {
+      // Only a queued request can be granted by someone else: a process that never waits never
+      // needs to be woken, and does not pay for a socket (a script's `inflight run`, mostly).
+      // Listening starts before the request is queued, so no grant can come before it.
+      wakes.listen(r.ownerId());
+    }
     AcquireOutcome o = db.write("acquire a lease in", tx -> leases.acquire(tx, r));
     cleaned(o.reclaimed());
     return o;

@@ -18,10 +18,11 @@ import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * Wakes exactly the processes that a commit granted a lease to, and nobody else. Each registered
- * process listens on a Unix-domain socket, {@code procs/<id>.sock}, in the database's private
- * directory (no network port). Whoever commits a transaction that turned queued requests into
- * leases connects once to each of their owners' sockets after the commit; connecting is the whole
- * message. An owner registered in this engine is told directly, without a socket.
+ * process that has queued a request listens on a Unix-domain socket, {@code procs/<id>.sock}, in
+ * the database's private directory (no network port); it starts before its first request is queued.
+ * Whoever commits a transaction that turned queued requests into leases connects once to each of
+ * their owners' sockets after the commit; connecting is the whole message. An owner registered in
+ * this engine is told directly, without a socket.
  *
  * <p>A wake-up is a hint, never the grant itself: the woken process reads the database to learn
  * what it holds. A lost wake-up (the owner's socket is missing, refused, its backlog full, its path
@@ -60,6 +61,11 @@ final class WakeSockets implements AutoCloseable {
     Listener listener = new Listener(processId, path, bind(path));
     local.put(processId, listener);
     listener.start();
+  }
+
+  /** Whether this engine listens (or tried to) for process {@code processId}. */
+  boolean knows(long processId) {
+    return local.containsKey(processId);
   }
 
   /** Stops listening for a process that deregistered, and removes its socket file. */
