@@ -136,6 +136,7 @@ final class DefaultLimiter implements Limiter {
     long asked = clocks.nanos();
     long deadline = timeout == null ? Long.MAX_VALUE : Clocks.plusNanos(asked, timeout.toNanos());
     String token = newToken();
+    long wakeUpsBefore = dispatcher.wakeUps();
     Registration.Attempt a;
     try {
       a =
@@ -159,7 +160,7 @@ final class DefaultLimiter implements Limiter {
             new Pending(
                 token, provider, l, asked, deadline, timeout, o.position(), a.generation()));
     events.queued(provider, l, o.position(), Views.describe(o.state()));
-    dispatcher.start();
+    dispatcher.start(wakeUpsBefore);
     return p.future;
   }
 

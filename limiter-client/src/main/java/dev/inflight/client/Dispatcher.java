@@ -78,6 +78,8 @@ final class Dispatcher implements Runnable {
   private final LongAdder passes = new LongAdder(); // read by any thread
   private final LongAdder signalsReceived = new LongAdder(); // likewise
   private final LongAdder glances = new LongAdder(); // likewise
+  private final java.util.concurrent.atomic.AtomicLong wakeUps =
+      new java.util.concurrent.atomic.AtomicLong(); // any thread
 
   /** The providers' states at the last pass. */
   private Map<String, ProviderState> lastStates = Map.of();
@@ -118,6 +120,30 @@ final class Dispatcher implements Runnable {
   }
 
   /** Starts the thread and the commit watch, once; later calls only signal. */
+  /**
+   * How many wake-ups this process has received so far. A caller reads it before queueing a request
+   * and hands it to {@link #start(long)}: a wake-up that arrived in between may have been for that
+   * request, before it was in the wait queue.
+   */
+  long wakeUps() {
+    return wakeUps.get();
+  }
+
+  /** {@link #start()}, for a request queued when {@link #wakeUps()} was {@code wakeUpsBefore}. */
+  void start(long wakeUpsBefore) {
+    if (wakeUps.get() != wakeUpsBefore && started.get()) {
+      lock.lock();
+      try {
+        granted = true; // read the grants: one may be this request's, announced before its add
+        wake.signal();
+      } finally {
+        lock.unlock();
+      }
+      return;
+    }
+    start();
+  }
+
   void start() {
     if (started.compareAndSet(false, true)) {
       commitSubscription = engine.signals().onCommit(this::hint);
@@ -140,6 +166,7 @@ final class Dispatcher implements Runnable {
     if (SIGNALS_AFTER.get()) {
       return; // a caller of this process that signals once it has told its listeners
     }
+    wakeUps.incrementAndGet();
     boolean here = Thread.currentThread() == thread;
     if (!here) {
       signalsReceived.increment();
@@ -310,9 +337,7 @@ final class Dispatcher implements Runnable {
         boolean prompted =
             (why & SIGNALED) != 0 || (timedAt != Long.MAX_VALUE && now - timedAt >= 0);
         boolean byCommit = !prompted && hints.due(now);
-        // A wake-up can come before its request is in the queue (the grant raced the caller's
-        // add): a queued request's cue also reads the grants.
-        boolean byWakeUp = !prompted && !byCommit && (why & (GRANTED | ENQUEUED)) != 0;
+        boolean byWakeUp = !prompted && !byCommit && (why & GRANTED) != 0;
         if (!prompted && !byCommit && !byWakeUp) {
           continue; // a commit not yet worth a read: looked at again when due
         }
