@@ -10,11 +10,9 @@ import dev.inflight.store.Rows.Snapshot;
 import dev.inflight.store.StoreException;
 import java.lang.System.Logger.Level;
 import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -31,8 +29,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * <p>Thread-safe. It holds no lock of its own: each part documents what guards its state.
  */
 final class DefaultLimiter implements Limiter {
-  private static final SecureRandom RANDOM = new SecureRandom();
-
   private final LeaseEngine engine;
   private final Settings settings;
   private final Clocks clocks;
@@ -97,7 +93,7 @@ final class DefaultLimiter implements Limiter {
       return Optional.empty();
     }
     return Optional.of(
-        book.granted(o.leaseId(), token, provider, l, o.atMs(), asked, a.generation()));
+        book.granted(o.leaseId(), token, provider, l, o.atMs(), asked, a.generation(), false));
   }
 
   @Override
@@ -153,7 +149,7 @@ final class DefaultLimiter implements Limiter {
     events.reclaimed(o.reclaimed());
     if (o.kind() == AcquireOutcome.Kind.GRANTED) {
       return CompletableFuture.completedFuture(
-          book.granted(o.leaseId(), token, provider, l, o.atMs(), asked, a.generation()));
+          book.granted(o.leaseId(), token, provider, l, o.atMs(), asked, a.generation(), false));
     }
     Pending p =
         queue.add(
@@ -317,9 +313,7 @@ final class DefaultLimiter implements Limiter {
   }
 
   static String newToken() {
-    byte[] b = new byte[16];
-    RANDOM.nextBytes(b);
-    return HexFormat.of().formatHex(b);
+    return Tokens.next();
   }
 
   /** What the heartbeat thread does for this limiter. */

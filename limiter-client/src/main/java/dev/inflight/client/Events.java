@@ -1,5 +1,6 @@
 package dev.inflight.client;
 
+import dev.inflight.store.LazyLogger;
 import dev.inflight.store.PauseReason;
 import dev.inflight.store.Rows.Reclaimed;
 import java.lang.System.Logger.Level;
@@ -13,7 +14,8 @@ import java.util.List;
  * the thread that caused the event; one that throws is logged and ignored.
  */
 final class Events {
-  static final System.Logger LOG = System.getLogger("dev.inflight.client");
+  static final System.Logger LOG =
+      new LazyLogger("dev.inflight.client", () -> System.getLogger("dev.inflight.client"));
 
   private final LimiterListener listener;
   private final Views views;
@@ -38,8 +40,12 @@ final class Events {
     safely(() -> listener.queued(provider, label, position, position - 1));
   }
 
-  void acquired(Lease lease, Duration waited) {
-    if (!waited.isZero()) {
+  /**
+   * A lease was granted; logged only when the request had waited in the queue (an immediate grant
+   * logs nothing, so that it does not set up the logging framework in a short-lived process).
+   */
+  void acquired(Lease lease, Duration waited, boolean queued) {
+    if (queued && !waited.isZero()) {
       LOG.log(
           Level.INFO,
           () ->

@@ -58,7 +58,7 @@ final class LeaseBook {
 
   /**
    * Records a lease granted now, under registration {@code generation}, after the caller had waited
-   * since {@code askedAtNanos}.
+   * since {@code askedAtNanos}; {@code queued} when the request had waited in the queue.
    */
   DefaultLease granted(
       long id,
@@ -67,7 +67,8 @@ final class LeaseBook {
       String label,
       long acquiredAtMs,
       long askedAtNanos,
-      int generation) {
+      int generation,
+      boolean queued) {
     long now = clocks.nanos();
     Duration waited = Duration.ofNanos(Math.max(0, now - askedAtNanos));
     if (waited.toMillis() == 0) {
@@ -85,7 +86,7 @@ final class LeaseBook {
             now,
             generation);
     held.add(lease);
-    events.acquired(lease, waited);
+    events.acquired(lease, waited, queued);
     return lease;
   }
 

@@ -74,7 +74,7 @@ public final class Text {
     if (s == null) {
       return "";
     }
-    if (s.codePoints().noneMatch(Text::unprintable)) {
+    if (allPrintable(s)) {
       return s;
     }
     StringBuilder sb = new StringBuilder();
@@ -88,6 +88,16 @@ public final class Text {
               }
             });
     return sb.toString();
+  }
+
+  /** A loop, not codePoints().noneMatch: a stream pipeline costs milliseconds to set up. */
+  private static boolean allPrintable(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      if (unprintable(s.charAt(i))) { // every character it looks for is one char
+        return false;
+      }
+    }
+    return true;
   }
 
   private static boolean unprintable(int cp) {

@@ -213,7 +213,7 @@ final class WaitQueue {
   /** The lease the database granted to {@code p} under {@code token}, recorded as held. */
   private DefaultLease lease(Pending p, String token, long leaseId, long acquiredAtMs) {
     return book.granted(
-        leaseId, token, p.provider, p.label, acquiredAtMs, p.askedAtNanos, p.generation);
+        leaseId, token, p.provider, p.label, acquiredAtMs, p.askedAtNanos, p.generation, true);
   }
 
   /** The limiter is closing: every waiting caller is told, and nothing is written. */

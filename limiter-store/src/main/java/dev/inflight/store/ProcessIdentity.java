@@ -36,8 +36,7 @@ public record ProcessIdentity(
   /** The identity of the running JVM. */
   public static ProcessIdentity current() {
     ProcessHandle self = ProcessHandle.current();
-    String name =
-        self.info().command().map(c -> Path.of(c).getFileName().toString()).orElse("java");
+    String name = commandName(self);
     return new ProcessIdentity(
         displayable(hostName()),
         currentHostId(),
@@ -47,13 +46,34 @@ public record ProcessIdentity(
   }
 
   /**
+   * The file name of this process's program. On Linux it is read from {@code /proc/self/exe}, where
+   * {@link ProcessHandle.Info#command()} reads it too, without the rest of what {@code info()}
+   * looks up for every field (the command line, the times, the user's name through NSS): that cost
+   * several milliseconds of every start.
+   */
+  private static String commandName(ProcessHandle self) {
+    try {
+      Path name = Files.readSymbolicLink(PROC.resolve("self/exe")).getFileName();
+      if (name != null) {
+        return name.toString();
+      }
+    } catch (IOException | UnsupportedOperationException | SecurityException e) {
+      // not Linux: ask the JDK
+    }
+    return self.info().command().map(c -> Path.of(c).getFileName().toString()).orElse("java");
+  }
+
+  /**
    * A host or program name as the database accepts it: control characters (which the schema
    * refuses, since every terminal running {@code status} would obey them) become {@code ?}. These
    * names are only ever displayed.
    */
   static String displayable(String s) {
     StringBuilder sb = new StringBuilder(s.length());
-    s.codePoints().forEach(cp -> sb.appendCodePoint(Character.isISOControl(cp) ? '?' : cp));
+    for (int i = 0; i < s.length(); i++) { // every control character is one char
+      char c = s.charAt(i);
+      sb.append(Character.isISOControl(c) ? '?' : c);
+    }
     return sb.toString();
   }
 

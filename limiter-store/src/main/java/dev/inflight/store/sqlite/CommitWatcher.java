@@ -28,7 +28,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * lock}.
  */
 final class CommitWatcher implements Runnable {
-  private static final System.Logger LOG = System.getLogger("dev.inflight.store");
+  private static final System.Logger LOG = SqliteEngine.LOG;
 
   private final Path dbFile;
   private final List<Subscription> subscribers = new CopyOnWriteArrayList<>();

@@ -85,15 +85,13 @@ final class PrivateFiles {
     }
   }
 
+  /**
+   * Whether {@code p}'s file system has POSIX permissions. Asked of the file system, not of the
+   * file's store: {@link Files#getFileStore} reads and searches the whole mount table (twice for
+   * each liveness lock file a start creates), and on Linux every store answers as its file system
+   * does.
+   */
   static boolean posix(Path p) {
-    try {
-      Path q = p;
-      while (q != null && !Files.exists(q)) {
-        q = q.getParent();
-      }
-      return q != null && Files.getFileStore(q).supportsFileAttributeView("posix");
-    } catch (IOException e) {
-      return false;
-    }
+    return p.getFileSystem().supportedFileAttributeViews().contains("posix");
   }
 }

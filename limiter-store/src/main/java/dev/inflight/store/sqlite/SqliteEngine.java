@@ -3,6 +3,7 @@ package dev.inflight.store.sqlite;
 import dev.inflight.store.AcquireMode;
 import dev.inflight.store.AcquireRequest;
 import dev.inflight.store.EngineConfig;
+import dev.inflight.store.LazyLogger;
 import dev.inflight.store.LeaseEngine;
 import dev.inflight.store.LimitChange;
 import dev.inflight.store.RateLimitReport;
@@ -44,7 +45,8 @@ public final class SqliteEngine implements LeaseEngine {
   /** The newest schema this code knows; must equal the highest V migration. */
   public static final int SCHEMA_VERSION = 3;
 
-  static final System.Logger LOG = System.getLogger("dev.inflight.store");
+  static final System.Logger LOG =
+      new LazyLogger("dev.inflight.store", () -> System.getLogger("dev.inflight.store"));
 
   private final Database db;
   private final LockFiles files;

@@ -32,7 +32,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * <p>Thread-safety: the maps are concurrent; each listening socket has one acceptor thread.
  */
 final class WakeSockets implements AutoCloseable {
-  private static final System.Logger LOG = System.getLogger("dev.inflight.store");
+  private static final System.Logger LOG = SqliteEngine.LOG;
 
   private final LockFiles files;
   private final List<Runnable> subscribers = new CopyOnWriteArrayList<>();
