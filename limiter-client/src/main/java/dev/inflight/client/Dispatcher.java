@@ -13,8 +13,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.concurrent.locks.Condition;
-import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The one thread per limiter that decides for every queued request of this process. It wakes on a
@@ -24,7 +22,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * error: never to re-check.
  *
  * <p>It is given the parts it drives (the wait queue, the gates, the engine), never the limiter.
- * Every field below the lock is touched by the dispatcher thread only, except where marked.
+ * Its cues (what woke it) are in {@link Cues}; every other field is touched by the dispatcher
+ * thread only, except where marked.
  */
 final class Dispatcher implements Runnable {
   /**
@@ -54,12 +53,7 @@ final class Dispatcher implements Runnable {
   private final Thread thread;
   private final AtomicBoolean started = new AtomicBoolean();
 
-  private final ReentrantLock lock = new ReentrantLock();
-  private final Condition wake = lock.newCondition();
-  private boolean signaled; // guarded by lock
-  private boolean hinted; // guarded by lock: a commit was seen since the dispatcher last looked
-  private boolean granted; // guarded by lock: a wake-up said a request of ours was granted
-  private boolean enqueued; // guarded by lock: a request of ours was just queued
+  private final Cues cues;
   private volatile boolean stopping;
   private CommitWatch commitSubscription; // started-once, then dispatcher thread only
   private boolean commitsPaused; // dispatcher thread only
@@ -112,6 +106,7 @@ final class Dispatcher implements Runnable {
     this.registration = registration;
     this.events = events;
     this.clocks = clocks;
+    this.cues = new Cues(clocks::nanos);
     this.owners = new OwnerWatches((t, onGone) -> engine.signals().watch(t, onGone), this::signal);
     this.hints = new CommitHints(() -> engine.signals().commitCount());
     this.lastPassNanos = clocks.nanos();
@@ -132,13 +127,7 @@ final class Dispatcher implements Runnable {
   /** {@link #start()}, for a request queued when {@link #wakeUps()} was {@code wakeUpsBefore}. */
   void start(long wakeUpsBefore) {
     if (wakeUps.get() != wakeUpsBefore && started.get()) {
-      lock.lock();
-      try {
-        granted = true; // read the grants: one may be this request's, announced before its add
-        wake.signal();
-      } finally {
-        lock.unlock();
-      }
+      cues.raise(GRANTED); // read the grants: one may be this request's, announced before its add
       return;
     }
     start();
@@ -152,13 +141,7 @@ final class Dispatcher implements Runnable {
       signal();
       return;
     }
-    lock.lock();
-    try {
-      enqueued = true; // its deadline may be sooner than the dispatcher's sleep
-      wake.signal();
-    } finally {
-      lock.unlock();
-    }
+    cues.raise(ENQUEUED); // its deadline may be sooner than the dispatcher's sleep
   }
 
   /** Another process (or this one) granted a lease to one of this process's queued requests. */
@@ -171,17 +154,9 @@ final class Dispatcher implements Runnable {
     if (!here) {
       signalsReceived.increment();
     }
-    lock.lock();
-    try {
-      // On the dispatcher thread itself (its settle, a give-back, a re-queue) the grant is read
-      // at the next turn of the loop: the pass under way may have read before it.
-      granted = true;
-      if (!here) {
-        wake.signal();
-      }
-    } finally {
-      lock.unlock();
-    }
+    // On the dispatcher thread itself (its settle, a give-back, a re-queue) the grant is read at
+    // the next turn of the loop: the pass under way may have read before it.
+    cues.raise(GRANTED, !here);
   }
 
   /**
@@ -192,25 +167,11 @@ final class Dispatcher implements Runnable {
     if (!started.get() || queue.isEmpty()) {
       return;
     }
-    lock.lock();
-    try {
-      if (!hinted) {
-        hinted = true;
-        wake.signal();
-      }
-    } finally {
-      lock.unlock();
-    }
+    cues.raise(HINTED);
   }
 
   void signal() {
-    lock.lock();
-    try {
-      signaled = true;
-      wake.signal();
-    } finally {
-      lock.unlock();
-    }
+    cues.raise(SIGNALED);
   }
 
   /** A signal that costs nothing when nothing waits. */
@@ -295,7 +256,7 @@ final class Dispatcher implements Runnable {
         if (commitsPaused) {
           until = Math.min(until, hints.backOffEndsNanos());
         }
-        int why = awaitWork(until);
+        int why = cues.await(until);
         if (stopping) {
           break;
         }
@@ -306,7 +267,7 @@ final class Dispatcher implements Runnable {
         if (commitsPaused && (!hints.backingOff(now) || queue.isEmpty())) {
           commitsPaused = false;
           commitSubscription.resume(); // reports once: whatever was committed meanwhile
-          takeHint();
+          cues.clear(HINTED); // the hint that resuming reported on this thread
           hints.resumed(now);
         }
         if ((why & HINTED) != 0) {
@@ -382,61 +343,17 @@ final class Dispatcher implements Runnable {
     owners.drop();
   }
 
-  private static final int SIGNALED = 1;
-  private static final int HINTED = 2;
-  private static final int TIMED_OUT = 4;
-  private static final int GRANTED = 8;
-  private static final int ENQUEUED = 16;
+  private static final int SIGNALED = Cues.SIGNALED;
+  private static final int HINTED = Cues.HINTED;
+  private static final int TIMED_OUT = Cues.TIMED_OUT;
+  private static final int GRANTED = Cues.GRANTED;
+  private static final int ENQUEUED = Cues.ENQUEUED;
 
   /** How recent a full read must be for a newly queued request to need none of its own. */
   private static final long FRESH_NANOS = 1_000_000_000L;
 
   private long monotonicMs() {
     return clocks.nanos() / 1_000_000L;
-  }
-
-  /** Takes the hint that resuming reported on this thread. */
-  private void takeHint() {
-    lock.lock();
-    try {
-      hinted = false;
-    } finally {
-      lock.unlock();
-    }
-  }
-
-  /** Sleeps until a signal, a commit hint, or {@code untilNanos}; says which of the first two. */
-  private int awaitWork(long untilNanos) throws InterruptedException {
-    boolean timedOut = false;
-    lock.lock();
-    try {
-      if (!signaled && !granted && !hinted && !enqueued && !stopping) {
-        if (untilNanos == Long.MAX_VALUE) {
-          while (!signaled && !granted && !hinted && !enqueued && !stopping) {
-            wake.await();
-          }
-        } else {
-          long nanos = untilNanos - clocks.nanos();
-          while (!signaled && !granted && !hinted && !enqueued && !stopping && nanos > 0) {
-            nanos = wake.awaitNanos(nanos);
-          }
-          timedOut = !signaled && !granted && !hinted && !enqueued;
-        }
-      }
-      int why =
-          (signaled ? SIGNALED : 0)
-              | (granted ? GRANTED : 0)
-              | (hinted ? HINTED : 0)
-              | (enqueued ? ENQUEUED : 0)
-              | (timedOut ? TIMED_OUT : 0);
-      signaled = false;
-      granted = false;
-      hinted = false;
-      enqueued = false;
-      return why;
-    } finally {
-      lock.unlock();
-    }
   }
 
   /**
