@@ -189,9 +189,13 @@ final class Dispatcher implements Runnable {
   /** Reads which queued requests were granted, and hands those leases over: one statement. */
   private boolean takeGrants() {
     passes.increment();
+    return deliver(engine.granted(registration.current(), queue.tokens()));
+  }
+
+  /** Hands over the leases of the queued requests that {@code granted} names. */
+  private boolean deliver(Map<String, TokenState> granted) {
     boolean any = false;
-    for (Map.Entry<String, TokenState> e :
-        engine.granted(registration.current(), queue.tokens()).entrySet()) {
+    for (Map.Entry<String, TokenState> e : granted.entrySet()) {
       Pending p = queue.get(e.getKey());
       if (p != null) {
         queue.deliver(p, e.getValue().leaseId(), e.getValue().acquiredAtMs());
@@ -213,10 +217,10 @@ final class Dispatcher implements Runnable {
     glances.increment();
     hints.passing();
     // A grant can leave the counts as they were (one released, one granted): look for ours too.
-    if (takeGrants()) {
+    Glance g = engine.glance(registration.current(), queue.tokens(), last.keySet());
+    if (deliver(g.granted())) {
       return false;
     }
-    Glance g = engine.glance(last.keySet());
     return !g.settleNeeded() && g.providers().equals(last);
   }
 

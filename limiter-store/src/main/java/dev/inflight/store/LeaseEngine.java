@@ -107,10 +107,11 @@ public interface LeaseEngine extends AutoCloseable {
   Map<String, TokenState> granted(long ownerId, Collection<String> tokens);
 
   /**
-   * Read-only and cheaper than {@link #check}: one statement per provider. Lets a waiter tell a
-   * commit that concerns its providers from one that does not.
+   * Read-only and cheaper than {@link #check}, in one read transaction: what {@link #granted} says
+   * of the owner's requests, and one statement per provider. Lets a waiter tell a commit that
+   * concerns its providers from one that does not, and take a grant it was not woken for.
    */
-  Glance glance(Collection<String> providers);
+  Glance glance(long ownerId, Collection<String> tokens, Collection<String> providers);
 
   /**
    * One write that brings the providers up to date: ends cooldowns, reclaims dead or expired owners

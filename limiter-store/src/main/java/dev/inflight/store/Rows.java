@@ -218,9 +218,14 @@ public final class Rows {
       List<WatchTarget> watch) {}
 
   /**
-   * A cheap look at some providers: their states exactly as {@link WaitCheck#providers()} reports
-   * them, and whether a settle could grant or reclaim something now. Equal states mean that
-   * whatever was committed since (a heartbeat, another provider's traffic) did not concern them.
+   * A cheap look at some providers: which of the caller's requests hold a lease (as {@link
+   * LeaseEngine#granted} reports them), the providers' states exactly as {@link
+   * WaitCheck#providers()} reports them, and whether a settle could grant or reclaim something now.
+   * Equal states and no grant mean that whatever was committed since (a heartbeat, another
+   * provider's traffic) did not concern the caller.
    */
-  public record Glance(Map<String, ProviderState> providers, boolean settleNeeded) {}
+  public record Glance(
+      Map<String, TokenState> granted,
+      Map<String, ProviderState> providers,
+      boolean settleNeeded) {}
 }

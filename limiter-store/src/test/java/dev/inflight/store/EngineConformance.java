@@ -159,17 +159,40 @@ public abstract class EngineConformance {
     take("openai");
     String waiting = queued(take("openai"));
     WaitCheck wc = engine.check(owner, List.of(waiting));
-    assertThat(engine.glance(List.of("openai")).providers()).isEqualTo(wc.providers());
+    assertThat(glance(waiting).providers()).isEqualTo(wc.providers());
 
     engine.heartbeat(owner, TTL); // a commit that concerns no provider
-    Glance quiet = engine.glance(List.of("openai"));
+    Glance quiet = glance(waiting);
     assertThat(quiet.providers()).isEqualTo(wc.providers());
     assertThat(quiet.settleNeeded()).isFalse();
+    assertThat(quiet.granted()).isEmpty();
 
     handEdit("UPDATE limits SET max_in_flight = 2 WHERE provider = 'openai'");
-    Glance raised = engine.glance(List.of("openai"));
+    Glance raised = glance(waiting);
     assertThat(raised.providers()).isNotEqualTo(wc.providers());
     assertThat(raised.settleNeeded()).isTrue();
+    assertThat(raised.granted()).isEmpty(); // nobody settled yet
+  }
+
+  @Test
+  void glance_reportsMyGrant_butNotAnotherOwnersRequests() {
+    setLimit("openai", 1, 0, false);
+    String held = take("openai");
+    String waiting = queued(take("openai"));
+    long other = register(4242, HOST);
+    String theirs = queued(take(other, "openai"));
+    release(held, Ending.SUCCEEDED, 0);
+
+    Glance g = engine.glance(owner, List.of(waiting, theirs), List.of("openai"));
+    assertThat(g.granted())
+        .containsOnlyKeys(waiting)
+        .hasEntrySatisfying(
+            waiting, ts -> assertThat(ts.kind()).isEqualTo(TokenState.Kind.GRANTED));
+    assertThat(g.providers().get("openai").queued()).isEqualTo(1);
+  }
+
+  private Glance glance(String token) {
+    return engine.glance(owner, List.of(token), List.of("openai"));
   }
 
   @Test

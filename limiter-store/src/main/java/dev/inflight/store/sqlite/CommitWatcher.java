@@ -18,7 +18,9 @@ import java.util.concurrent.CopyOnWriteArrayList;
 /**
  * Learns of every commit to the database, by any process or by a hand edit with sqlite3, through
  * inotify on the database's directory: each commit writes the {@code -wal} file. No polling. If the
- * watch cannot be set up, waiters' periodic re-check still runs. Started on the first subscription;
+ * watch cannot be set up, waiters' periodic re-check still runs. A change of the database file
+ * itself is no commit in WAL mode (a checkpoint copying pages into it, which every heartbeat may
+ * run): only its creation counts (the file replaced by another). Started on the first subscription;
  * the thread is its only reader of events.
  *
  * <p>While every subscriber is paused the directory is not watched at all (the watcher thread
@@ -38,6 +40,7 @@ final class CommitWatcher implements Runnable {
   private volatile boolean started; // written under lock
   private volatile boolean closing;
   private volatile Thread thread;
+  private volatile long batchesRead; // written by the watcher thread only
 
   CommitWatcher(Path dbFile) {
     this.dbFile = dbFile;
@@ -140,7 +143,9 @@ final class CommitWatcher implements Runnable {
             relevant = true;
           } else if (ev.context() instanceof Path p) {
             String n = p.toString();
-            relevant |= n.equals(name) || n.equals(name + "-wal");
+            relevant |=
+                n.equals(name + "-wal")
+                    || n.equals(name) && ev.kind() == StandardWatchEventKinds.ENTRY_CREATE;
           }
         }
         if (!k.reset()) {
@@ -168,6 +173,7 @@ final class CommitWatcher implements Runnable {
             s.report();
           }
         }
+        batchesRead++;
         // Everyone paused: stop watching, so that further commits wake none of our threads.
         unwatchIfIdle();
       }
@@ -187,6 +193,11 @@ final class CommitWatcher implements Runnable {
   boolean watching() {
     Thread t = thread;
     return t != null && t.isAlive() && (key != null || !anyListening());
+  }
+
+  /** How many batches of directory events the watcher has looked at (for tests). */
+  long batchesRead() {
+    return batchesRead;
   }
 
   /** Whether the directory is watched right now (not while every subscriber is paused). */

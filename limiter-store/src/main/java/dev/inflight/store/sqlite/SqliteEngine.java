@@ -257,8 +257,8 @@ public final class SqliteEngine implements LeaseEngine {
   }
 
   @Override
-  public Glance glance(Collection<String> providers) {
-    return db.read("read the queue in", tx -> status.glance(tx, providers));
+  public Glance glance(long ownerId, Collection<String> tokens, Collection<String> providers) {
+    return db.read("read the queue in", tx -> status.glance(tx, ownerId, tokens, providers));
   }
 
   @Override

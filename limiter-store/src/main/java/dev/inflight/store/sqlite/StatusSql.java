@@ -131,8 +131,10 @@ final class StatusSql {
     return out;
   }
 
-  /** The providers' states as {@link #check} reads them, and whether a settle is due. */
-  Glance glance(Tx tx, Collection<String> providers) throws SQLException {
+  /** My grants, the providers' states as {@link #check} reads them, and whether a settle is due. */
+  Glance glance(Tx tx, long ownerId, Collection<String> tokens, Collection<String> providers)
+      throws SQLException {
+    Map<String, TokenState> granted = granted(tx, ownerId, tokens);
     Map<String, ProviderState> states = new LinkedHashMap<>();
     boolean settleNeeded = false;
     for (String p : providers) {
@@ -141,7 +143,7 @@ final class StatusSql {
       settleNeeded |=
           look.state().queued() > 0 && look.state().free() > 0 || look.housekeepingDue();
     }
-    return new Glance(states, settleNeeded);
+    return new Glance(granted, states, settleNeeded);
   }
 
   WaitCheck check(Tx tx, long ownerId, Collection<String> tokens) throws SQLException {

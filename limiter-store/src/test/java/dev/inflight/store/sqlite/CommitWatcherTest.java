@@ -112,4 +112,45 @@ class CommitWatcherTest {
       w.close();
     }
   }
+
+  @Test
+  void aCheckpointWritingTheDatabaseFile_isNoCommit_butTheFileReplacedIs() throws Exception {
+    Path db = dir.resolve("limiter.db");
+    Path wal = dir.resolve("limiter.db-wal");
+    Files.writeString(db, "pages");
+    CommitWatcher w = new CommitWatcher(db);
+    java.util.concurrent.Semaphore heard = new java.util.concurrent.Semaphore(0);
+    w.subscribe(heard::release);
+    try {
+      Files.writeString(wal, "a", StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+      assertThat(heard.tryAcquire(30, TimeUnit.SECONDS)).isTrue(); // watching
+      settle(w, dir.resolve("marker-1")); // the write's later events too
+      heard.drainPermits();
+
+      long before = w.batchesRead();
+      Files.writeString(db, "copied", StandardOpenOption.APPEND); // what a checkpoint does
+      Eventually.until(() -> w.batchesRead() > before);
+      assertThat(heard.availablePermits()).isZero();
+
+      Path replacement = dir.resolve("restored.db");
+      Files.writeString(replacement, "another database");
+      Files.move(replacement, db, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      assertThat(heard.tryAcquire(30, TimeUnit.SECONDS)).isTrue();
+    } finally {
+      w.close();
+    }
+  }
+
+  /**
+   * Returns once the watcher has read every event before an unrelated file's creation: events of
+   * one directory arrive in order, and the marker's batch is no commit.
+   */
+  private static void settle(CommitWatcher w, Path marker) throws Exception {
+    long before = w.batchesRead();
+    Files.writeString(marker, "");
+    Eventually.until(() -> w.batchesRead() > before);
+    long seen = w.batchesRead();
+    Files.writeString(marker.resolveSibling(marker.getFileName() + "-again"), "");
+    Eventually.until(() -> w.batchesRead() > seen);
+  }
 }
