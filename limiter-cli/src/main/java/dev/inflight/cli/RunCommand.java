@@ -46,8 +46,10 @@ import sun.misc.Signal;
           + " COMMAND with this terminal's stdin, stdout and stderr while holding it, releases it"
           + " when COMMAND ends however it ends, and exits with COMMAND's exit code (128+N when"
           + " it died of signal N).",
-      "COMMAND sees INFLIGHT_PROVIDER and INFLIGHT_LEASE_ID in its environment. SIGINT or SIGTERM"
-          + " while waiting leaves the queue; while COMMAND runs they are passed on to it.",
+      "COMMAND sees INFLIGHT_PROVIDER, INFLIGHT_LEASE_ID and INFLIGHT_LEASE_TOKEN in its"
+          + " environment; its own requests for PROVIDER (through the library or inflight run)"
+          + " join this lease instead of waiting for it. SIGINT or SIGTERM while waiting leaves"
+          + " the queue; while COMMAND runs they are passed on to it.",
       "With --rate-limited-exit-code N, COMMAND exiting with N means the provider answered 429:"
           + " the lease is released as rate-limited, which pauses PROVIDER for every process for"
           + " --retry-after (and lowers an adaptive limit); inflight still exits with N.",
@@ -185,6 +187,8 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
     CallerLocale.restore(pb.environment());
     pb.environment().put("INFLIGHT_PROVIDER", lease.provider());
     pb.environment().put("INFLIGHT_LEASE_ID", Long.toString(lease.id()));
+    // INFLIGHT_LEASE_TOKEN too: COMMAND's own requests for PROVIDER join this lease, not queue.
+    pb.environment().putAll(lease.childEnvironment());
     for (String name : new String[] {"INT", "TERM", "HUP"}) {
       try {
         Signal.handle(new Signal(name), this::onSignal);

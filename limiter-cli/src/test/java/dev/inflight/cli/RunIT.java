@@ -113,6 +113,35 @@ class RunIT {
   }
 
   @Test
+  void run_insideRun_forTheSameProviderAtLimitOne_joinsTheOuterLease_insteadOfDeadlocking() {
+    assertThat(cli.run("limits", "set", "p", "1").code()).isZero();
+    String launcher = Cli.LAUNCHER.toString();
+    Cli.Result nested =
+        cli.run(
+            "run",
+            "-p",
+            "p",
+            "--timeout",
+            "1m",
+            "--",
+            "sh",
+            "-c",
+            // the inner run waits 5 s at most: were it to queue behind the outer lease, it would
+            // time out with 75, and the outer run would exit 75 too
+            "echo outer $INFLIGHT_LEASE_ID; INFLIGHT_NO_BUILD=1 \"$0\" --home \"$1\" run -p p"
+                + " --timeout 5s -- sh -c 'echo inner $INFLIGHT_LEASE_ID'; echo after",
+            launcher,
+            home.toString());
+    assertThat(nested.code()).as(nested.describe()).isZero();
+    String[] lines = nested.out().strip().split("\n");
+    assertThat(lines).hasSize(3);
+    String outerId = lines[0].substring("outer ".length());
+    assertThat(lines[1]).isEqualTo("inner " + outerId); // the same lease
+    assertThat(lines[2]).isEqualTo("after");
+    assertThat(cli.statusJson().get("leases")).isEmpty();
+  }
+
+  @Test
   void run_noLeaseWithinTimeout_exits75WithTheProvidersState() {
     assertThat(cli.run("limits", "set", "p", "1").code()).isZero();
     Cli.Running holder = cli.start("run", "-p", "p", "--", "sh", "-c", Cli.HOLD);

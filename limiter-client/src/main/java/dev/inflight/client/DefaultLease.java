@@ -115,6 +115,11 @@ final class DefaultLease implements Lease {
   }
 
   @Override
+  public java.util.Map<String, String> childEnvironment() {
+    return Lease.childEnvironment(token, provider, id);
+  }
+
+  @Override
   public void close() {
     try {
       release();

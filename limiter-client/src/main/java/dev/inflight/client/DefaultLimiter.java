@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -41,6 +42,7 @@ final class DefaultLimiter implements Limiter {
   private final Gates gates;
   private final Dispatcher dispatcher;
   private final SharedLimits limits;
+  private final Joining joining;
   private final AtomicBoolean closed = new AtomicBoolean();
 
   DefaultLimiter(Settings settings, LeaseEngine engine) {
@@ -70,6 +72,16 @@ final class DefaultLimiter implements Limiter {
     this.gates = new Gates(engine, events, settings.upstream());
     this.dispatcher = new Dispatcher(queue, engine, gates, registration, events, clocks);
     this.limits = new SharedLimits(engine, retrying, this::ensureOpen, this::signalIfWaiting);
+    this.joining =
+        Joining.of(
+            settings.inheritedLeaseToken() == null
+                ? Map.of()
+                : Map.of(Joining.TOKEN, settings.inheritedLeaseToken()),
+            engine,
+            settings.identity().hostId(),
+            Joining.Ancestry.ofThisProcess(),
+            clocks,
+            this::report429);
   }
 
   // ================================================================ acquiring
@@ -79,6 +91,10 @@ final class DefaultLimiter implements Limiter {
     Validation.provider(provider);
     String l = Validation.label(label);
     ensureOpen();
+    Optional<Lease> joined = joining.join(provider, l);
+    if (joined.isPresent()) {
+      return joined;
+    }
     long asked = clocks.nanos();
     String token = newToken();
     Registration.Attempt a;
@@ -129,6 +145,10 @@ final class DefaultLimiter implements Limiter {
     String l = Validation.label(label);
     Validation.timeout(timeout);
     ensureOpen();
+    Optional<Lease> joined = joining.join(provider, l);
+    if (joined.isPresent()) {
+      return CompletableFuture.completedFuture(joined.get());
+    }
     long asked = clocks.nanos();
     long deadline = timeout == null ? Long.MAX_VALUE : Clocks.plusNanos(asked, timeout.toNanos());
     String token = newToken();

@@ -2,6 +2,7 @@ package dev.inflight.client;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Map;
 
 /**
  * A held slot of a provider. Close it exactly when the request ends (for streams: when the stream
@@ -59,4 +60,28 @@ public interface Lease extends AutoCloseable {
    */
   @Override
   void close();
+
+  /**
+   * What to add to a child process's environment so that its own requests for this provider join
+   * this lease instead of queueing behind it (nested leases: at limit 1 a child that takes its own
+   * lease would otherwise wait for ever). {@code INFLIGHT_LEASE_TOKEN} is the lease's secret token:
+   * give it only to processes you start, which then also could release it. {@code inflight run}
+   * passes it to COMMAND. A child joins only while this lease is held, for this provider, and only
+   * if it descends from this process; empty for a lease that was never recorded.
+   */
+  Map<String, String> childEnvironment();
+
+  /** The variables of {@link #childEnvironment()} for a lease. */
+  static Map<String, String> childEnvironment(String token, String provider, long id) {
+    if (token == null) {
+      return Map.of();
+    }
+    return Map.of(
+        "INFLIGHT_LEASE_TOKEN",
+        token,
+        "INFLIGHT_PROVIDER",
+        provider,
+        "INFLIGHT_LEASE_ID",
+        Long.toString(id));
+  }
 }

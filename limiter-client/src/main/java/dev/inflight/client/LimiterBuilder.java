@@ -172,7 +172,8 @@ public final class LimiterBuilder {
         failurePolicy,
         listener,
         me,
-        new Upstream(Map.copyOf(probes), probeCacheTtl, probeTimeout, defaultRetryAfter));
+        new Upstream(Map.copyOf(probes), probeCacheTtl, probeTimeout, defaultRetryAfter),
+        System.getenv(Joining.TOKEN));
   }
 
   /** Opens the engine the settings name; only processes of its host are checked by liveness. */

@@ -16,5 +16,10 @@ public enum ReleaseResult {
   /**
    * The lease was granted without the database (fail-open after a store failure): nothing to do.
    */
-  NOT_RECORDED
+  NOT_RECORDED,
+  /**
+   * The lease joined one that an ancestor process holds (see {@link Lease#childEnvironment()}):
+   * nothing was released, and the ancestor's lease stays held.
+   */
+  JOINED
 }

@@ -14,4 +14,5 @@ record Settings(
     FailurePolicy failurePolicy,
     LimiterListener listener,
     ProcessIdentity identity,
-    Upstream upstream) {}
+    Upstream upstream,
+    String inheritedLeaseToken) {}

@@ -152,6 +152,36 @@ class MultiProcessTest {
   }
 
   @Test
+  void aChildOfTheHolder_joinsItsLeaseAtLimitOne_whileASiblingWithTheSameTokenDoesNot()
+      throws Exception {
+    try (Limiter admin = Limiter.builder().home(home).build()) {
+      admin.limits().set(LimitSpec.of("openai", 1));
+      Child parent = start("nest", home.toString(), "openai");
+      String[] held = parent.awaitOut("HELD").split(" ");
+      String child = parent.awaitOut("CHILD");
+      // Granted at once (no deadlock at limit 1), under the parent's lease id, and its release
+      // left the parent's lease held.
+      assertThat(child).startsWith("CHILD exit 0:").contains("GRANTED " + held[1]);
+      assertThat(child).contains("RELEASED JOINED");
+      assertThat(parent.awaitOut("STILL_HELD")).isEqualTo("STILL_HELD true");
+      assertThat(admin.status().leases()).hasSize(1);
+
+      // Not a descendant: the token alone joins nothing.
+      ProcessBuilder pb =
+          new ProcessBuilder(
+              Jvm.command(MultiProcessWorker.class.getName(), "try", home.toString(), "openai"));
+      pb.environment().put("INFLIGHT_LEASE_TOKEN", held[2]);
+      Child sibling = Child.start(pb, "sibling with the parent's token");
+      workers.add(sibling);
+      assertThat(sibling.awaitOut("TRY")).isEqualTo("TRY busy");
+
+      parent.closeStdin();
+      assertThat(parent.await().code()).isZero();
+      assertThat(admin.status().leases()).isEmpty();
+    }
+  }
+
+  @Test
   void releaseInOneProcess_grantsWaiterInAnother() {
     try (Limiter here = Limiter.builder().home(home).build()) {
       here.limits().set(LimitSpec.of("openai", 1));

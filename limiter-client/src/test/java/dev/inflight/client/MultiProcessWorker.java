@@ -1,8 +1,10 @@
 package dev.inflight.client;
 
 import dev.inflight.testing.Witness;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -56,7 +58,9 @@ public final class MultiProcessWorker {
             l.acquire(args[2], args.length > 3 ? args[3] : "waiter", Duration.ofMinutes(2));
         System.out.println("GRANTED " + lease.id());
         System.out.flush();
-        lease.close();
+        ReleaseResult released = lease.release();
+        System.out.println("RELEASED " + released);
+        System.out.flush();
         l.close();
       }
       case "rate-limited" -> {
@@ -67,10 +71,45 @@ public final class MultiProcessWorker {
           System.out.flush();
         }
       }
+      case "nest" -> nest(home, args[2]);
+      case "try" -> {
+        try (Limiter l = Limiter.builder().home(home).build()) {
+          Optional<Lease> lease = l.tryAcquire(args[2], "sibling");
+          System.out.println(lease.isPresent() ? "TRY granted " + lease.get() : "TRY busy");
+          System.out.flush();
+        }
+      }
       case "cycles" ->
           cycles(
               home, args[2], Integer.parseInt(args[3]), Path.of(args[4]), Long.parseLong(args[5]));
       default -> throw new IllegalArgumentException("unknown mode " + mode);
+    }
+  }
+
+  /**
+   * Holds a lease of {@code provider} and runs a child JVM ("wait" mode, with the lease's child
+   * environment) that asks for the same provider; reports the child's answer, then whether this
+   * process still holds its own lease. Prints the token for the test's non-descendant sibling.
+   */
+  private static void nest(Path home, String provider) throws Exception {
+    try (Limiter l = Limiter.builder().home(home).build();
+        Lease lease = l.acquire(provider, "parent", Duration.ofMinutes(2))) {
+      System.out.println(
+          "HELD " + lease.id() + " " + lease.childEnvironment().get("INFLIGHT_LEASE_TOKEN"));
+      System.out.flush();
+      ProcessBuilder pb =
+          new ProcessBuilder(
+              dev.inflight.testing.Jvm.command(
+                  MultiProcessWorker.class.getName(), "wait", home.toString(), provider, "child"));
+      pb.environment().putAll(lease.childEnvironment());
+      pb.redirectErrorStream(true);
+      Process child = pb.start();
+      String out = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      System.out.println("CHILD exit " + child.waitFor() + ": " + out.strip().replace('\n', '|'));
+      boolean stillHeld = l.status().leases().stream().anyMatch(i -> i.id() == lease.id());
+      System.out.println("STILL_HELD " + stillHeld);
+      System.out.flush();
+      System.in.read(); // hold until told
     }
   }
 

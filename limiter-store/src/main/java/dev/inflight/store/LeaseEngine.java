@@ -4,6 +4,7 @@ import dev.inflight.store.Rows.AcquireOutcome;
 import dev.inflight.store.Rows.CancelOutcome;
 import dev.inflight.store.Rows.Glance;
 import dev.inflight.store.Rows.Heartbeat;
+import dev.inflight.store.Rows.HeldLease;
 import dev.inflight.store.Rows.LeaseRow;
 import dev.inflight.store.Rows.LimitRow;
 import dev.inflight.store.Rows.ProviderState;
@@ -91,6 +92,13 @@ public interface LeaseEngine extends AutoCloseable {
 
   /** Frees a lease by id, whoever holds it; with a cooldown the slot cools first. */
   Optional<LeaseRow> forceRelease(long leaseId);
+
+  /**
+   * Read-only: the lease held under {@code token} and the process that holds it; empty when no
+   * lease is held under it (released, cooling, reclaimed, never granted). What a descendant process
+   * that inherited the token reads before it joins that lease.
+   */
+  Optional<HeldLease> heldLease(String token);
 
   // ---------------------------------------------------------------- waiting
 

@@ -201,6 +201,20 @@ public final class Rows {
     }
   }
 
+  /**
+   * A held lease and the process holding it, as the owner's row says: {@code ownerHostId} and
+   * {@code ownerStartToken} tell whether a process of this host with pid {@code ownerPid} is that
+   * holder.
+   */
+  public record HeldLease(
+      long leaseId,
+      String provider,
+      String label,
+      long acquiredAtMs,
+      long ownerPid,
+      String ownerHostId,
+      String ownerStartToken) {}
+
   /** Another process on this host that a waiter depends on (it holds or waits ahead). */
   public record WatchTarget(long processId, long pid, String startToken) {}
 

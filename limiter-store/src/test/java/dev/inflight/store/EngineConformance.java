@@ -6,6 +6,7 @@ import dev.inflight.store.Rows.AcquireOutcome;
 import dev.inflight.store.Rows.CancelOutcome;
 import dev.inflight.store.Rows.Glance;
 import dev.inflight.store.Rows.Heartbeat;
+import dev.inflight.store.Rows.HeldLease;
 import dev.inflight.store.Rows.LimitRow;
 import dev.inflight.store.Rows.ProviderState;
 import dev.inflight.store.Rows.Reclaimed;
@@ -193,6 +194,34 @@ public abstract class EngineConformance {
 
   private Glance glance(String token) {
     return engine.glance(owner, List.of(token), List.of("openai"));
+  }
+
+  @Test
+  void heldLease_namesTheLeaseAndItsHolder_onlyWhileItIsHeld() {
+    setLimit("openai", 2, 60_000, false);
+    String held = take("openai");
+    String waiting = "a-token-nobody-holds";
+
+    HeldLease h = engine.heldLease(held).orElseThrow();
+    assertThat(h.provider()).isEqualTo("openai");
+    assertThat(h.ownerPid()).isEqualTo(4242);
+    assertThat(h.ownerHostId()).isEqualTo(HOST);
+    assertThat(h.ownerStartToken()).isEqualTo("start-4242");
+    assertThat(engine.heldLease(waiting)).isEmpty(); // no such token
+    assertThat(engine.heldLease("")).isEmpty();
+
+    release(held, Ending.SUCCEEDED, 0);
+    assertThat(engine.heldLease(held)).isEmpty(); // cooling is not held
+  }
+
+  @Test
+  void heldLease_ofAQueuedRequest_isEmpty_untilItIsGranted() {
+    setLimit("openai", 1, 0, false);
+    String first = take("openai");
+    String second = queued(take("openai"));
+    assertThat(engine.heldLease(second)).isEmpty();
+    release(first, Ending.SUCCEEDED, 0);
+    assertThat(engine.heldLease(second)).isPresent();
   }
 
   @Test

@@ -13,6 +13,7 @@ import dev.inflight.store.Rows.AcquireOutcome;
 import dev.inflight.store.Rows.CancelOutcome;
 import dev.inflight.store.Rows.Glance;
 import dev.inflight.store.Rows.Heartbeat;
+import dev.inflight.store.Rows.HeldLease;
 import dev.inflight.store.Rows.LeaseRow;
 import dev.inflight.store.Rows.LimitRow;
 import dev.inflight.store.Rows.ProviderState;
@@ -242,6 +243,11 @@ public final class SqliteEngine implements LeaseEngine {
   @Override
   public Optional<LeaseRow> forceRelease(long leaseId) {
     return db.write("force-release a lease in", tx -> leases.forceRelease(tx, leaseId));
+  }
+
+  @Override
+  public Optional<HeldLease> heldLease(String token) {
+    return db.read("read a lease in", tx -> status.heldLease(tx, token));
   }
 
   // ---------------------------------------------------------------- waiting

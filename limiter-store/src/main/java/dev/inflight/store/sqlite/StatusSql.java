@@ -1,6 +1,7 @@
 package dev.inflight.store.sqlite;
 
 import dev.inflight.store.Rows.Glance;
+import dev.inflight.store.Rows.HeldLease;
 import dev.inflight.store.Rows.LeaseRow;
 import dev.inflight.store.Rows.ProcessRow;
 import dev.inflight.store.Rows.ProviderState;
@@ -19,6 +20,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /** The read-only transactions: the status snapshot, and a waiter's check of its own requests. */
@@ -111,6 +113,29 @@ final class StatusSql {
       "SELECT p.id, p.host_id, p.pid, p.start_token, p.expires_at_ms FROM processes p"
           + " WHERE p.id IN (SELECT owner_id FROM leases WHERE provider = ?1 AND owner_id IS NOT NULL"
           + "  UNION SELECT owner_id FROM waiters WHERE provider = ?1)";
+
+  private static final String HELD_LEASE =
+      "SELECT l.id, l.provider, l.label, l.acquired_at_ms, p.pid, p.host_id, p.start_token"
+          + " FROM leases l JOIN processes p ON p.id = l.owner_id"
+          + " WHERE l.token = ? AND l.released_at_ms IS NULL";
+
+  /** The lease held under {@code token}, and its holder. */
+  Optional<HeldLease> heldLease(Tx tx, String token) throws SQLException {
+    try (ResultSet rs = tx.query(HELD_LEASE, token)) {
+      if (!rs.next()) {
+        return Optional.empty();
+      }
+      return Optional.of(
+          new HeldLease(
+              rs.getLong(1),
+              rs.getString(2),
+              rs.getString(3),
+              rs.getLong(4),
+              rs.getLong(5),
+              rs.getString(6),
+              rs.getString(7)));
+    }
+  }
 
   /** Which of {@code tokens} hold a lease of {@code ownerId} now. */
   Map<String, TokenState> granted(Tx tx, long ownerId, Collection<String> tokens)

@@ -1,0 +1,124 @@
+package dev.inflight.client;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BiFunction;
+
+/**
+ * A request that runs inside a lease an ancestor process holds (see {@link Joining}). It counts
+ * nothing of its own: releasing it leaves the ancestor's lease held. A 429 it reports still pauses
+ * the provider for everyone, as {@link Limiter#report429} does.
+ */
+final class JoinedLease implements Lease {
+  private final long id;
+  private final String token;
+  private final String provider;
+  private final String label;
+  private final Instant parentAcquiredAt;
+  private final Instant joinedAt;
+  private final BiFunction<String, Duration, Instant> report429;
+  private final AtomicBoolean released = new AtomicBoolean();
+
+  JoinedLease(
+      long id,
+      String token,
+      String provider,
+      String label,
+      Instant parentAcquiredAt,
+      Instant joinedAt,
+      BiFunction<String, Duration, Instant> report429) {
+    this.id = id;
+    this.token = token;
+    this.provider = provider;
+    this.label = label;
+    this.parentAcquiredAt = parentAcquiredAt;
+    this.joinedAt = joinedAt;
+    this.report429 = report429;
+  }
+
+  /** The ancestor's lease id: the one status shows and {@code inflight release} takes. */
+  @Override
+  public long id() {
+    return id;
+  }
+
+  @Override
+  public String provider() {
+    return provider;
+  }
+
+  @Override
+  public String label() {
+    return label;
+  }
+
+  /** When this request joined; the ancestor's lease may be older ({@link #toString}). */
+  @Override
+  public Instant acquiredAt() {
+    return joinedAt;
+  }
+
+  @Override
+  public Duration waited() {
+    return Duration.ZERO;
+  }
+
+  @Override
+  public ReleaseResult release() {
+    return release(Outcome.SUCCEEDED);
+  }
+
+  @Override
+  public ReleaseResult release(Outcome outcome) {
+    if (outcome == null) {
+      throw new IllegalArgumentException(
+          "outcome must be one of SUCCEEDED, RATE_LIMITED, FAILED, CANCELLED (was null)");
+    }
+    return releaseWith(outcome, null);
+  }
+
+  @Override
+  public ReleaseResult releaseRateLimited(Duration retryAfter) {
+    return releaseWith(Outcome.RATE_LIMITED, Validation.retryAfter(retryAfter));
+  }
+
+  private ReleaseResult releaseWith(Outcome outcome, Duration retryAfter) {
+    if (!released.compareAndSet(false, true)) {
+      return ReleaseResult.ALREADY_RELEASED;
+    }
+    if (outcome == Outcome.RATE_LIMITED) {
+      report429.apply(provider, retryAfter);
+    }
+    return ReleaseResult.JOINED;
+  }
+
+  /** The same inheritance again: a grandchild joins the same lease. */
+  @Override
+  public Map<String, String> childEnvironment() {
+    return Lease.childEnvironment(token, provider, id);
+  }
+
+  @Override
+  public void close() {
+    try {
+      release();
+    } catch (LimiterException e) {
+      Events.LOG.log(
+          System.Logger.Level.WARNING, "could not report for " + this + ": " + e.getMessage());
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "Lease["
+        + id
+        + " "
+        + Text.printable(provider)
+        + (label.isEmpty() ? "" : " '" + Text.printable(label) + "'")
+        + ", joined; held by an ancestor since "
+        + parentAcquiredAt
+        + "]";
+  }
+}
