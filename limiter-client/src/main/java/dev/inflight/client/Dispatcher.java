@@ -2,6 +2,7 @@ package dev.inflight.client;
 
 import dev.inflight.store.LeaseEngine;
 import dev.inflight.store.Rows.Glance;
+import dev.inflight.store.Rows.Grant;
 import dev.inflight.store.Rows.ProviderState;
 import dev.inflight.store.Rows.TokenState;
 import dev.inflight.store.Rows.WaitCheck;
@@ -9,6 +10,7 @@ import dev.inflight.store.Signals.CommitWatch;
 import dev.inflight.store.StoreException;
 import java.lang.System.Logger.Level;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -72,6 +74,7 @@ final class Dispatcher implements Runnable {
   private final LongAdder passes = new LongAdder(); // read by any thread
   private final LongAdder signalsReceived = new LongAdder(); // likewise
   private final LongAdder glances = new LongAdder(); // likewise
+  private final LongAdder unread = new LongAdder(); // likewise: wake-ups handed over unread
   private final java.util.concurrent.atomic.AtomicLong wakeUps =
       new java.util.concurrent.atomic.AtomicLong(); // any thread
 
@@ -144,8 +147,11 @@ final class Dispatcher implements Runnable {
     cues.raise(ENQUEUED); // its deadline may be sooner than the dispatcher's sleep
   }
 
-  /** Another process (or this one) granted a lease to one of this process's queued requests. */
-  private void woken() {
+  /**
+   * Another process (or this one) granted a lease to one of this process's queued requests; {@code
+   * grants} are those its waker named (committed), possibly none.
+   */
+  private void woken(List<Grant> grants) {
     if (SIGNALS_AFTER.get()) {
       return; // a caller of this process that signals once it has told its listeners
     }
@@ -153,6 +159,11 @@ final class Dispatcher implements Runnable {
     boolean here = Thread.currentThread() == thread;
     if (!here) {
       signalsReceived.increment();
+      // The waker said what it committed: hand those leases over now, on this thread, unread.
+      if (!grants.isEmpty() && deliverNamed(grants)) {
+        unread.increment();
+        return;
+      }
     }
     // On the dispatcher thread itself (its settle, a give-back, a re-queue) the grant is read at
     // the next turn of the loop: the pass under way may have read before it.
@@ -181,9 +192,29 @@ final class Dispatcher implements Runnable {
     }
   }
 
-  /** Reads made for waiting requests so far: passes, and glances that spared one. */
+  /**
+   * Times waiting requests were looked at so far: reads (passes, and glances that spared one), and
+   * wake-ups that handed leases over without a read.
+   */
   long passes() {
-    return passes.sum() + glances.sum();
+    return passes.sum() + glances.sum() + unread.sum();
+  }
+
+  /**
+   * Delivers every grant named; false when one names no request of this queue (queued a moment ago
+   * and not in the queue yet, say): then the grants are read.
+   */
+  private boolean deliverNamed(List<Grant> grants) {
+    boolean all = true;
+    for (Grant g : grants) {
+      Pending p = queue.get(g.token());
+      if (p == null) {
+        all = false;
+      } else {
+        queue.deliver(p, g.leaseId(), g.acquiredAtMs());
+      }
+    }
+    return all;
   }
 
   /** Reads which queued requests were granted, and hands those leases over: one statement. */
@@ -442,7 +473,7 @@ final class Dispatcher implements Runnable {
         case GRANTED -> queue.deliver(p, ts.leaseId(), ts.acquiredAtMs());
         case QUEUED -> p.position = ts.position(); // deadlines are handled after the settle
         case MISSING -> {
-          if (!p.done.get()) {
+          if (!p.done()) {
             try {
               events.reclaimed(queue.requeue(p).reclaimed());
             } catch (RuntimeException failure) {

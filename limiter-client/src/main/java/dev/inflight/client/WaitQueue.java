@@ -54,7 +54,7 @@ final class WaitQueue {
     pending.put(p.token, p);
     p.future.whenComplete(
         (lease, error) -> {
-          if (error != null && p.done.compareAndSet(false, true)) {
+          if (error != null && p.claimGivenUp()) {
             pending.remove(p.token); // cancelled or completed by the caller
             leave(p);
           }
@@ -91,14 +91,19 @@ final class WaitQueue {
     return out;
   }
 
-  /** Hands a granted lease to its waiting caller (dispatcher thread). */
+  /**
+   * Hands a granted lease to its waiting caller (the dispatcher thread, or the thread of a wake-up
+   * that named the grant: the same grant may so be delivered twice, and the second does nothing).
+   */
   void deliver(Pending p, long leaseId, long acquiredAtMs) {
     String token = p.token;
-    if (!p.done.compareAndSet(false, true)) {
-      // The caller gave up meanwhile, and its cancel may have missed this grant (it raced a
-      // re-queue): the lease is ours and nobody will use it, so give it back.
-      book.giveBack(token);
-      return;
+    if (!p.claimDelivery()) {
+      if (p.givenUp()) {
+        // The caller gave up meanwhile, and its cancel may have missed this grant (it raced a
+        // re-queue): the lease is ours and nobody will use it, so give it back.
+        book.giveBack(token);
+      }
+      return; // delivered already, or its deadline's claim takes the grant
     }
     pending.remove(token);
     granted.increment();
@@ -110,7 +115,7 @@ final class WaitQueue {
 
   /** The request's deadline passed (dispatcher thread): leave the queue, or take a late grant. */
   void expire(Pending p, ProviderState st) {
-    if (!p.done.compareAndSet(false, true)) {
+    if (!p.claimExpiry()) {
       return;
     }
     String token = p.token;
@@ -170,11 +175,14 @@ final class WaitQueue {
         registration.acquire(p.provider, p.label, token, AcquireMode.QUEUE, Long.MAX_VALUE);
     AcquireOutcome o = a.outcome();
     p.generation = a.generation();
-    if (p.done.get()) {
+    if (p.givenUp()) {
       book.giveBack(
           token); // the caller gave up while this ran: its cancel could not see the new row
       pending.remove(token);
       return o;
+    }
+    if (p.done()) {
+      return o; // granted at once, and a wake-up naming the grant delivered it already
     }
     if (o.kind() == AcquireOutcome.Kind.GRANTED) {
       deliver(p, o.leaseId(), o.atMs());
@@ -219,7 +227,7 @@ final class WaitQueue {
   /** The limiter is closing: every waiting caller is told, and nothing is written. */
   void closeAll() {
     for (Pending p : pending.values()) {
-      if (p.done.compareAndSet(false, true)) {
+      if (p.claimGivenUp()) {
         p.future.completeExceptionally(new CancellationException("the limiter was closed"));
       }
     }

@@ -6,7 +6,8 @@ package dev.inflight.client;
  * wake-up signals other processes sent it. A wake-up that grants nothing is wasted work, so {@link
  * #wakeupsPerGrant()} near 1 means waiters are woken only when a slot is freed for them.
  *
- * @param wakeups reads of the queue made for waiting requests (one per dispatcher pass)
+ * @param wakeups times waiting requests were looked at: reads of the queue (one per dispatcher pass
+ *     or glance), and wake-up messages that handed leases over without a read
  * @param queuedGrants requests that waited and then were granted a lease
  * @param signals wake-up messages received from other processes
  */

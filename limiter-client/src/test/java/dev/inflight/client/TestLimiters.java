@@ -68,7 +68,8 @@ final class TestLimiters {
           }
 
           @Override
-          public AutoCloseable onWake(Runnable onWake) {
+          public AutoCloseable onWake(
+              java.util.function.Consumer<java.util.List<dev.inflight.store.Rows.Grant>> onWake) {
             return wakes ? signals.onWake(onWake) : () -> {};
           }
 
@@ -99,6 +100,26 @@ final class TestLimiters {
                 return m.invoke(real, args);
               } catch (InvocationTargetException e) {
                 throw e.getCause();
+              }
+            });
+  }
+
+  /**
+   * {@code real}, counting the calls of each of its methods by name into {@code calls} as they
+   * return.
+   */
+  static LeaseEngine counting(LeaseEngine real, java.util.Map<String, Integer> calls) {
+    return (LeaseEngine)
+        Proxy.newProxyInstance(
+            LeaseEngine.class.getClassLoader(),
+            new Class<?>[] {LeaseEngine.class},
+            (proxy, m, args) -> {
+              try {
+                return m.invoke(real, args);
+              } catch (InvocationTargetException e) {
+                throw e.getCause();
+              } finally {
+                calls.merge(m.getName(), 1, Integer::sum);
               }
             });
   }

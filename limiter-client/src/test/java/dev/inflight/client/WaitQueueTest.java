@@ -138,6 +138,62 @@ class WaitQueueTest {
   }
 
   @Test
+  void aGrantDeliveredTwice_byAWakeUpAndByARead_isHandedOverOnce_andStaysHeld() {
+    engine.setLimit(new LimitChange("openai", 1, 0, false));
+    String holder = DefaultLimiter.newToken();
+    acquire(holder, "holder");
+    String waiter = DefaultLimiter.newToken();
+    Pending p =
+        queue.add(
+            new Pending(
+                waiter,
+                "openai",
+                "waiter",
+                0,
+                Long.MAX_VALUE,
+                null,
+                acquire(waiter, "waiter").position(),
+                0));
+    engine.release(ReleaseRequest.succeeded(holder));
+    long leaseId = engine.snapshot().leases().get(0).id();
+
+    queue.deliver(p, leaseId, clock.millis()); // the wake-up that named the grant
+    queue.deliver(p, leaseId, clock.millis()); // a pass that read the same grant
+
+    assertThat(p.future.join().id()).isEqualTo(leaseId);
+    assertThat(engine.snapshot().leases())
+        .singleElement()
+        .satisfies(l -> assertThat(l.label()).isEqualTo("waiter")); // not given back
+  }
+
+  @Test
+  void aGrantDeliveredAfterItsDeadlineTookIt_isNotGivenBack() {
+    engine.setLimit(new LimitChange("openai", 1, 0, false));
+    String holder = DefaultLimiter.newToken();
+    acquire(holder, "holder");
+    String waiter = DefaultLimiter.newToken();
+    Pending p =
+        queue.add(
+            new Pending(
+                waiter,
+                "openai",
+                "waiter",
+                0,
+                Long.MAX_VALUE,
+                java.time.Duration.ofSeconds(1),
+                acquire(waiter, "waiter").position(),
+                0));
+    engine.release(ReleaseRequest.succeeded(holder));
+    long leaseId = engine.snapshot().leases().get(0).id();
+
+    queue.expire(p, null); // its deadline: the cancel finds the grant and hands it over
+    queue.deliver(p, leaseId, clock.millis()); // the wake-up naming that grant, a moment late
+
+    assertThat(p.future.join().id()).isEqualTo(leaseId);
+    assertThat(engine.snapshot().leases()).hasSize(1);
+  }
+
+  @Test
   void aCancelThatFailed_isRetried_andGivesBackTheLeaseGrantedMeanwhile() {
     engine.setLimit(new LimitChange("openai", 1, 0, false));
     String holder = DefaultLimiter.newToken();

@@ -74,6 +74,29 @@ class WakePathTest {
   }
 
   @Test
+  void aWakeUpThatNamesTheGrant_handsTheLeaseOver_withoutReadingTheDatabase() throws Exception {
+    Limiter holder = limiter();
+    holder.limits().set(LimitSpec.of("openai", 1));
+    Lease held = holder.tryAcquire("openai", "held").orElseThrow();
+    java.util.Map<String, Integer> calls = new java.util.concurrent.ConcurrentHashMap<>();
+    Limiter waiter =
+        limiter(e -> TestLimiters.counting(TestLimiters.losingSignals(e, false, true), calls));
+    CompletableFuture<Lease> f = waiter.acquireAsync("openai", "waiter");
+    Eventually.until(() -> calls.containsKey("check")); // its first look, made before the release
+
+    held.close();
+    Lease granted = await(f);
+
+    assertThat(granted.label()).isEqualTo("waiter");
+    assertThat(granted.id()).isEqualTo(holder.status().leases().get(0).id());
+    Eventually.until(() -> waiter.waitStats().signals() == 1);
+    // Neither "which of my requests hold a lease" nor a glance: the message said it.
+    assertThat(calls).doesNotContainKeys("granted", "glance");
+    granted.close();
+    assertThat(holder.status().leases()).isEmpty();
+  }
+
+  @Test
   void aWaiterThatLosesEveryWakeUpAndHint_isStillGrantedByItsSafetyReRead() throws Exception {
     Limiter holder = limiter();
     holder.limits().set(LimitSpec.of("openai", 1));

@@ -215,6 +215,12 @@ public final class Rows {
       String ownerHostId,
       String ownerStartToken) {}
 
+  /**
+   * A queued request that a transaction turned into a lease, as its waker tells the request's owner
+   * after the commit (see {@link Signals#onWake}).
+   */
+  public record Grant(String token, long leaseId, long acquiredAtMs) {}
+
   /** Another process on this host that a waiter depends on (it holds or waits ahead). */
   public record WatchTarget(long processId, long pid, String startToken) {}
 

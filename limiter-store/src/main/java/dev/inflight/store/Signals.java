@@ -36,12 +36,14 @@ public interface Signals {
   boolean commitsWatched();
 
   /**
-   * Calls {@code onWake} (on an engine thread; keep it short) when a transaction, in this process
-   * or another one, granted a lease to a queued request of a process registered through this
-   * engine. Unlike {@link #onCommit}, it is not called for commits that granted this process
-   * nothing.
+   * Calls {@code onWake} (on an engine thread, or on the thread whose transaction granted; keep it
+   * short) when a transaction, in this process or another one, granted a lease to a queued request
+   * of a process registered through this engine. Unlike {@link #onCommit}, it is not called for
+   * commits that granted this process nothing. The list names the grants when the waker said which
+   * (a grant named is committed); it may be empty, or miss some: then read {@link
+   * LeaseEngine#granted} to learn what is held.
    */
-  AutoCloseable onWake(Runnable onWake);
+  AutoCloseable onWake(java.util.function.Consumer<java.util.List<Rows.Grant>> onWake);
 
   /**
    * Whether other processes can wake this one directly ({@link #onWake}); when not, commits are its

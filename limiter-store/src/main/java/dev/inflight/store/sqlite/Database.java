@@ -1,5 +1,6 @@
 package dev.inflight.store.sqlite;
 
+import dev.inflight.store.Rows.Grant;
 import dev.inflight.store.StoreException;
 import dev.inflight.store.StoreException.Kind;
 import java.nio.file.Path;
@@ -11,8 +12,8 @@ import java.time.Duration;
 import java.time.InstantSource;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.WeakHashMap;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
@@ -40,7 +41,7 @@ final class Database implements AutoCloseable {
       Collections.synchronizedMap(new WeakHashMap<>());
 
   /** Told, after each commit that granted queued requests, whose they were; set once at start. */
-  private volatile Consumer<Set<Long>> onGranted = owners -> {};
+  private volatile Consumer<Map<Long, List<Grant>>> onGranted = owners -> {};
 
   private Database(Path file, Connections pool, InstantSource clock) {
     this.file = file;
@@ -54,7 +55,7 @@ final class Database implements AutoCloseable {
   private boolean closed; // guarded by this
 
   /** Who wakes the owners of requests that a committed transaction granted. */
-  void onGranted(Consumer<Set<Long>> wake) {
+  void onGranted(Consumer<Map<Long, List<Grant>>> wake) {
     this.onGranted = wake;
   }
 

@@ -2,6 +2,7 @@ package dev.inflight.store.sqlite;
 
 import dev.inflight.store.PauseReason;
 import dev.inflight.store.ReclaimReason;
+import dev.inflight.store.Rows.Grant;
 import dev.inflight.store.Rows.ProcessRow;
 import dev.inflight.store.Rows.ProviderState;
 import dev.inflight.store.Rows.Reclaimed;
@@ -186,7 +187,7 @@ final class Settle {
           + " ORDER BY ticket LIMIT ?";
   static final String INSERT_LEASE =
       "INSERT INTO leases (token, provider, owner_id, pid, label, queued_at_ms, acquired_at_ms)"
-          + " VALUES (?, ?, ?, ?, ?, ?, ?)";
+          + " VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id";
   private static final String DELETE_WAITER_BY_TICKET = "DELETE FROM waiters WHERE ticket = ?";
 
   /** Grants free slots to the head of the queue, in ticket order. */
@@ -231,10 +232,22 @@ final class Settle {
     for (Head h : heads) {
       tx.update(DELETE_WAITER_BY_TICKET, h.ticket());
       try {
-        tx.update(
-            INSERT_LEASE, h.token(), provider, h.owner(), h.pid(), h.label(), h.queuedAt(), tx.now);
+        long id;
+        try (ResultSet rs =
+            tx.query(
+                INSERT_LEASE,
+                h.token(),
+                provider,
+                h.owner(),
+                h.pid(),
+                h.label(),
+                h.queuedAt(),
+                tx.now)) {
+          rs.next();
+          id = rs.getLong(1);
+        }
         granted++;
-        tx.granted.add(h.owner());
+        tx.grantedTo(h.owner(), new Grant(h.token(), id, tx.now));
       } catch (SQLException e) {
         if (!Database.refused(e)) {
           throw e;

@@ -12,6 +12,7 @@ import dev.inflight.store.ReleaseRequest;
 import dev.inflight.store.Rows.AcquireOutcome;
 import dev.inflight.store.Rows.CancelOutcome;
 import dev.inflight.store.Rows.Glance;
+import dev.inflight.store.Rows.Grant;
 import dev.inflight.store.Rows.Heartbeat;
 import dev.inflight.store.Rows.HeldLease;
 import dev.inflight.store.Rows.LeaseRow;
@@ -36,6 +37,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 
 /**
  * The SQLite engine: one database file in WAL mode on this machine, {@code BEGIN IMMEDIATE}
@@ -382,7 +384,7 @@ public final class SqliteEngine implements LeaseEngine {
     }
 
     @Override
-    public AutoCloseable onWake(Runnable onWake) {
+    public AutoCloseable onWake(Consumer<List<Grant>> onWake) {
       return wakes.subscribe(onWake);
     }
 

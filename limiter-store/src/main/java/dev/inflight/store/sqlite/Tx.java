@@ -1,12 +1,14 @@
 package dev.inflight.store.sqlite;
 
+import dev.inflight.store.Rows.Grant;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.util.LinkedHashSet;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * One open transaction: its connection, the time it runs at, and the connection's prepared
@@ -29,7 +31,12 @@ final class Tx {
    * The processes this transaction granted a lease to a queued request of, to be woken once it has
    * committed (see {@link WakeSockets}).
    */
-  final Set<Long> granted = new LinkedHashSet<>(2);
+  final Map<Long, List<Grant>> granted = new LinkedHashMap<>(2);
+
+  /** Notes that this transaction granted {@code g} to a queued request of {@code owner}. */
+  void grantedTo(long owner, Grant g) {
+    granted.computeIfAbsent(owner, k -> new ArrayList<>(1)).add(g);
+  }
 
   /**
    * Whether this transaction must ask about every owner's liveness afresh (a settle a waiter asked

@@ -1,10 +1,15 @@
 package dev.inflight.store.sqlite;
 
+import dev.inflight.store.Rows.Grant;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
+import java.nio.channels.ClosedSelectorException;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
@@ -12,30 +17,31 @@ import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 
 /**
  * Wakes exactly the processes that a commit granted a lease to, and nobody else. Each registered
  * process that has queued a request listens on a Unix-domain socket, {@code procs/<id>.sock}, in
  * the database's private directory (no network port); it starts before its first request is queued.
  * Whoever commits a transaction that turned queued requests into leases connects once to each of
- * their owners' sockets after the commit; connecting is the whole message. An owner registered in
- * this engine is told directly, without a socket.
+ * their owners' sockets after the commit, writes which requests it granted ({@link WakeMessage})
+ * and closes. An owner registered in this engine is told directly, without a socket.
  *
- * <p>A wake-up is a hint, never the grant itself: the woken process reads the database to learn
- * what it holds. A lost wake-up (the owner's socket is missing, refused, its backlog full, its path
- * too long for a socket address) costs the owner latency until its commit watch or its periodic
- * re-read, never a lease.
+ * <p>A wake-up names grants that are committed, so the woken process can hand them over without a
+ * read; one that names none (a client that only connects) makes it read the database. A lost
+ * wake-up (the owner's socket is missing, refused, its backlog full, its path too long for a socket
+ * address) costs the owner latency until its commit watch or its periodic re-read, never a lease.
  *
- * <p>Thread-safety: the maps are concurrent; each listening socket has one acceptor thread.
+ * <p>Thread-safety: the maps are concurrent; each listening socket has one acceptor thread, which
+ * alone touches its selector and the connections it accepted.
  */
 final class WakeSockets implements AutoCloseable {
   private static final System.Logger LOG = SqliteEngine.LOG;
 
   private final LockFiles files;
-  private final List<Runnable> subscribers = new CopyOnWriteArrayList<>();
+  private final List<Consumer<List<Grant>>> subscribers = new CopyOnWriteArrayList<>();
 
   /** The processes registered through this engine, with the socket each listens on (or none). */
   private final Map<Long, Listener> local = new ConcurrentHashMap<>();
@@ -46,7 +52,7 @@ final class WakeSockets implements AutoCloseable {
     this.files = files;
   }
 
-  AutoCloseable subscribe(Runnable onWake) {
+  AutoCloseable subscribe(Consumer<List<Grant>> onWake) {
     subscribers.add(onWake);
     return () -> subscribers.remove(onWake);
   }
@@ -100,38 +106,38 @@ final class WakeSockets implements AutoCloseable {
     }
   }
 
-  /** Wakes the owners a committed transaction granted leases to. */
-  void wake(Set<Long> owners) {
-    boolean here = false;
-    for (long owner : owners) {
-      if (local.containsKey(owner)) {
-        here = true;
+  /** Wakes the owners a committed transaction granted leases to, saying what each was granted. */
+  void wake(Map<Long, List<Grant>> granted) {
+    for (Map.Entry<Long, List<Grant>> e : granted.entrySet()) {
+      if (local.containsKey(e.getKey())) {
+        fire(e.getValue());
       } else {
-        send(owner);
+        send(e.getKey(), e.getValue());
       }
-    }
-    if (here) {
-      fire();
     }
   }
 
-  private void send(long owner) {
+  private void send(long owner, List<Grant> grants) {
     if (owner <= 0) {
       return;
     }
     try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
       // Never block a committer on a process that does not accept (stopped, or its backlog full).
       ch.configureBlocking(false);
-      ch.connect(UnixDomainSocketAddress.of(files.wakeSocket(owner)));
+      if (ch.connect(UnixDomainSocketAddress.of(files.wakeSocket(owner)))) {
+        // A few dozen bytes into a new connection's empty buffer: written whole, or the owner
+        // sees a line cut short and reads the database instead.
+        ch.write(ByteBuffer.wrap(WakeMessage.encode(grants)));
+      }
     } catch (IOException | InvalidPathException | UnsupportedOperationException e) {
       // Gone, not listening, or a foreign client that cannot be woken: it re-reads on its own.
     }
   }
 
-  private void fire() {
-    for (Runnable r : subscribers) {
+  private void fire(List<Grant> grants) {
+    for (Consumer<List<Grant>> c : subscribers) {
       try {
-        r.run();
+        c.accept(grants);
       } catch (RuntimeException e) {
         LOG.log(Level.WARNING, "a wake-up listener threw", e);
       }
@@ -176,13 +182,22 @@ final class WakeSockets implements AutoCloseable {
     }
   }
 
-  /** One process's socket and the thread that accepts on it. */
+  /**
+   * One process's socket and the thread that accepts on it and reads what each waker writes. A
+   * connection is read until its waker closes it; one that stays open and silent longer than {@link
+   * #SILENT_NANOS} is closed as a bare wake-up, and at most {@link #MAX_OPEN} are read at once
+   * (more are taken as bare wake-ups at once).
+   */
   private final class Listener implements Runnable {
+    private static final long SILENT_NANOS = 1_000_000_000L;
+    private static final int MAX_OPEN = 64;
+
     private final Path path;
     private final ServerSocketChannel server; // null when it could not be bound
     private final Thread thread;
     private volatile boolean closing;
     private volatile boolean accepting = true;
+    private Selector selector; // acceptor thread only, after start
 
     Listener(long processId, Path path, ServerSocketChannel server) {
       this.path = path;
@@ -199,26 +214,112 @@ final class WakeSockets implements AutoCloseable {
 
     @Override
     public void run() {
-      try {
-        accept();
+      try (Selector s = Selector.open()) {
+        selector = s;
+        server.configureBlocking(false);
+        server.register(s, SelectionKey.OP_ACCEPT);
+        serve(s);
+      } catch (ClosedChannelException | ClosedSelectorException e) {
+        // closing
+      } catch (IOException e) {
+        if (!closing) {
+          LOG.log(Level.WARNING, "stopped listening for wake-ups on " + path + ": " + e);
+        }
       } finally {
         accepting = false;
       }
     }
 
-    private void accept() {
+    /** One waker's connection being read. */
+    private static final class Incoming {
+      final SocketChannel ch;
+      final long since;
+      final ByteBuffer buf = ByteBuffer.allocate(WakeMessage.MAX_BYTES);
+
+      Incoming(SocketChannel ch, long since) {
+        this.ch = ch;
+        this.since = since;
+      }
+    }
+
+    private void serve(Selector s) throws IOException {
+      int open = 0;
       while (!closing) {
-        try (SocketChannel ignored = server.accept()) {
-          fire();
-        } catch (ClosedChannelException e) {
-          return;
-        } catch (IOException e) {
-          if (!closing) {
-            LOG.log(Level.WARNING, "stopped listening for wake-ups on " + path + ": " + e);
+        s.select(open == 0 ? 0 : SILENT_NANOS / 1_000_000L);
+        for (SelectionKey k : s.selectedKeys()) {
+          if (!k.isValid()) {
+            continue;
           }
-          return;
+          if (k.isAcceptable()) {
+            SocketChannel ch;
+            while ((ch = server.accept()) != null) {
+              if (open >= MAX_OPEN) {
+                ch.close();
+                fire(List.of());
+                continue;
+              }
+              ch.configureBlocking(false);
+              Incoming in = new Incoming(ch, System.nanoTime());
+              ch.register(s, SelectionKey.OP_READ, in);
+              open++;
+              if (read(ch.keyFor(s), in)) {
+                open--;
+              }
+            }
+          } else if (k.isReadable() && read(k, (Incoming) k.attachment())) {
+            open--;
+          }
+        }
+        s.selectedKeys().clear();
+        if (open > 0) {
+          open -= closeSilent(s);
         }
       }
+    }
+
+    /** Reads what has arrived; at end of stream, tells the subscribers. True when it closed. */
+    private boolean read(SelectionKey k, Incoming in) throws IOException {
+      int n;
+      try {
+        do {
+          n = in.ch.read(in.buf);
+        } while (n > 0 && in.buf.hasRemaining());
+      } catch (IOException e) {
+        n = -1; // the waker reset the connection: a wake-up all the same
+      }
+      if (n >= 0 && in.buf.hasRemaining()) {
+        return false; // more to come
+      }
+      finish(k, in);
+      return true;
+    }
+
+    private void finish(SelectionKey k, Incoming in) {
+      if (k != null) {
+        k.cancel();
+      }
+      try {
+        in.ch.close();
+      } catch (IOException e) {
+        // nothing to release
+      }
+      boolean[] complete = new boolean[1];
+      List<Grant> grants = WakeMessage.parse(in.buf.array(), in.buf.position(), complete);
+      // A message not understood in full may have named a grant it did not say right: read.
+      fire(complete[0] ? grants : List.of());
+    }
+
+    /** Closes connections silent for too long, as bare wake-ups; returns how many. */
+    private int closeSilent(Selector s) {
+      long now = System.nanoTime();
+      int closed = 0;
+      for (SelectionKey k : s.keys()) {
+        if (k.attachment() instanceof Incoming in && now - in.since > SILENT_NANOS) {
+          finish(k, in);
+          closed++;
+        }
+      }
+      return closed;
     }
 
     void close() {
@@ -230,6 +331,10 @@ final class WakeSockets implements AutoCloseable {
         server.close();
       } catch (IOException e) {
         // closed already
+      }
+      Selector s = selector;
+      if (s != null) {
+        s.wakeup();
       }
       try {
         Files.deleteIfExists(path);
