@@ -109,7 +109,7 @@ final class WaitQueue {
     granted.increment();
     DefaultLease lease = lease(p, token, leaseId, acquiredAtMs);
     if (!p.future.complete(lease)) {
-      lease.close(); // the caller cancelled at the same instant
+      unused(lease); // the caller cancelled at the same instant
     }
   }
 
@@ -131,7 +131,7 @@ final class WaitQueue {
     if (c.kind() == CancelOutcome.Kind.ALREADY_GRANTED) {
       DefaultLease lease = lease(p, token, c.leaseId(), c.acquiredAtMs());
       if (!p.future.complete(lease)) {
-        lease.close();
+        unused(lease);
       }
       return;
     }
@@ -205,7 +205,7 @@ final class WaitQueue {
     try {
       CancelOutcome c = retrying.briefly("leave the queue", () -> engine.cancel(token));
       if (c.kind() == CancelOutcome.Kind.ALREADY_GRANTED) {
-        lease(p, token, c.leaseId(), c.acquiredAtMs()).close();
+        unused(lease(p, token, c.leaseId(), c.acquiredAtMs()));
       }
     } catch (StoreException e) {
       book.cancelLater(token);
@@ -215,6 +215,19 @@ final class WaitQueue {
               + Text.printable(p.provider)
               + "' out of the queue yet (will retry): "
               + e.getMessage());
+    }
+  }
+
+  /**
+   * Gives back a lease that its caller never saw, as {@link Outcome#CANCELLED}: it carried no
+   * request, so it must not count as a success (an adaptive limit would step up on it).
+   */
+  private static void unused(DefaultLease lease) {
+    try {
+      lease.release(Outcome.CANCELLED);
+    } catch (LimiterException e) {
+      Events.LOG.log(
+          Level.WARNING, "could not give back unused " + lease + " yet: " + e.getMessage());
     }
   }
 

@@ -33,6 +33,9 @@ class WaitQueueTest {
   final java.util.concurrent.atomic.AtomicInteger failingCancels =
       new java.util.concurrent.atomic.AtomicInteger();
 
+  /** Every release the parts asked of the engine. */
+  final java.util.List<ReleaseRequest> releases = new java.util.concurrent.CopyOnWriteArrayList<>();
+
   @BeforeEach
   void parts() {
     LeaseEngine real = Engines.open(EngineConfig.of(home.resolve("limiter.db")).withClock(clock));
@@ -42,6 +45,9 @@ class WaitQueueTest {
                 LeaseEngine.class.getClassLoader(),
                 new Class<?>[] {LeaseEngine.class},
                 (proxy, m, args) -> {
+                  if (m.getName().equals("release")) {
+                    releases.add((ReleaseRequest) args[0]);
+                  }
                   if (m.getName().equals("cancel") && failingCancels.getAndDecrement() > 0) {
                     throw new dev.inflight.store.StoreException(
                         real.location(),
@@ -109,6 +115,11 @@ class WaitQueueTest {
 
     assertThat(engine.snapshot().leases()).isEmpty();
     assertThat(queue.isEmpty()).isTrue();
+    // It carried no request: no success for an adaptive limit to count.
+    assertThat(releases)
+        .filteredOn(r -> r.token().equals(racer))
+        .singleElement()
+        .satisfies(r -> assertThat(r.ending()).isEqualTo(dev.inflight.store.Ending.CANCELLED));
   }
 
   @Test
