@@ -2,7 +2,6 @@ package dev.inflight.client;
 
 import dev.inflight.store.LeaseEngine;
 import dev.inflight.store.Rows.Glance;
-import dev.inflight.store.Rows.Grant;
 import dev.inflight.store.Rows.ProviderState;
 import dev.inflight.store.Rows.TokenState;
 import dev.inflight.store.Rows.WaitCheck;
@@ -10,7 +9,6 @@ import dev.inflight.store.Signals.CommitWatch;
 import dev.inflight.store.StoreException;
 import java.lang.System.Logger.Level;
 import java.util.LinkedHashSet;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -72,11 +70,8 @@ final class Dispatcher implements Runnable {
   private int failures;
 
   private final LongAdder passes = new LongAdder(); // read by any thread
-  private final LongAdder signalsReceived = new LongAdder(); // likewise
   private final LongAdder glances = new LongAdder(); // likewise
-  private final LongAdder unread = new LongAdder(); // likewise: wake-ups handed over unread
-  private final java.util.concurrent.atomic.AtomicLong wakeUps =
-      new java.util.concurrent.atomic.AtomicLong(); // any thread
+  private final WakeUps wakes;
 
   /** The providers' states at the last pass. */
   private Map<String, ProviderState> lastStates = Map.of();
@@ -115,59 +110,37 @@ final class Dispatcher implements Runnable {
     this.lastPassNanos = clocks.nanos();
     this.thread = new Thread(this, "inflight-dispatcher");
     this.thread.setDaemon(true);
+    this.wakes = new WakeUps(queue, engine, registration, cues, thread);
   }
 
-  /** Starts the thread and the commit watch, once; later calls only signal. */
   /**
    * How many wake-ups this process has received so far. A caller reads it before queueing a request
    * and hands it to {@link #start(long)}: a wake-up that arrived in between may have been for that
    * request, before it was in the wait queue.
    */
   long wakeUps() {
-    return wakeUps.get();
+    return wakes.received();
   }
 
   /** {@link #start()}, for a request queued when {@link #wakeUps()} was {@code wakeUpsBefore}. */
   void start(long wakeUpsBefore) {
-    if (wakeUps.get() != wakeUpsBefore && started.get()) {
+    if (wakes.received() != wakeUpsBefore && started.get()) {
       cues.raise(GRANTED); // read the grants: one may be this request's, announced before its add
       return;
     }
     start();
   }
 
+  /** Starts the thread and the commit watch, once; later calls only signal. */
   void start() {
     if (started.compareAndSet(false, true)) {
       commitSubscription = engine.signals().onCommit(this::hint);
-      wakeSubscription = engine.signals().onWake(this::woken);
+      wakeSubscription = engine.signals().onWake(wakes::woken);
       thread.start();
       signal();
       return;
     }
     cues.raise(ENQUEUED); // its deadline may be sooner than the dispatcher's sleep
-  }
-
-  /**
-   * Another process (or this one) granted a lease to one of this process's queued requests; {@code
-   * grants} are those its waker named (committed), possibly none.
-   */
-  private void woken(List<Grant> grants) {
-    if (SIGNALS_AFTER.get()) {
-      return; // a caller of this process that signals once it has told its listeners
-    }
-    wakeUps.incrementAndGet();
-    boolean here = Thread.currentThread() == thread;
-    if (!here) {
-      signalsReceived.increment();
-      // The waker said what it committed: hand those leases over now, on this thread, unread.
-      if (!grants.isEmpty() && deliverNamed(grants)) {
-        unread.increment();
-        return;
-      }
-    }
-    // On the dispatcher thread itself (its settle, a give-back, a re-queue) the grant is read at
-    // the next turn of the loop: the pass under way may have read before it.
-    cues.raise(GRANTED, !here);
   }
 
   /**
@@ -193,47 +166,11 @@ final class Dispatcher implements Runnable {
   }
 
   /**
-   * Times waiting requests were looked at so far: reads (passes, and glances that spared one), and
-   * wake-ups that handed leases over without a read.
+   * Times waiting requests were looked at so far: reads (passes, glances that spared one, reads of
+   * the grants), and wake-ups that handed leases over without a read.
    */
   long passes() {
-    return passes.sum() + glances.sum() + unread.sum();
-  }
-
-  /**
-   * Delivers every grant named; false when one names no request of this queue (queued a moment ago
-   * and not in the queue yet, say): then the grants are read.
-   */
-  private boolean deliverNamed(List<Grant> grants) {
-    boolean all = true;
-    for (Grant g : grants) {
-      Pending p = queue.get(g.token());
-      if (p == null) {
-        all = false;
-      } else {
-        queue.deliver(p, g.leaseId(), g.acquiredAtMs());
-      }
-    }
-    return all;
-  }
-
-  /** Reads which queued requests were granted, and hands those leases over: one statement. */
-  private boolean takeGrants() {
-    passes.increment();
-    return deliver(engine.granted(registration.current(), queue.tokens()));
-  }
-
-  /** Hands over the leases of the queued requests that {@code granted} names. */
-  private boolean deliver(Map<String, TokenState> granted) {
-    boolean any = false;
-    for (Map.Entry<String, TokenState> e : granted.entrySet()) {
-      Pending p = queue.get(e.getKey());
-      if (p != null) {
-        queue.deliver(p, e.getValue().leaseId(), e.getValue().acquiredAtMs());
-        any = true;
-      }
-    }
-    return any;
+    return passes.sum() + glances.sum() + wakes.looks();
   }
 
   /**
@@ -249,7 +186,7 @@ final class Dispatcher implements Runnable {
     hints.passing();
     // A grant can leave the counts as they were (one released, one granted): look for ours too.
     Glance g = engine.glance(registration.current(), queue.tokens(), last.keySet());
-    if (deliver(g.granted())) {
+    if (wakes.deliver(g.granted())) {
       return false;
     }
     return !g.settleNeeded() && g.providers().equals(last);
@@ -257,7 +194,7 @@ final class Dispatcher implements Runnable {
 
   /** Wake-up messages received from other processes so far. */
   long signalsReceived() {
-    return signalsReceived.sum();
+    return wakes.signals();
   }
 
   void shutdown() {
@@ -347,7 +284,7 @@ final class Dispatcher implements Runnable {
           lastPassNanos = now; // nothing was missed: the next safety re-check is a period away
           settled = false;
         } else if (byWakeUp) {
-          takeGrants(); // all that a wake-up announces; everything else waits for its own cue
+          wakes.take(); // all that a wake-up announces; everything else waits for its own cue
           settled = false;
         } else {
           settled = byCommit && unchanged() ? false : pass();
