@@ -13,24 +13,34 @@ import java.util.regex.Pattern;
  * skipped: the woken process then reads the database, as for an empty message.
  */
 final class WakeMessage {
-  /** More than any one commit grants one process; the rest is left to a read. */
+  /** More than any one commit grants one process: a bigger message is sent empty. */
   static final int MAX_BYTES = 4096;
 
   private static final Pattern TOKEN = Pattern.compile("[0-9A-Za-z_-]{16,64}");
 
   private WakeMessage() {}
 
+  /**
+   * The message naming {@code grants}; empty (a bare wake-up, so that the owner reads) when one of
+   * them cannot be written on a line (a foreign client's token) or they do not all fit: a message
+   * that names some grants must name all of them.
+   */
   static byte[] encode(List<Grant> grants) {
     StringBuilder sb = new StringBuilder(grants.size() * 64);
     for (Grant g : grants) {
       if (!TOKEN.matcher(g.token()).matches()) {
-        continue; // a foreign client's token we could not write on one line: the owner reads
+        return new byte[0];
       }
-      String line = "grant " + g.token() + " " + g.leaseId() + " " + g.acquiredAtMs() + "\n";
-      if (sb.length() + line.length() > MAX_BYTES) {
-        break;
+      sb.append("grant ")
+          .append(g.token())
+          .append(' ')
+          .append(g.leaseId())
+          .append(' ')
+          .append(g.acquiredAtMs())
+          .append('\n');
+      if (sb.length() > MAX_BYTES) {
+        return new byte[0];
       }
-      sb.append(line);
     }
     return sb.toString().getBytes(StandardCharsets.US_ASCII);
   }

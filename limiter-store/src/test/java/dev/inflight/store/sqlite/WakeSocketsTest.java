@@ -90,4 +90,19 @@ class WakeSocketsTest {
     assertThat(direct).containsExactly(List.of(g)); // on the committer's thread, no socket
     assertThat(heard).isEmpty();
   }
+
+  @Test
+  void grantsThatCannotAllBeNamed_areSentAsABareWakeUp_soThatNoneIsMissed() throws Exception {
+    Grant plain = new Grant("0123456789abcdef0123456789abcdef", 41, 1);
+    Grant foreign = new Grant("a foreign token with spaces", 42, 1);
+    waker.wake(Map.of(OWNER, List.of(plain, foreign)));
+    assertThat(next()).isEmpty();
+
+    List<Grant> many = new java.util.ArrayList<>();
+    for (int i = 0; i < 100; i++) {
+      many.add(new Grant(String.format("%032d", i), i + 1, 1_700_000_000_000L));
+    }
+    waker.wake(Map.of(OWNER, many)); // more than one message holds
+    assertThat(next()).isEmpty();
+  }
 }
