@@ -67,7 +67,7 @@ final class DefaultLimiter implements Limiter {
             events,
             retrying,
             settings.upstream().defaultRetryAfter(),
-            this::signalIfWaiting);
+            this::afterRelease);
     this.queue = new WaitQueue(engine, book, registration, retrying, clocks);
     this.gates = new Gates(engine, events, settings.upstream());
     this.dispatcher = new Dispatcher(queue, engine, gates, registration, events, clocks);
@@ -306,6 +306,11 @@ final class DefaultLimiter implements Limiter {
 
   private void signalIfWaiting() {
     dispatcher.signalIfWaiting();
+  }
+
+  /** A release (or a retried one) freed a slot: hand over what it granted here, or signal. */
+  private void afterRelease() {
+    dispatcher.afterRelease();
   }
 
   /** The thread that serves this limiter's queue (a pass can be asked for with a signal). */

@@ -158,6 +158,16 @@ final class Dispatcher implements Runnable {
     cues.raise(SIGNALED);
   }
 
+  /**
+   * After a release by this thread: hands over the grants it made to this process's own waiters,
+   * or, when it made none (or not all could be handed over), signals as {@link #signalIfWaiting}.
+   */
+  void afterRelease() {
+    if (!wakes.announceHeldBack()) {
+      signalIfWaiting();
+    }
+  }
+
   /** A signal that costs nothing when nothing waits. */
   void signalIfWaiting() {
     if (started.get() && !queue.isEmpty()) {

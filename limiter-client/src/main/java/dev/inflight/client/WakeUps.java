@@ -3,6 +3,7 @@ package dev.inflight.client;
 import dev.inflight.store.LeaseEngine;
 import dev.inflight.store.Rows.Grant;
 import dev.inflight.store.Rows.TokenState;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
@@ -23,6 +24,13 @@ final class WakeUps {
   private final Registration registration;
   private final Cues cues;
   private final Thread dispatcher;
+
+  /**
+   * Grants announced to a thread of this process while it held its signals back (a release: see
+   * {@link Dispatcher#SIGNALS_AFTER}), for that thread to hand over after its own events; null in
+   * the list stands for a wake-up that named nothing.
+   */
+  private final ThreadLocal<List<Grant>> heldBack = ThreadLocal.withInitial(ArrayList::new);
 
   private final AtomicLong received = new AtomicLong();
   private final LongAdder signals = new LongAdder();
@@ -48,7 +56,14 @@ final class WakeUps {
    */
   void woken(List<Grant> grants) {
     if (Dispatcher.SIGNALS_AFTER.get()) {
-      return; // a caller of this process that signals once it has told its listeners
+      // A caller of this process that announces them once it has told its listeners.
+      List<Grant> later = heldBack.get();
+      if (grants.isEmpty()) {
+        later.add(null);
+      } else {
+        later.addAll(grants);
+      }
+      return;
     }
     received.incrementAndGet();
     boolean here = Thread.currentThread() == dispatcher;
@@ -63,6 +78,28 @@ final class WakeUps {
     // On the dispatcher thread itself (its settle, a give-back, a re-queue) the grant is read at
     // the next turn of the loop: the pass under way may have read before it.
     cues.raise(Cues.GRANTED, !here);
+  }
+
+  /**
+   * Hands over, on this thread, the grants held back while it released (see {@link #woken}).
+   *
+   * @return whether there were some and all were handed over; when not, the caller signals the
+   *     dispatcher as it would have without them (it reads the grants at its next turn, too)
+   */
+  boolean announceHeldBack() {
+    List<Grant> later = heldBack.get();
+    if (later.isEmpty()) {
+      return false;
+    }
+    List<Grant> grants = new ArrayList<>(later);
+    later.clear();
+    received.incrementAndGet(); // a request queued just now may be among them
+    if (!grants.contains(null) && deliverNamed(grants)) {
+      unread.increment();
+      return true;
+    }
+    cues.raise(Cues.GRANTED, true);
+    return false;
   }
 
   /**

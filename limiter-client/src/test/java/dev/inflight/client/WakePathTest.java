@@ -127,17 +127,24 @@ class WakePathTest {
   }
 
   @Test
-  void aWaiterInTheReleasersOwnProcess_isToldByTheReleaseItself_notThroughASocket()
+  void aWaiterInTheReleasersOwnProcess_isHandedItsLeaseByTheReleaseItself_withoutARead()
       throws Exception {
-    Limiter l = limiter(e -> TestLimiters.losingSignals(e, false, true));
+    java.util.Map<String, Integer> calls = new java.util.concurrent.ConcurrentHashMap<>();
+    Limiter l =
+        limiter(e -> TestLimiters.counting(TestLimiters.losingSignals(e, false, true), calls));
     l.limits().set(LimitSpec.of("openai", 1));
     Lease held = l.tryAcquire("openai", "held").orElseThrow();
     CompletableFuture<Lease> f = l.acquireAsync("openai", "next");
+    Eventually.until(() -> calls.containsKey("check")); // its first look, made before the release
+    int checks = calls.get("check");
 
     held.close();
 
+    assertThat(f).isDone(); // by the releasing thread, before close() returned
     assertThat(await(f).label()).isEqualTo("next");
     assertThat(l.waitStats().signals()).isZero();
+    assertThat(calls).doesNotContainKeys("granted", "glance");
+    assertThat(calls.get("check")).isEqualTo(checks);
   }
 
   @Test
