@@ -12,11 +12,13 @@ import java.util.function.LongSupplier;
  *   <li><b>Confirm.</b> The watch fires when a writer writes, which can be before its commit is
  *       visible. A hint whose commit is not visible yet ({@code commitCount} unchanged since the
  *       last read) is looked at again after 1, 1, 2, 4 … 256 ms, instead of being dropped.
- *   <li><b>Back off.</b> When this process can be woken directly and a read (prompted by anything)
- *       had nothing to write for, the next read prompted by a commit waits a little longer (1 ms
- *       doubling to 100 ms); a read that had to settle, or 250 ms without a read, resets the gap.
- *       Under heavy traffic of other processes' commits a waiter so reads at most 10 times a second
- *       on their account, while a hand edit in a quiet moment is read at once.
+ *   <li><b>Back off.</b> When this process can be woken directly and reads (prompted by anything)
+ *       keep finding nothing to write for, more than {@value #UNBACKED_READS} in a row, the next
+ *       read prompted by a commit waits a little longer (1 ms doubling to 100 ms); a read that had
+ *       to settle, or 250 ms without a read, resets the gap. Under heavy traffic of other
+ *       processes' commits a waiter so reads at most 10 times a second on their account, while a
+ *       hand edit after a few unrelated commits (a limit set back, a request queued) is read at
+ *       once.
  * </ul>
  *
  * <p>Used by the dispatcher thread only; times are monotonic nanoseconds.
@@ -25,6 +27,10 @@ final class CommitHints {
   private static final long[] CONFIRM_AFTER_MS = {1, 1, 2, 4, 8, 16, 32, 64, 128, 256};
   static final long MAX_GAP_NANOS = 100_000_000L;
   private static final long QUIET_NANOS = 250_000_000L;
+
+  /** Reads in a row that wrote nothing before the back-off begins. */
+  static final int UNBACKED_READS = 4;
+
   private static final long UNKNOWN = Long.MIN_VALUE;
 
   private final LongSupplier commitCount;
@@ -34,6 +40,7 @@ final class CommitHints {
   private long seenCount = UNKNOWN;
   private long gapNanos;
   private long lastReadNanos;
+  private int uselessReads; // in a row, each within QUIET_NANOS of the one before
 
   CommitHints(LongSupplier commitCount) {
     this.commitCount = commitCount;
@@ -118,7 +125,8 @@ final class CommitHints {
     }
     if (useful || !wakeable || now - lastReadNanos > QUIET_NANOS) {
       gapNanos = 0; // a read now and then (a heartbeat's commit) is no traffic to back off from
-    } else {
+      uselessReads = useful || !wakeable ? 0 : 1;
+    } else if (++uselessReads > UNBACKED_READS) {
       gapNanos = Math.min(MAX_GAP_NANOS, Math.max(1_000_000L, gapNanos * 2));
     }
     lastReadNanos = now;
