@@ -1,6 +1,5 @@
 package dev.inflight.store.sqlite;
 
-import dev.inflight.store.AcquireMode;
 import dev.inflight.store.AcquireRequest;
 import dev.inflight.store.EngineConfig;
 import dev.inflight.store.LazyLogger;
@@ -221,14 +220,15 @@ public final class SqliteEngine implements LeaseEngine {
 
   @Override
   public AcquireOutcome acquire(AcquireRequest r) {
-    if (r.mode() == AcquireMode.QUEUE && !wakes.knows(r.ownerId())) {
-      // Only a queued request can be granted by someone else: a process that never waits never
-      // needs to be woken, and does not pay for a socket (a script's `inflight run`, mostly).
-      // Listening starts before the request is queued, so no grant can come before it.
-      wakes.listen(r.ownerId());
-    }
     AcquireOutcome o = db.write("acquire a lease in", tx -> leases.acquire(tx, r));
     cleaned(o.reclaimed());
+    if (o.kind() == AcquireOutcome.Kind.QUEUED && !wakes.knows(r.ownerId())) {
+      // Only a queued request can be granted by someone else: a process whose requests are all
+      // granted at once (a script's `inflight run`, mostly) never needs to be woken and pays for
+      // no socket. A grant made between this commit and the bind is not lost: this is the
+      // process's first queued request, and a waiter's first look reads what it holds.
+      wakes.listen(r.ownerId());
+    }
     return o;
   }
 
