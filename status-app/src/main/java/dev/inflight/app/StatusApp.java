@@ -7,11 +7,16 @@ import dev.inflight.client.LimiterBuilder;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.InstantSource;
+import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.prefs.BackingStoreException;
+import java.util.prefs.Preferences;
 import javafx.application.Application;
 import javafx.application.Platform;
+import javafx.geometry.Rectangle2D;
 import javafx.scene.Scene;
+import javafx.stage.Screen;
 import javafx.stage.Stage;
 
 /**
@@ -29,6 +34,7 @@ public final class StatusApp extends Application {
   private StatusViewModel vm;
   private StatusView view;
   private FXTrayIcon tray;
+  private Stage stage;
 
   /**
    * Shows the window and returns when the app quits.
@@ -74,15 +80,46 @@ public final class StatusApp extends Application {
   }
 
   /** The scene with theme and stylesheet, as the app and the UI tests show it. */
-  static Scene scene(StatusView view) {
+  static Scene scene(StatusView view, double width, double height) {
     Application.setUserAgentStylesheet(new PrimerLight().getUserAgentStylesheet());
-    Scene scene = new Scene(view.root(), 1280, 720);
+    Scene scene = new Scene(view.root(), width, height);
     scene.getStylesheets().add(StatusApp.class.getResource("app.css").toExternalForm());
     return scene;
   }
 
+  /** Where the window's place is kept between starts. */
+  static Preferences placePrefs() {
+    return Preferences.userNodeForPackage(StatusApp.class).node("window");
+  }
+
+  /** Puts the window where it was last time (fitted to today's screens), else centred. */
+  private static void place(Stage stage, Preferences prefs) {
+    List<Rectangle2D> screens = Screen.getScreens().stream().map(Screen::getVisualBounds).toList();
+    WindowPlace p =
+        WindowPlace.load(prefs)
+            .map(w -> w.fit(screens))
+            .orElseGet(() -> WindowPlace.initial(Screen.getPrimary().getVisualBounds()));
+    stage.setX(p.x());
+    stage.setY(p.y());
+    stage.setWidth(p.width());
+    stage.setHeight(p.height());
+  }
+
+  private static void remember(Stage stage, Preferences prefs) {
+    if (stage.isIconified() || stage.isMaximized() || Double.isNaN(stage.getX())) {
+      return;
+    }
+    new WindowPlace(stage.getX(), stage.getY(), stage.getWidth(), stage.getHeight()).save(prefs);
+    try {
+      prefs.flush();
+    } catch (BackingStoreException e) {
+      // not remembered this time; the window still works
+    }
+  }
+
   @Override
   public void start(Stage stage) {
+    this.stage = stage;
     vm = viewModel(home);
     if (Boolean.getBoolean(DEBUG_PROPERTY)) {
       vm.setOnApplied(
@@ -96,10 +133,23 @@ public final class StatusApp extends Application {
                           .toList()));
     }
     view = new StatusView(vm);
-    stage.setScene(scene(view));
+    Preferences prefs = placePrefs();
+    Scene scene = scene(view, WindowPlace.DEFAULT_WIDTH, WindowPlace.DEFAULT_HEIGHT);
+    stage.setScene(scene);
     stage.setTitle("inflight status");
     stage.getIcons().addAll(Icons.fx(32, false), Icons.fx(64, false));
+    stage.setMinWidth(WindowPlace.MIN_WIDTH);
+    stage.setMinHeight(WindowPlace.MIN_HEIGHT);
+    place(stage, prefs);
+    stage.setOnHiding(e -> remember(stage, prefs));
     installTray(stage);
+    view.installShortcuts(
+        scene,
+        () -> {
+          remember(stage, prefs);
+          Platform.exit();
+        },
+        stage::hide);
     stage.show();
     vm.start();
     Duration d = quitAfter;
@@ -160,6 +210,9 @@ public final class StatusApp extends Application {
 
   @Override
   public void stop() {
+    if (stage != null) {
+      remember(stage, placePrefs());
+    }
     if (view != null) {
       view.stop();
     }

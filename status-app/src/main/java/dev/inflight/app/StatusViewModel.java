@@ -1,22 +1,16 @@
 package dev.inflight.app;
 
-import dev.inflight.client.LeaseInfo;
 import dev.inflight.client.LimitSpec;
 import dev.inflight.client.Limiter;
 import dev.inflight.client.ProviderStatus;
 import dev.inflight.client.StatusSnapshot;
-import dev.inflight.client.WaiterInfo;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
-import java.util.Comparator;
-import java.util.HashMap;
-import java.util.LinkedHashMap;
+import java.time.ZoneId;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -64,7 +58,7 @@ public final class StatusViewModel implements AutoCloseable {
   private boolean readFailed;
   private StatusSnapshot last;
   private List<Object> lastShown;
-  private final Map<String, History> histories = new ConcurrentHashMap<>();
+  private final Histories histories = new Histories();
   private final AtomicBoolean refreshQueued = new AtomicBoolean();
   private volatile boolean closed;
   private volatile Duration retry = RETRY;
@@ -76,17 +70,12 @@ public final class StatusViewModel implements AutoCloseable {
   private final ReadOnlyStringWrapper summary = new ReadOnlyStringWrapper("connecting…");
   private final ReadOnlyBooleanWrapper anyQueued = new ReadOnlyBooleanWrapper();
   private final ReadOnlyBooleanWrapper connected = new ReadOnlyBooleanWrapper();
-  private final ObservableList<ProviderRow> providers = FXCollections.observableArrayList();
-  private final ObservableList<LeaseRow> leases = FXCollections.observableArrayList();
-  private final ObservableList<WaiterRow> waiters = FXCollections.observableArrayList();
+  private final Rows rows;
   // one wrapper each, kept: a wrapper listens to its list weakly, so a dropped one goes quiet
-  private final ObservableList<ProviderRow> providersView =
-      FXCollections.unmodifiableObservableList(providers);
-  private final ObservableList<LeaseRow> leasesView =
-      FXCollections.unmodifiableObservableList(leases);
-  private final ObservableList<WaiterRow> waitersView =
-      FXCollections.unmodifiableObservableList(waiters);
-  private final Map<String, ProviderRow> rowsByProvider = new HashMap<>();
+  private final ObservableList<ProviderRow> providersView;
+  private final ObservableList<LeaseRow> leasesView;
+  private final ObservableList<WaiterRow> waitersView;
+  private final AddForm addForm = new AddForm(spec -> write(l -> l.limits().set(spec)));
   private volatile Consumer<StatusSnapshot> onApplied = s -> {};
 
   /**
@@ -99,6 +88,10 @@ public final class StatusViewModel implements AutoCloseable {
     this.io = io;
     this.ui = ui;
     this.clock = clock;
+    this.rows = new Rows(histories::of, this::setLimit, this::setCooldown, ZoneId.systemDefault());
+    providersView = FXCollections.unmodifiableObservableList(rows.providers());
+    leasesView = FXCollections.unmodifiableObservableList(rows.leases());
+    waitersView = FXCollections.unmodifiableObservableList(rows.waiters());
   }
 
   /** How long to wait between attempts to open the database (tests shorten it). */
@@ -158,6 +151,16 @@ public final class StatusViewModel implements AutoCloseable {
     return waitersView;
   }
 
+  /** Every provider's history, for the charts' common scale. */
+  Histories histories() {
+    return histories;
+  }
+
+  /** The "add a limit" form. */
+  AddForm addForm() {
+    return addForm;
+  }
+
   /** Called on the UI thread after each snapshot is shown (for the latency figure). */
   public void setOnApplied(Consumer<StatusSnapshot> onApplied) {
     this.onApplied = onApplied;
@@ -169,15 +172,16 @@ public final class StatusViewModel implements AutoCloseable {
    * Sets the provider's limit from the user's text, keeping its cooldown, paused flag and whether
    * it is adaptive.
    *
-   * @return the library's message when the text is not a valid limit (nothing is written)
+   * @return the message, in the screen's words, when the text is not a valid limit (nothing is
+   *     written)
    */
   public Optional<String> setLimit(String provider, String text) {
-    ProviderStatus s = currentStatus(provider);
+    ProviderStatus s = rows.status(provider);
     Duration cooldown = s == null ? Duration.ZERO : s.cooldown();
     boolean adaptive = s != null && s.adaptive();
+    boolean paused = s != null && s.paused();
     try {
-      LimitSpec spec =
-          new LimitSpec(provider, LimitSpec.parseMaxInFlight(text), cooldown, false, adaptive);
+      LimitSpec spec = new LimitSpec(provider, Inputs.limit(text), cooldown, paused, adaptive);
       write(l -> l.limits().set(spec));
       return Optional.empty();
     } catch (IllegalArgumentException e) {
@@ -188,11 +192,11 @@ public final class StatusViewModel implements AutoCloseable {
   /**
    * Sets the provider's cooldown ({@code 500ms}, {@code 2s}, or a number of milliseconds).
    *
-   * @return the library's message when the text is not a valid cooldown or the provider has no
-   *     limit (nothing is written)
+   * @return the message when the text is not a valid cooldown or the provider has no limit (nothing
+   *     is written)
    */
   public Optional<String> setCooldown(String provider, String text) {
-    ProviderStatus s = currentStatus(provider);
+    ProviderStatus s = rows.status(provider);
     if (s == null || s.limit().isEmpty()) {
       return Optional.of("set a limit for '" + provider + "' before its cooldown");
     }
@@ -214,7 +218,7 @@ public final class StatusViewModel implements AutoCloseable {
    * @return a message when the provider has no limit (nothing is written)
    */
   public Optional<String> setAdaptive(String provider, boolean adaptive) {
-    ProviderStatus s = currentStatus(provider);
+    ProviderStatus s = rows.status(provider);
     if (s == null || s.limit().isEmpty()) {
       return Optional.of("set a limit for '" + provider + "' before making it adaptive");
     }
@@ -222,24 +226,6 @@ public final class StatusViewModel implements AutoCloseable {
         new LimitSpec(provider, s.limit().getAsInt(), s.cooldown(), s.paused(), adaptive);
     write(l -> l.limits().set(spec));
     return Optional.empty();
-  }
-
-  /**
-   * Adds (or replaces) a provider's limit.
-   *
-   * @return the library's message for the first bad field (nothing is written)
-   */
-  public Optional<String> addLimit(String provider, String limitText, String cooldownText) {
-    try {
-      String p = LimitSpec.checkProvider(provider == null ? "" : provider.strip());
-      LimitSpec spec =
-          new LimitSpec(
-              p, LimitSpec.parseMaxInFlight(limitText), Inputs.cooldown(cooldownText), false);
-      write(l -> l.limits().set(spec));
-      return Optional.empty();
-    } catch (IllegalArgumentException e) {
-      return Optional.of(e.getMessage());
-    }
   }
 
   /** Makes the provider unlimited. */
@@ -382,7 +368,7 @@ public final class StatusViewModel implements AutoCloseable {
     record(s, s.at().toEpochMilli());
     // Most commits on a busy database change nothing on screen (heartbeats, re-checks): the
     // counters tick on their own, so only a visible difference costs a layout and a repaint.
-    List<Object> key = visible(s);
+    List<Object> key = Snapshots.visible(s);
     if (!recovered && key.equals(lastShown)) {
       return;
     }
@@ -404,7 +390,8 @@ public final class StatusViewModel implements AutoCloseable {
         s == null
             || readFailed
             || now - lastReadMs >= REREAD_AFTER.toMillis()
-            || s.providers().stream().anyMatch(p -> p.cooling() > 0 || pauseEnded(p, now));
+            || s.providers().stream()
+                .anyMatch(p -> p.cooling() > 0 || Snapshots.pauseEnded(p, now));
     if (timeMatters) {
       readNow();
       return;
@@ -414,133 +401,22 @@ public final class StatusViewModel implements AutoCloseable {
     ui.execute(() -> tickCounters(at));
   }
 
-  /** A 429 pause that has run out: no commit says so, so only a read clears it from the screen. */
-  static boolean pauseEnded(ProviderStatus p, long nowMs) {
-    return p.pausedUntil().isPresent() && p.pausedUntil().get().toEpochMilli() <= nowMs;
-  }
-
-  /** What the window shows of a snapshot, without the durations that tick by themselves. */
-  static List<Object> visible(StatusSnapshot s) {
-    return List.of(
-        s.providers().stream()
-            .map(
-                p ->
-                    new ProviderStatus(
-                        p.provider(),
-                        p.limit(),
-                        p.cooldown(),
-                        p.paused(),
-                        p.active(),
-                        p.cooling(),
-                        p.queued(),
-                        Duration.ZERO,
-                        p.adaptive(),
-                        p.effectiveLimit(),
-                        p.pausedUntil(),
-                        p.pauseReason(),
-                        p.upstreamInFlight()))
-            .toList(),
-        s.leases().stream()
-            .map(
-                l ->
-                    new LeaseInfo(
-                        l.id(),
-                        l.provider(),
-                        l.pid(),
-                        l.host(),
-                        l.processName(),
-                        l.label(),
-                        l.acquiredAt(),
-                        Duration.ZERO))
-            .toList(),
-        s.waiters().stream()
-            .map(
-                w ->
-                    new WaiterInfo(
-                        w.provider(),
-                        w.position(),
-                        w.pid(),
-                        w.host(),
-                        w.processName(),
-                        w.label(),
-                        w.queuedAt(),
-                        Duration.ZERO))
-            .toList());
-  }
-
   private void record(StatusSnapshot s, long atMs) {
-    for (ProviderStatus p : s.providers()) {
-      histories
-          .computeIfAbsent(p.provider(), k -> new History())
-          .record(atMs, p.active(), p.queued(), p.limitInForce().orElse(0));
-    }
+    histories.record(s, atMs);
   }
 
   // ================================================================ ui thread
 
   private void apply(StatusSnapshot s, Instant now) {
     problem.set(null);
-    Map<String, ProviderStatus> byName = new LinkedHashMap<>();
-    s.providers().stream()
-        .sorted(Comparator.comparing(ProviderStatus::provider))
-        .forEach(p -> byName.put(p.provider(), p));
-    providers.removeIf(r -> !byName.containsKey(r.provider()));
-    rowsByProvider.keySet().retainAll(byName.keySet());
-    int i = 0;
-    for (ProviderStatus p : byName.values()) {
-      ProviderRow row = rowsByProvider.get(p.provider());
-      if (row == null) {
-        row =
-            new ProviderRow(
-                p.provider(), histories.computeIfAbsent(p.provider(), k -> new History()));
-        rowsByProvider.put(p.provider(), row);
-        row.update(p, s.at(), now);
-        providers.add(i, row);
-      } else {
-        row.update(p, s.at(), now);
-      }
-      i++;
-    }
-    leases.setAll(
-        s.leases().stream()
-            .sorted(
-                Comparator.comparing(LeaseInfo::provider)
-                    .thenComparing(LeaseInfo::acquiredAt)
-                    .thenComparingLong(LeaseInfo::id))
-            .map(l -> new LeaseRow(l, now))
-            .toList());
-    waiters.setAll(
-        s.waiters().stream()
-            .sorted(
-                Comparator.comparing(WaiterInfo::provider).thenComparingInt(WaiterInfo::position))
-            .map(w -> new WaiterRow(w, now))
-            .toList());
-    int active = s.providers().stream().mapToInt(ProviderStatus::active).sum();
-    int queued = s.providers().stream().mapToInt(ProviderStatus::queued).sum();
-    summary.set(summaryOf(active, queued, s.providers()));
-    anyQueued.set(queued > 0);
+    rows.apply(s, now);
+    List<ProviderStatus> shown = rows.providers().stream().map(ProviderRow::status).toList();
+    summary.set(Rows.summaryOf(shown));
+    anyQueued.set(shown.stream().anyMatch(p -> p.queued() > 0));
     onApplied.accept(s);
   }
 
-  static String summaryOf(int active, int queued, List<ProviderStatus> providers) {
-    long paused = providers.stream().filter(p -> p.paused() || p.pausedUntil().isPresent()).count();
-    return active
-        + " active · "
-        + queued
-        + " queued · "
-        + providers.size()
-        + (providers.size() == 1 ? " provider" : " providers")
-        + (paused > 0 ? " (" + paused + " paused)" : "");
-  }
-
   private void tickCounters(Instant now) {
-    providers.forEach(r -> r.tick(now));
-    leases.forEach(r -> r.tick(now));
-    waiters.forEach(r -> r.tick(now));
-  }
-
-  private ProviderStatus currentStatus(String provider) {
-    ProviderRow row = rowsByProvider.get(provider);
-    return row == null ? null : row.status();
+    rows.tick(now);
   }
 }

@@ -37,7 +37,7 @@ class StatusAppUiTest extends ApplicationTest {
     other.limits().set(LimitSpec.of("openai", 2));
     vm = StatusApp.viewModel(home);
     view = new StatusView(vm);
-    stage.setScene(StatusApp.scene(view));
+    stage.setScene(StatusApp.scene(view, 1280, 720));
     stage.show();
     vm.start();
   }
@@ -78,8 +78,10 @@ class StatusAppUiTest extends ApplicationTest {
     type(KeyCode.ENTER);
 
     Label error = node("#error-openai", Label.class);
-    assertThat(error.getText())
-        .isEqualTo("max_in_flight must be an integer from 1 to 10000 (was \"2.5\")");
+    assertThat(error.getText()).isEqualTo("limit must be an integer from 1 to 10000 (was \"2.5\")");
+    assertThat(node("#limit-openai", TextField.class).getPseudoClassStates())
+        .extracting(Object::toString)
+        .contains("danger");
     assertThat(error.isVisible()).isTrue();
     vm.refresh().get(20, TimeUnit.SECONDS);
     assertThat(other.limits().get("openai")).hasValue(LimitSpec.of("openai", 2));
@@ -95,13 +97,60 @@ class StatusAppUiTest extends ApplicationTest {
     interact(() -> node("#limit-openai", TextField.class).selectAll());
     write("0");
     type(KeyCode.ENTER);
-    assertThat(node("#error-openai", Label.class).getText()).contains("(was 0)");
+    assertThat(node("#error-openai", Label.class).getText()).endsWith("(was 0)");
     interact(() -> node("#limit-openai", TextField.class).selectAll());
     write("5");
     type(KeyCode.ENTER);
 
     await(() -> other.limits().get("openai").orElseThrow().maxInFlight() == 5);
     assertThat(node("#error-openai", Label.class).getText()).isEmpty();
+  }
+
+  @Test
+  void editLimit_leftWithTab_savesAGoodValue_andPutsABadOneBackSayingSo() throws Exception {
+    await(
+        () ->
+            shown("#limit-openai") && "2".equals(node("#limit-openai", TextField.class).getText()));
+
+    clickOn("#limit-openai");
+    interact(() -> node("#limit-openai", TextField.class).selectAll());
+    write("6");
+    type(KeyCode.TAB);
+    await(() -> other.limits().get("openai").orElseThrow().maxInFlight() == 6);
+    assertThat(node("#error-openai", Label.class).getText()).isEmpty();
+
+    clickOn("#limit-openai");
+    interact(() -> node("#limit-openai", TextField.class).selectAll());
+    write("lots");
+    type(KeyCode.TAB);
+    assertThat(node("#limit-openai", TextField.class).getText()).isEqualTo("6");
+    assertThat(node("#error-openai", Label.class).getText())
+        .isEqualTo(
+            "limit not saved, kept 6: limit must be an integer from 1 to 10000 (was \"lots\")");
+    vm.refresh().get(20, TimeUnit.SECONDS);
+    assertThat(other.limits().get("openai").orElseThrow().maxInFlight()).isEqualTo(6);
+  }
+
+  @Test
+  void releaseDialog_enterKeepsTheLease_andItsNamedButtonReleasesIt() throws Exception {
+    holder = Jvm.start(HoldLease.class.getName(), home.toString(), "openai", "holder-x");
+    long id = Long.parseLong(holder.awaitOut("held ").substring("held ".length()).strip());
+    await(() -> shown("#release-" + id));
+
+    clickOn("#release-" + id);
+    await(() -> shown("#" + Dialogs.CONFIRM_BUTTON));
+    assertThat(node("#" + Dialogs.CONFIRM_BUTTON, Button.class).getText())
+        .isEqualTo("Release lease");
+    assertThat(node("#" + Dialogs.CANCEL_BUTTON, Button.class).isDefaultButton()).isTrue();
+    type(KeyCode.ENTER);
+    await(() -> !shown("#" + Dialogs.CONFIRM_BUTTON));
+    vm.refresh().get(20, TimeUnit.SECONDS);
+    assertThat(other.status().leases()).extracting(l -> l.id()).containsExactly(id);
+
+    clickOn("#release-" + id);
+    await(() -> shown("#" + Dialogs.CONFIRM_BUTTON));
+    clickOn("#" + Dialogs.CONFIRM_BUTTON);
+    await(() -> other.status().leases().isEmpty());
   }
 
   @Test
@@ -138,7 +187,7 @@ class StatusAppUiTest extends ApplicationTest {
 
     other.report429("openai", java.time.Duration.ofMinutes(10));
 
-    await(() -> node("#pause-note-openai", Label.class).isVisible());
+    await(() -> !node("#pause-note-openai", Label.class).getText().isEmpty());
     assertThat(node("#pause-note-openai", Label.class).getText())
         .startsWith("paused until ")
         .contains("(429 reported)")
@@ -149,7 +198,7 @@ class StatusAppUiTest extends ApplicationTest {
     clickOn("#pause-openai");
 
     await(() -> other.status().providers().get(0).pausedUntil().isEmpty());
-    await(() -> !node("#pause-note-openai", Label.class).isVisible());
+    await(() -> node("#pause-note-openai", Label.class).getText().isEmpty());
     assertThat(other.tryAcquire("openai")).isPresent();
   }
 }
