@@ -55,8 +55,8 @@ final class Histories {
   }
 
   /**
-   * The top of the common scale: the highest count or limit any provider reached in the span,
-   * rounded up to a number that reads well on an axis (1, 2, 5, 10, 20, 50 …; at least 2).
+   * The top of the common scale: the highest count or limit any provider reached in the span (at
+   * least 2); above 10, rounded up to a number that reads well on an axis (12, 15, 20, 25, 30 …).
    */
   int scaleTop(long nowMs) {
     long from = nowMs - spanMs(nowMs);
@@ -68,11 +68,15 @@ final class Histories {
   }
 
   static int niceCeiling(int v) {
-    int step = 1;
+    if (v <= 10) {
+      return v;
+    }
+    long step = 10;
     while (true) {
-      for (int m : new int[] {1, 2, 5}) {
-        if (m * step >= v) {
-          return m * step;
+      for (int tenths : new int[] {12, 15, 20, 25, 30, 40, 50, 60, 80, 100}) {
+        long c = tenths * step / 10;
+        if (c >= v) {
+          return (int) Math.min(Integer.MAX_VALUE, c);
         }
       }
       step *= 10;

@@ -2,16 +2,17 @@ package dev.inflight.app;
 
 import atlantafx.base.theme.PrimerLight;
 import com.dustinredmond.fxtrayicon.FXTrayIcon;
+import dev.inflight.client.ConfigRoot;
 import dev.inflight.client.Limiter;
 import dev.inflight.client.LimiterBuilder;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.prefs.BackingStoreException;
-import java.util.prefs.Preferences;
 import javafx.application.Application;
 import javafx.application.Platform;
 import javafx.geometry.Rectangle2D;
@@ -45,7 +46,23 @@ public final class StatusApp extends Application {
   public static void launch(Path configRoot, Duration runFor) {
     home = configRoot;
     quitAfter = runFor;
+    startAwtFirst();
     Application.launch(StatusApp.class);
+  }
+
+  /**
+   * Starts AWT (the tray's toolkit) before JavaFX. Started second, from inside the running GTK main
+   * loop, AWT's X11 toolkit installs its X error handler while GDK has an error trap pushed, and
+   * GDK prints "XSetErrorHandler() called with a GDK error trap pushed" at every start.
+   */
+  private static void startAwtFirst() {
+    try {
+      if (!java.awt.GraphicsEnvironment.isHeadless()) {
+        java.awt.Toolkit.getDefaultToolkit();
+      }
+    } catch (Throwable e) {
+      // no AWT: no tray icon, which installTray already copes with
+    }
   }
 
   /** Why JavaFX could not start, in words a user can act on. */
@@ -87,16 +104,16 @@ public final class StatusApp extends Application {
     return scene;
   }
 
-  /** Where the window's place is kept between starts. */
-  static Preferences placePrefs() {
-    return Preferences.userNodeForPackage(StatusApp.class).node("window");
+  /** Where the window's place is kept between starts: beside the database. */
+  static Path placeFile() {
+    return ConfigRoot.resolve(home).resolve(WindowPlace.FILE);
   }
 
   /** Puts the window where it was last time (fitted to today's screens), else centred. */
-  private static void place(Stage stage, Preferences prefs) {
+  private static void place(Stage stage, Path file) {
     List<Rectangle2D> screens = Screen.getScreens().stream().map(Screen::getVisualBounds).toList();
     WindowPlace p =
-        WindowPlace.load(prefs)
+        WindowPlace.load(file)
             .map(w -> w.fit(screens))
             .orElseGet(() -> WindowPlace.initial(Screen.getPrimary().getVisualBounds()));
     stage.setX(p.x());
@@ -105,14 +122,14 @@ public final class StatusApp extends Application {
     stage.setHeight(p.height());
   }
 
-  private static void remember(Stage stage, Preferences prefs) {
+  private static void remember(Stage stage, Path file) {
     if (stage.isIconified() || stage.isMaximized() || Double.isNaN(stage.getX())) {
       return;
     }
-    new WindowPlace(stage.getX(), stage.getY(), stage.getWidth(), stage.getHeight()).save(prefs);
     try {
-      prefs.flush();
-    } catch (BackingStoreException e) {
+      Files.createDirectories(file.getParent());
+      new WindowPlace(stage.getX(), stage.getY(), stage.getWidth(), stage.getHeight()).save(file);
+    } catch (IOException | RuntimeException e) {
       // not remembered this time; the window still works
     }
   }
@@ -133,20 +150,20 @@ public final class StatusApp extends Application {
                           .toList()));
     }
     view = new StatusView(vm);
-    Preferences prefs = placePrefs();
+    Path placeFile = placeFile();
     Scene scene = scene(view, WindowPlace.DEFAULT_WIDTH, WindowPlace.DEFAULT_HEIGHT);
     stage.setScene(scene);
     stage.setTitle("inflight status");
     stage.getIcons().addAll(Icons.fx(32, false), Icons.fx(64, false));
     stage.setMinWidth(WindowPlace.MIN_WIDTH);
     stage.setMinHeight(WindowPlace.MIN_HEIGHT);
-    place(stage, prefs);
-    stage.setOnHiding(e -> remember(stage, prefs));
+    place(stage, placeFile);
+    stage.setOnHiding(e -> remember(stage, placeFile));
     installTray(stage);
     view.installShortcuts(
         scene,
         () -> {
-          remember(stage, prefs);
+          remember(stage, placeFile);
           Platform.exit();
         },
         stage::hide);
@@ -211,7 +228,7 @@ public final class StatusApp extends Application {
   @Override
   public void stop() {
     if (stage != null) {
-      remember(stage, placePrefs());
+      remember(stage, placeFile());
     }
     if (view != null) {
       view.stop();

@@ -1,14 +1,21 @@
 package dev.inflight.app;
 
+import java.io.IOException;
+import java.io.Reader;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.Optional;
-import java.util.prefs.Preferences;
+import java.util.Properties;
 import javafx.geometry.Rectangle2D;
 
 /**
- * Where the window was: position and size, kept in the user's preferences between starts, and
- * fitted to the screens there are now (a window saved on a monitor since unplugged comes back on
- * the primary one).
+ * Where the window was: position and size, kept between starts in a small file beside the database
+ * ({@code app-window.properties}), and fitted to the screens there are now (a window saved on a
+ * monitor since unplugged comes back on the primary one).
  */
 record WindowPlace(double x, double y, double width, double height) {
   static final double MIN_WIDTH = 800;
@@ -16,23 +23,42 @@ record WindowPlace(double x, double y, double width, double height) {
   static final double DEFAULT_WIDTH = 1280;
   static final double DEFAULT_HEIGHT = 760;
 
-  /** The saved place, if one was saved and reads back whole. */
-  static Optional<WindowPlace> load(Preferences prefs) {
-    double x = prefs.getDouble("x", Double.NaN);
-    double y = prefs.getDouble("y", Double.NaN);
-    double w = prefs.getDouble("width", Double.NaN);
-    double h = prefs.getDouble("height", Double.NaN);
-    if (Double.isNaN(x) || Double.isNaN(y) || Double.isNaN(w) || Double.isNaN(h)) {
-      return Optional.empty();
+  static final String FILE = "app-window.properties";
+
+  /** The saved place, if one was saved and reads back whole (anything else: none). */
+  static Optional<WindowPlace> load(Path file) {
+    Properties p = new Properties();
+    try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+      p.load(r);
+      WindowPlace w =
+          new WindowPlace(
+              Double.parseDouble(p.getProperty("x")),
+              Double.parseDouble(p.getProperty("y")),
+              Double.parseDouble(p.getProperty("width")),
+              Double.parseDouble(p.getProperty("height")));
+      boolean finite =
+          Double.isFinite(w.x())
+              && Double.isFinite(w.y())
+              && Double.isFinite(w.width())
+              && Double.isFinite(w.height());
+      return finite && w.width() > 0 && w.height() > 0 ? Optional.of(w) : Optional.empty();
+    } catch (IOException | RuntimeException e) {
+      return Optional.empty(); // missing or hand-mangled: start centred
     }
-    return Optional.of(new WindowPlace(x, y, w, h));
   }
 
-  void save(Preferences prefs) {
-    prefs.putDouble("x", x);
-    prefs.putDouble("y", y);
-    prefs.putDouble("width", width);
-    prefs.putDouble("height", height);
+  /** Saves the place (written whole, then moved over the old file). */
+  void save(Path file) throws IOException {
+    Properties p = new Properties();
+    p.setProperty("x", Double.toString(x));
+    p.setProperty("y", Double.toString(y));
+    p.setProperty("width", Double.toString(width));
+    p.setProperty("height", Double.toString(height));
+    Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+    try (Writer w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
+      p.store(w, "the inflight status window's last place");
+    }
+    Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
   }
 
   /**

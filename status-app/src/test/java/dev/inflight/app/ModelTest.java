@@ -6,6 +6,8 @@ import dev.inflight.client.LeaseInfo;
 import dev.inflight.client.LimitSpec;
 import dev.inflight.client.ProviderStatus;
 import dev.inflight.client.StatusSnapshot;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -14,9 +16,9 @@ import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.prefs.Preferences;
 import javafx.geometry.Rectangle2D;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The view-model's parts that need no database and no toolkit: edits, the form, rows, charts. */
 class ModelTest {
@@ -254,23 +256,25 @@ class ModelTest {
     long t = T0.toEpochMilli();
     h.record(snap(T0, limited("a", 1), limited("b", 2)), t);
     h.of("b").record(t + 1000, 7, 0, 2);
-    assertThat(h.scaleTop(t + 1000)).isEqualTo(10);
+    assertThat(h.scaleTop(t + 1000)).isEqualTo(7);
     assertThat(h.spanMs(t + 1000)).isEqualTo(60_000);
     assertThat(h.spanMs(t + 150_000)).isEqualTo(180_000);
     assertThat(h.spanMs(t + 3_600_000)).isEqualTo(History.WINDOW_MS);
-    assertThat(Histories.niceCeiling(2)).isEqualTo(2);
-    assertThat(Histories.niceCeiling(3)).isEqualTo(5);
-    assertThat(Histories.niceCeiling(11)).isEqualTo(20);
-    assertThat(Histories.niceCeiling(51)).isEqualTo(100);
+    assertThat(Histories.niceCeiling(3)).isEqualTo(3);
+    assertThat(Histories.niceCeiling(11)).isEqualTo(12);
+    assertThat(Histories.niceCeiling(21)).isEqualTo(25);
+    assertThat(Histories.niceCeiling(81)).isEqualTo(100);
+    assertThat(Histories.niceCeiling(10_000)).isEqualTo(10_000);
   }
 
   @Test
-  void windowPlace_isRememberedAndFittedToTheScreensThereAreNow() throws Exception {
-    Preferences prefs = Preferences.userRoot().node("dev/inflight/test-" + System.nanoTime());
-    try {
-      assertThat(WindowPlace.load(prefs)).isEmpty();
-      new WindowPlace(2000, 100, 900, 700).save(prefs);
-      WindowPlace back = WindowPlace.load(prefs).orElseThrow();
+  void windowPlace_isRememberedAndFittedToTheScreensThereAreNow(@TempDir Path dir)
+      throws Exception {
+    Path file = dir.resolve(WindowPlace.FILE);
+    {
+      assertThat(WindowPlace.load(file)).isEmpty();
+      new WindowPlace(2000, 100, 900, 700).save(file);
+      WindowPlace back = WindowPlace.load(file).orElseThrow();
       assertThat(back).isEqualTo(new WindowPlace(2000, 100, 900, 700));
 
       Rectangle2D one = new Rectangle2D(0, 0, 1280, 720);
@@ -279,9 +283,9 @@ class ModelTest {
           .isEqualTo(new WindowPlace(10, 10, 800, 600));
       Rectangle2D two = new Rectangle2D(1280, 0, 1920, 1080);
       assertThat(back.fit(List.of(one, two))).isEqualTo(back);
-    } finally {
-      prefs.removeNode();
     }
+    Files.writeString(file, "x=left\n");
+    assertThat(WindowPlace.load(file)).isEmpty();
   }
 
   @Test
