@@ -39,6 +39,7 @@ final class ProviderCard {
   static final double CHART_MIN_W = 160;
   static final double CHART_H = 40;
   static final double CHART_NARROW_H = 28;
+  static final double STATUS_NARROW_W = 340;
   static final double BUTTON_W = 78;
   static final double GAP = 8;
 
@@ -240,14 +241,12 @@ final class ProviderCard {
     line2.getChildren().clear();
     if (wide) {
       chart.setHeightTo(CHART_H);
-      HBox.setHgrow(chart, Priority.ALWAYS);
-      HBox.setHgrow(statusLine, Priority.NEVER);
+      statusLine.setPrefWidth(Region.USE_COMPUTED_SIZE);
       line1.getChildren().addAll(fixedCells, chart, buttons);
       node.getChildren().setAll(line1, statusLine);
     } else {
       chart.setHeightTo(CHART_NARROW_H);
-      HBox.setHgrow(chart, Priority.NEVER);
-      HBox.setHgrow(statusLine, Priority.ALWAYS);
+      statusLine.setPrefWidth(STATUS_NARROW_W);
       line1.getChildren().add(fixedCells);
       line2.getChildren().addAll(statusLine, chart, buttons);
       node.getChildren().setAll(line1, line2);

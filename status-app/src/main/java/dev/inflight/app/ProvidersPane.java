@@ -4,6 +4,7 @@ import atlantafx.base.theme.Styles;
 import java.util.HashMap;
 import java.util.Map;
 import javafx.beans.binding.Bindings;
+import javafx.beans.binding.DoubleBinding;
 import javafx.collections.ListChangeListener;
 import javafx.collections.ObservableList;
 import javafx.geometry.Insets;
@@ -78,7 +79,12 @@ final class ProvidersPane {
     scroll.setFitToWidth(true);
     scroll.setHbarPolicy(ScrollPane.ScrollBarPolicy.NEVER);
     scroll.getStyleClass().add(atlantafx.base.theme.Tweaks.EDGE_TO_EDGE);
-    scroll.setMinHeight(90);
+    // As tall as the rows (the add form follows them), up to the room there is; then it scrolls.
+    DoubleBinding content =
+        Bindings.createDoubleBinding(
+            () -> rowBox.getBoundsInLocal().getHeight() + 2, rowBox.boundsInLocalProperty());
+    scroll.maxHeightProperty().bind(content);
+    scroll.minHeightProperty().bind(Bindings.min(90.0, content));
     scroll.viewportBoundsProperty().addListener((obs, o, b) -> setWide(b.getWidth() >= WIDE_MIN));
     VBox.setVgrow(scroll, Priority.ALWAYS);
 
@@ -87,7 +93,7 @@ final class ProvidersPane {
     syncCards();
   }
 
-  Node node() {
+  VBox node() {
     return node;
   }
 

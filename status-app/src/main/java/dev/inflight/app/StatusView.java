@@ -22,6 +22,7 @@ import javafx.scene.control.Tooltip;
 import javafx.scene.input.KeyCode;
 import javafx.scene.input.KeyCodeCombination;
 import javafx.scene.input.KeyCombination;
+import javafx.scene.input.MouseEvent;
 import javafx.scene.layout.BorderPane;
 import javafx.scene.layout.HBox;
 import javafx.scene.layout.Priority;
@@ -42,6 +43,9 @@ final class StatusView {
       new KeyCodeCombination(KeyCode.W, KeyCombination.SHORTCUT_DOWN);
   static final KeyCombination FIND =
       new KeyCodeCombination(KeyCode.F, KeyCombination.SHORTCUT_DOWN);
+
+  /** The most of the height the providers take before they scroll (the tables need room too). */
+  static final double PROVIDERS_SHARE = 0.62;
 
   private final StatusViewModel vm;
   private final BorderPane root = new BorderPane();
@@ -69,6 +73,7 @@ final class StatusView {
     halves.setDividerPositions(0.62);
     halves.getStyleClass().add(atlantafx.base.theme.Tweaks.EDGE_TO_EDGE);
     SplitPane.setResizableWithParent(tables, true);
+    fitDivider(halves, providers.node());
     VBox center = new VBox(halves);
     VBox.setVgrow(halves, Priority.ALWAYS);
     center.setPadding(new Insets(10, 16, 12, 16));
@@ -81,6 +86,35 @@ final class StatusView {
     root.setFocusTraversable(false);
     Platform.runLater(root::requestFocus);
     chartTick.play();
+  }
+
+  /**
+   * Until the user drags it, the divider gives the providers what their rows need, up to {@link
+   * #PROVIDERS_SHARE} of the height (then they scroll), and the tables the rest.
+   */
+  private static void fitDivider(SplitPane halves, Region top) {
+    boolean[] dragged = {false};
+    halves.addEventFilter(
+        MouseEvent.MOUSE_PRESSED,
+        e -> {
+          for (Node n = e.getPickResult().getIntersectedNode(); n != null; n = n.getParent()) {
+            if (n.getStyleClass().contains("split-pane-divider")) {
+              dragged[0] = true;
+            }
+          }
+        });
+    Runnable fit =
+        () -> {
+          double h = halves.getHeight();
+          if (dragged[0] || h <= 0) {
+            return;
+          }
+          double want = top.prefHeight(top.getWidth() > 0 ? top.getWidth() : -1) + 8;
+          halves.setDividerPositions(Math.min(PROVIDERS_SHARE, want / h));
+        };
+    halves.heightProperty().addListener((obs, o, n) -> fit.run());
+    top.boundsInLocalProperty().addListener((obs, o, n) -> Platform.runLater(fit));
+    halves.needsLayoutProperty().addListener((obs, o, n) -> fit.run());
   }
 
   Parent root() {

@@ -78,6 +78,7 @@ final class TablesPane {
             80,
             LeaseRow::heldForProperty,
             Comparator.comparing((LeaseRow r) -> r.info().acquiredAt()).reversed());
+    held.setMinWidth(64);
     leases.getColumns().add(held);
     TableColumn<LeaseRow, LeaseRow> release = new TableColumn<>("");
     release.setPrefWidth(90);

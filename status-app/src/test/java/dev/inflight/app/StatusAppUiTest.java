@@ -142,6 +142,15 @@ class StatusAppUiTest extends ApplicationTest {
     assertThat(node("#" + Dialogs.CONFIRM_BUTTON, Button.class).getText())
         .isEqualTo("Release lease");
     assertThat(node("#" + Dialogs.CANCEL_BUTTON, Button.class).isDefaultButton()).isTrue();
+    interact(
+        () -> {
+          try {
+            Shots.save(
+                node("#" + Dialogs.CANCEL_BUTTON, Button.class).getScene(), "release-dialog");
+          } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+          }
+        });
     type(KeyCode.ENTER);
     await(() -> !shown("#" + Dialogs.CONFIRM_BUTTON));
     vm.refresh().get(20, TimeUnit.SECONDS);

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.inflight.client.Lease;
 import dev.inflight.client.LimitSpec;
 import dev.inflight.client.Limiter;
-import java.awt.image.BufferedImage;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -17,10 +16,7 @@ import javafx.scene.Node;
 import javafx.scene.Scene;
 import javafx.scene.control.Label;
 import javafx.scene.control.ScrollPane;
-import javafx.scene.image.PixelReader;
-import javafx.scene.image.WritableImage;
 import javafx.stage.Stage;
-import javax.imageio.ImageIO;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.testfx.api.FxToolkit;
@@ -102,20 +98,18 @@ class StatusLayoutUiTest extends ApplicationTest {
   }
 
   private void screenshot(String name) throws Exception {
-    WritableImage[] image = new WritableImage[1];
-    interact(() -> image[0] = stage.getScene().snapshot(null));
-    int w = (int) image[0].getWidth();
-    int h = (int) image[0].getHeight();
-    BufferedImage out = new BufferedImage(w, h, BufferedImage.TYPE_INT_ARGB);
-    PixelReader r = image[0].getPixelReader();
-    for (int y = 0; y < h; y++) {
-      for (int x = 0; x < w; x++) {
-        out.setRGB(x, y, r.getArgb(x, y));
-      }
+    Exception[] failed = {null};
+    interact(
+        () -> {
+          try {
+            Shots.save(stage.getScene(), name);
+          } catch (Exception e) {
+            failed[0] = e;
+          }
+        });
+    if (failed[0] != null) {
+      throw failed[0];
     }
-    Path dir = Path.of("target", "screenshots");
-    Files.createDirectories(dir);
-    ImageIO.write(out, "png", dir.resolve(name + ".png").toFile());
   }
 
   @Test
