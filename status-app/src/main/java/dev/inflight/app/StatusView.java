@@ -59,6 +59,7 @@ final class StatusView {
     ObjectBinding<Predicate<String[]>> match =
         Bindings.createObjectBinding(() -> Filter.of(filter.getText()), filter.textProperty());
     root.setTop(header());
+    installFind();
     FilteredList<ProviderRow> shownRows = new FilteredList<>(vm.providers());
     shownRows
         .predicateProperty()
@@ -125,20 +126,28 @@ final class StatusView {
     chartTick.stop();
   }
 
-  /**
-   * Ctrl+Q quits, Ctrl+W closes the window (to the tray where there is one), Ctrl+F goes to the
-   * filter and Escape in the filter empties it.
-   */
+  /** Ctrl+Q quits, Ctrl+W closes the window (to the tray where there is one). */
   void installShortcuts(Scene scene, Runnable quit, Runnable close) {
     scene.getAccelerators().put(QUIT, quit);
     scene.getAccelerators().put(CLOSE, close);
-    scene
-        .getAccelerators()
-        .put(
-            FIND,
-            () -> {
-              filter.requestFocus();
-              filter.selectAll();
+  }
+
+  /** Ctrl+F goes to the filter, in whatever scene shows the view; Escape there empties it. */
+  private void installFind() {
+    Runnable find =
+        () -> {
+          filter.requestFocus();
+          filter.selectAll();
+        };
+    root.sceneProperty()
+        .addListener(
+            (obs, old, scene) -> {
+              if (old != null) {
+                old.getAccelerators().remove(FIND);
+              }
+              if (scene != null) {
+                scene.getAccelerators().put(FIND, find);
+              }
             });
   }
 

@@ -163,6 +163,47 @@ class StatusAppUiTest extends ApplicationTest {
   }
 
   @Test
+  void ctrlF_filtersProvidersAndLeases_andEscapeShowsAllAgain() throws Exception {
+    other.limits().set(LimitSpec.of("groq", 1));
+    try (var lease = other.tryAcquire("openai", "planner").orElseThrow()) {
+      @SuppressWarnings("unchecked")
+      TableView<LeaseRow> leases = node("#leases", TableView.class);
+      await(() -> shown("#provider-groq") && leases.getItems().size() == 1);
+
+      push(KeyCode.CONTROL, KeyCode.F);
+      assertThat(node("#filter", TextField.class).isFocused()).isTrue();
+      write("gro");
+
+      await(() -> !shown("#provider-openai"));
+      assertThat(shown("#provider-groq")).isTrue();
+      assertThat(leases.getItems()).isEmpty();
+
+      type(KeyCode.ESCAPE);
+      await(() -> shown("#provider-openai"));
+      assertThat(leases.getItems()).hasSize(1);
+    }
+  }
+
+  @Test
+  void leasesTable_sortsByTheClickedColumn() throws Exception {
+    try (var a = other.tryAcquire("openai", "zeta").orElseThrow();
+        var b = other.tryAcquire("openai", "alpha").orElseThrow()) {
+      @SuppressWarnings("unchecked")
+      TableView<LeaseRow> leases = node("#leases", TableView.class);
+      await(() -> leases.getItems().size() == 2);
+      assertThat(leases.getItems())
+          .extracting(r -> r.info().label())
+          .containsExactly("zeta", "alpha");
+
+      clickOn(lookup(".column-header").lookup("label").<javafx.scene.Node>query());
+
+      assertThat(leases.getItems())
+          .extracting(r -> r.info().label())
+          .containsExactly("alpha", "zeta");
+    }
+  }
+
+  @Test
   void leaseTakenByAnotherProcess_appears() throws Exception {
     holder = Jvm.start(HoldLease.class.getName(), home.toString(), "openai", "holder-x");
     String held = holder.awaitOut("held ");
