@@ -17,12 +17,24 @@ import javafx.scene.text.TextAlignment;
  * the width its row gives it. Cheap: one canvas, redrawn once a second.
  */
 final class ChartCanvas extends Region {
-  // Canvas paints are not styleable; these match the accent and danger colours of app.css.
-  private static final Color ACTIVE = Color.web("#0969da");
-  private static final Color ACTIVE_FILL = Color.web("#0969da", 0.22);
-  private static final Color QUEUED = Color.web("#cf222e");
-  private static final Color LIMIT = Color.web("#57606a");
-  private static final Color GRID = Color.web("#d0d7de");
+  /** Canvas paints are not styleable: one palette per theme, from Primer's accent and danger. */
+  record Palette(Color active, Color activeFill, Color queued, Color limit, Color grid) {
+    static final Palette LIGHT =
+        new Palette(
+            Color.web("#0969da"),
+            Color.web("#0969da", 0.22),
+            Color.web("#cf222e"),
+            Color.web("#57606a"),
+            Color.web("#d0d7de"));
+    static final Palette DARK =
+        new Palette(
+            Color.web("#4493f8"),
+            Color.web("#4493f8", 0.28),
+            Color.web("#f85149"),
+            Color.web("#9198a1"),
+            Color.web("#3d444d"));
+  }
+
   private static final Font LABEL_FONT = Font.font(9);
   private static final double LABEL_W = 18;
 
@@ -31,6 +43,7 @@ final class ChartCanvas extends Region {
   private long nowMs;
   private long spanMs = 60_000;
   private int top = 2;
+  private Palette palette = Palette.LIGHT;
 
   ChartCanvas(History history, double minWidth, double height) {
     this.history = history;
@@ -59,7 +72,8 @@ final class ChartCanvas extends Region {
   }
 
   /** Draws the history up to {@code nowMs} over {@code spanMs}, from 0 to {@code top}. */
-  void redraw(long nowMs, long spanMs, int top) {
+  void redraw(long nowMs, long spanMs, int top, Palette palette) {
+    this.palette = palette;
     this.nowMs = nowMs;
     this.spanMs = Math.max(1, spanMs);
     this.top = Math.max(1, top);
@@ -79,13 +93,13 @@ final class ChartCanvas extends Region {
     double yTop = 5;
     double yBase = h - 1;
     double yScale = (yBase - yTop) / top;
-    g.setStroke(GRID);
+    g.setStroke(palette.grid());
     g.setLineWidth(1);
     g.strokeLine(x0, yBase - 0.5, w, yBase - 0.5);
     g.setLineDashes(1, 3);
     g.strokeLine(x0, yTop + 0.5, w, yTop + 0.5);
     g.setLineDashes();
-    g.setFill(LIMIT);
+    g.setFill(palette.limit());
     g.setFont(LABEL_FONT);
     g.setTextAlign(TextAlignment.RIGHT);
     g.setTextBaseline(VPos.CENTER);
@@ -108,7 +122,7 @@ final class ChartCanvas extends Region {
     g.clip();
 
     // active: a filled step area with its outline
-    g.setFill(ACTIVE_FILL);
+    g.setFill(palette.activeFill());
     g.beginPath();
     g.moveTo(x(shown.get(0).atMs(), start, xScale, x0), yBase);
     for (History.Sample s : shown) {
@@ -120,15 +134,15 @@ final class ChartCanvas extends Region {
     g.lineTo(x(shown.get(shown.size() - 1).atMs(), start, xScale, x0) + barW, yBase);
     g.closePath();
     g.fill();
-    g.setStroke(ACTIVE);
+    g.setStroke(palette.active());
     g.setLineWidth(1.2);
     steps(g, shown, start, xScale, x0, barW, yBase, yScale, Series.ACTIVE);
 
-    g.setStroke(QUEUED);
+    g.setStroke(palette.queued());
     g.setLineWidth(1.6);
     steps(g, shown, start, xScale, x0, barW, yBase, yScale, Series.QUEUED);
 
-    g.setStroke(LIMIT);
+    g.setStroke(palette.limit());
     g.setLineWidth(1);
     g.setLineDashes(3, 3);
     steps(g, shown, start, xScale, x0, barW, yBase, yScale, Series.LIMIT);
@@ -183,19 +197,6 @@ final class ChartCanvas extends Region {
       g.lineTo(x + barW, y);
     }
     g.stroke();
-  }
-
-  /** The legend's swatches, in the chart's colours. */
-  static Color activeColor() {
-    return ACTIVE;
-  }
-
-  static Color queuedColor() {
-    return QUEUED;
-  }
-
-  static Color limitColor() {
-    return LIMIT;
   }
 
   private static double x(long atMs, long start, double xScale, double x0) {

@@ -29,7 +29,7 @@ import javafx.scene.layout.VBox;
  * second line.
  */
 final class ProviderCard {
-  static final double NAME_W = 130;
+  static final double NAME_W = 150;
   static final double LIMIT_W = 56;
   static final double IN_FORCE_W = 64;
   static final double COOLDOWN_W = 68;

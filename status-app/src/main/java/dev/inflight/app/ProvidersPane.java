@@ -3,8 +3,11 @@ package dev.inflight.app;
 import atlantafx.base.theme.Styles;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.function.Function;
 import javafx.beans.binding.Bindings;
 import javafx.beans.binding.DoubleBinding;
+import javafx.beans.property.ObjectProperty;
+import javafx.beans.property.SimpleObjectProperty;
 import javafx.collections.ListChangeListener;
 import javafx.collections.ObservableList;
 import javafx.geometry.Insets;
@@ -16,6 +19,8 @@ import javafx.scene.layout.HBox;
 import javafx.scene.layout.Priority;
 import javafx.scene.layout.Region;
 import javafx.scene.layout.VBox;
+import javafx.scene.paint.Color;
+import javafx.scene.shape.Line;
 
 /**
  * The providers: a title with the charts' legend and their common span, column captions, and the
@@ -41,6 +46,8 @@ final class ProvidersPane {
   private final ScrollPane scroll = new ScrollPane(rowBox);
   private final VBox node;
   private boolean wide = true;
+  private final ObjectProperty<ChartCanvas.Palette> palette =
+      new SimpleObjectProperty<>(ChartCanvas.Palette.LIGHT);
 
   ProvidersPane(StatusViewModel vm, ObservableList<ProviderRow> rows) {
     this.vm = vm;
@@ -129,7 +136,24 @@ final class ProvidersPane {
     long spanMs = h.spanMs(nowMs);
     int top = h.scaleTop(nowMs);
     span.setText("last " + spanMs / 60_000 + " min, 0 to " + top + " on every chart:");
-    cards.values().forEach(c -> c.chart.redraw(nowMs, spanMs, top));
+    cards.values().forEach(c -> c.chart.redraw(nowMs, spanMs, top, palette.get()));
+  }
+
+  /** The charts' colours, following the theme. */
+  void setPalette(ChartCanvas.Palette p) {
+    palette.set(p);
+    redrawCharts(System.currentTimeMillis());
+  }
+
+  private Node swatch(Function<ChartCanvas.Palette, Color> colour, boolean dashed) {
+    Line l = new Line(0, 0, 12, 0);
+    l.strokeProperty()
+        .bind(Bindings.createObjectBinding(() -> colour.apply(palette.get()), palette));
+    l.setStrokeWidth(dashed ? 1 : 3);
+    if (dashed) {
+      l.getStrokeDashArray().addAll(3.0, 2.0);
+    }
+    return l;
   }
 
   /** "last 3 min, 0 to 5 on every chart: ▬ active ▬ queued ┄ limit in force". */
@@ -138,11 +162,11 @@ final class ProvidersPane {
         new HBox(
             6,
             span,
-            Ui.swatch(ChartCanvas.activeColor(), false),
+            swatch(ChartCanvas.Palette::active, false),
             Ui.caption("active"),
-            Ui.swatch(ChartCanvas.queuedColor(), false),
+            swatch(ChartCanvas.Palette::queued, false),
             Ui.caption("queued"),
-            Ui.swatch(ChartCanvas.limitColor(), true),
+            swatch(ChartCanvas.Palette::limit, true),
             Ui.caption("limit in force"));
     box.setAlignment(Pos.CENTER_LEFT);
     box.setMinWidth(0);

@@ -1,6 +1,5 @@
 package dev.inflight.app;
 
-import atlantafx.base.theme.PrimerLight;
 import com.dustinredmond.fxtrayicon.FXTrayIcon;
 import dev.inflight.client.ConfigRoot;
 import dev.inflight.client.Limiter;
@@ -98,7 +97,7 @@ public final class StatusApp extends Application {
 
   /** The scene with theme and stylesheet, as the app and the UI tests show it. */
   static Scene scene(StatusView view, double width, double height) {
-    Application.setUserAgentStylesheet(new PrimerLight().getUserAgentStylesheet());
+    view.theme().apply();
     Scene scene = new Scene(view.root(), width, height);
     scene.getStylesheets().add(StatusApp.class.getResource("app.css").toExternalForm());
     return scene;
@@ -149,7 +148,7 @@ public final class StatusApp extends Application {
                           .map(p -> p.provider() + "=" + p.limit().orElse(0))
                           .toList()));
     }
-    view = new StatusView(vm);
+    view = new StatusView(vm, Theme.ofDesktop());
     Path placeFile = placeFile();
     Scene scene = scene(view, WindowPlace.DEFAULT_WIDTH, WindowPlace.DEFAULT_HEIGHT);
     stage.setScene(scene);

@@ -7,6 +7,8 @@ import javafx.animation.Timeline;
 import javafx.application.Platform;
 import javafx.beans.binding.Bindings;
 import javafx.beans.binding.ObjectBinding;
+import javafx.beans.property.ObjectProperty;
+import javafx.beans.property.SimpleObjectProperty;
 import javafx.collections.transformation.FilteredList;
 import javafx.geometry.Insets;
 import javafx.geometry.Orientation;
@@ -18,6 +20,7 @@ import javafx.scene.control.Label;
 import javafx.scene.control.OverrunStyle;
 import javafx.scene.control.SplitPane;
 import javafx.scene.control.TextField;
+import javafx.scene.control.ToggleButton;
 import javafx.scene.control.Tooltip;
 import javafx.scene.input.KeyCode;
 import javafx.scene.input.KeyCodeCombination;
@@ -52,9 +55,15 @@ final class StatusView {
   private final TextField filter = new TextField();
   private final ProvidersPane providers;
   private final Timeline chartTick;
+  private final ObjectProperty<Theme> theme = new SimpleObjectProperty<>(Theme.LIGHT);
 
   StatusView(StatusViewModel vm) {
+    this(vm, Theme.LIGHT);
+  }
+
+  StatusView(StatusViewModel vm, Theme initialTheme) {
     this.vm = vm;
+    this.theme.set(initialTheme);
     root.getStyleClass().add("status-root");
     ObjectBinding<Predicate<String[]>> match =
         Bindings.createObjectBinding(() -> Filter.of(filter.getText()), filter.textProperty());
@@ -67,6 +76,12 @@ final class StatusView {
             Bindings.createObjectBinding(
                 () -> r -> match.get().test(new String[] {r.provider()}), match));
     providers = new ProvidersPane(vm, shownRows);
+    providers.setPalette(theme.get().palette);
+    theme.addListener(
+        (obs, o, t) -> {
+          t.apply();
+          providers.setPalette(t.palette);
+        });
     Node tables = new TablesPane(vm, match).node();
     SplitPane halves = new SplitPane(providers.node(), tables);
     halves.setId("halves");
@@ -116,6 +131,11 @@ final class StatusView {
     halves.heightProperty().addListener((obs, o, n) -> fit.run());
     top.boundsInLocalProperty().addListener((obs, o, n) -> Platform.runLater(fit));
     halves.needsLayoutProperty().addListener((obs, o, n) -> fit.run());
+  }
+
+  /** The theme shown; the header's toggle switches it. */
+  Theme theme() {
+    return theme.get();
   }
 
   Parent root() {
@@ -186,7 +206,14 @@ final class StatusView {
     summary.getStyleClass().add(Styles.TEXT_BOLD);
     summary.textProperty().bind(vm.summaryProperty());
     summary.setMinWidth(Region.USE_PREF_SIZE);
-    HBox bar = new HBox(12, title, db, filter, summary);
+    ToggleButton dark = new ToggleButton("Dark");
+    dark.setId("theme");
+    dark.getStyleClass().add(Styles.SMALL);
+    dark.setMinWidth(Region.USE_PREF_SIZE);
+    dark.setTooltip(new Tooltip("Dark theme (at start: as the desktop prefers)"));
+    dark.setSelected(theme.get() == Theme.DARK);
+    dark.selectedProperty().addListener((obs, o, on) -> theme.set(on ? Theme.DARK : Theme.LIGHT));
+    HBox bar = new HBox(12, title, db, filter, summary, dark);
     bar.setAlignment(Pos.CENTER_LEFT);
     bar.getStyleClass().add(Ui.HEADER);
     bar.setPadding(new Insets(8, 16, 8, 16));

@@ -6,8 +6,6 @@ import javafx.scene.Node;
 import javafx.scene.control.Label;
 import javafx.scene.layout.HBox;
 import javafx.scene.layout.Region;
-import javafx.scene.paint.Color;
-import javafx.scene.shape.Line;
 
 /** Style classes (their colours live in app.css) and small builders the view's parts share. */
 final class Ui {
@@ -48,16 +46,6 @@ final class Ui {
     box.setPrefWidth(width);
     box.setMaxWidth(width);
     return box;
-  }
-
-  static Node swatch(Color color, boolean dashed) {
-    Line l = new Line(0, 0, 12, 0);
-    l.setStroke(color);
-    l.setStrokeWidth(dashed ? 1 : 3);
-    if (dashed) {
-      l.getStrokeDashArray().addAll(3.0, 2.0);
-    }
-    return l;
   }
 
   static void bindShown(Node n, ObservableValue<Boolean> shown) {

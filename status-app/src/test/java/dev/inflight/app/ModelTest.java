@@ -305,4 +305,11 @@ class ModelTest {
         .hasMessage("cooldown must be whole milliseconds from 0 to 1h (was \"61m\")");
     assertThat(Inputs.cooldown("1h")).isEqualTo(Duration.ofHours(1));
   }
+
+  @Test
+  void theme_followsGnomesColorScheme() {
+    assertThat(Theme.ofColorScheme("'prefer-dark'\n")).isEqualTo(Theme.DARK);
+    assertThat(Theme.ofColorScheme("'default'\n")).isEqualTo(Theme.LIGHT);
+    assertThat(Theme.ofColorScheme("No such schema")).isEqualTo(Theme.LIGHT);
+  }
 }

@@ -76,6 +76,10 @@ class StatusLayoutUiTest extends ApplicationTest {
   private void resize(double w, double h) {
     interact(
         () -> {
+          // At the screen's corner: Monocle's headless screen (1280x800) cannot paint past its
+          // edge.
+          stage.setX(0);
+          stage.setY(0);
           stage.setWidth(w);
           stage.setHeight(h);
           stage.getScene().getRoot().applyCss();
@@ -160,5 +164,22 @@ class StatusLayoutUiTest extends ApplicationTest {
     assertInside("#pause-provider-01");
     assertInside("#chart-span");
     screenshot("status-1280x720-30-providers");
+  }
+
+  @Test
+  void darkToggle_switchesTheWholeWindowAndTheCharts_andBack() throws Exception {
+    await(() -> vm.providers().size() == 30 && shown("#pause-provider-30"));
+    resize(1280, 720);
+    try {
+      clickOn("#theme");
+      assertThat(javafx.application.Application.getUserAgentStylesheet())
+          .isEqualTo(Theme.DARK.stylesheet);
+      WaitForAsyncUtils.waitForFxEvents();
+      screenshot("status-1280x720-dark");
+    } finally {
+      clickOn("#theme");
+    }
+    assertThat(javafx.application.Application.getUserAgentStylesheet())
+        .isEqualTo(Theme.LIGHT.stylesheet);
   }
 }
