@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -285,21 +286,29 @@ public final class StatusViewModel implements AutoCloseable {
   }
 
   private void write(Write w) {
-    io.execute(
-        () -> {
-          if (limiter == null) {
-            ui.execute(() -> commandError.set("not connected to the database yet"));
-            return;
-          }
-          try {
-            w.run(limiter);
-            ui.execute(() -> commandError.set(null));
-          } catch (RuntimeException e) {
-            String msg = e.getMessage();
-            ui.execute(() -> commandError.set(msg));
-          }
-          readNow();
-        });
+    if (closed) {
+      return; // an edit saved as the window closes, after close(): the app is ending
+    }
+    try {
+      io.execute(() -> writeNow(w));
+    } catch (RejectedExecutionException e) {
+      // closed meanwhile: as above
+    }
+  }
+
+  private void writeNow(Write w) {
+    if (limiter == null) {
+      ui.execute(() -> commandError.set("not connected to the database yet"));
+      return;
+    }
+    try {
+      w.run(limiter);
+      ui.execute(() -> commandError.set(null));
+    } catch (RuntimeException e) {
+      String msg = e.getMessage();
+      ui.execute(() -> commandError.set(msg));
+    }
+    readNow();
   }
 
   private void connect() {
