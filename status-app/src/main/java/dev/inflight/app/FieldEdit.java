@@ -60,9 +60,16 @@ final class FieldEdit {
     return invalid.getReadOnlyProperty();
   }
 
-  /** The user started editing: database updates no longer replace the text. */
+  /** The user is in the field: database updates no longer replace the text. */
   void focus() {
     editing = true;
+  }
+
+  /** Forgets a "not saved" note (a refusal of the text still shown stays until it is fixed). */
+  void dismiss() {
+    if (!invalid.get()) {
+      error.set("");
+    }
   }
 
   /** Enter: saves the text. Returns true when nothing is left to fix. */

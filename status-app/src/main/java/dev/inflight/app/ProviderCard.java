@@ -75,6 +75,17 @@ final class ProviderCard {
             "cooldown after each release, e.g. 500ms, 2s; Enter or Tab saves");
     wire(limit, row.limitEdit());
     wire(cooldown, row.cooldownEdit());
+    // Typing in either field of the row: a "not saved" note is old news.
+    for (TextField f : new TextField[] {limit, cooldown}) {
+      f.textProperty()
+          .addListener(
+              (o, was, is) -> {
+                if (f.isFocused()) {
+                  row.limitEdit().dismiss();
+                  row.cooldownEdit().dismiss();
+                }
+              });
+    }
 
     Label inForce = new Label();
     inForce.setId("in-force-" + p);

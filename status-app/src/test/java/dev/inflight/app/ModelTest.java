@@ -72,6 +72,23 @@ class ModelTest {
   }
 
   @Test
+  void edit_notSavedNote_canBeDismissed_butARefusalShownStays() {
+    FieldEdit e = limitEdit();
+    e.focus();
+    e.textProperty().set("0");
+    e.leave();
+    assertThat(e.errorProperty().get()).startsWith("limit not saved");
+
+    e.dismiss();
+    assertThat(e.errorProperty().get()).isEmpty();
+
+    e.textProperty().set("x");
+    e.commit();
+    e.dismiss();
+    assertThat(e.errorProperty().get()).startsWith("limit must be");
+  }
+
+  @Test
   void edit_leavingWithGoodText_savesItOnce_andClearsAnOldError() {
     FieldEdit e = limitEdit();
     e.focus();

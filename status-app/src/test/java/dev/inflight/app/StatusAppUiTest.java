@@ -129,6 +129,10 @@ class StatusAppUiTest extends ApplicationTest {
             "limit not saved, kept 6: limit must be an integer from 1 to 10000 (was \"lots\")");
     vm.refresh().get(20, TimeUnit.SECONDS);
     assertThat(other.limits().get("openai").orElseThrow().maxInFlight()).isEqualTo(6);
+
+    // Tab took the focus to the cooldown: typing there makes the note old news.
+    write("1s");
+    assertThat(node("#error-openai", Label.class).getText()).isEmpty();
   }
 
   @Test
