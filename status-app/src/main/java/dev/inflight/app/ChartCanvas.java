@@ -187,7 +187,8 @@ final class ChartCanvas extends Region {
         continue;
       }
       double x = x(s.atMs(), start, xScale, x0);
-      double y = Math.round(yBase - Math.min(top, v) * yScale) + 0.5;
+      // on pixel centres, never below the baseline (a zero would draw a tick under it)
+      double y = Math.min(yBase - 0.5, Math.floor(yBase - Math.min(top, v) * yScale) + 0.5);
       if (!drawing || (!contiguous && series != Series.ACTIVE)) {
         g.moveTo(x, y);
         drawing = true;
