@@ -208,6 +208,25 @@ class StatusAppUiTest extends ApplicationTest {
   }
 
   @Test
+  void removeLimitDialog_enterKeepsTheLimit_andItsNamedButtonRemovesIt() throws Exception {
+    await(() -> shown("#remove-openai"));
+
+    clickOn("#remove-openai");
+    await(() -> shown("#" + Dialogs.CONFIRM_BUTTON));
+    assertThat(node("#" + Dialogs.CONFIRM_BUTTON, Button.class).getText())
+        .isEqualTo("Remove limit");
+    type(KeyCode.ENTER);
+    await(() -> !shown("#" + Dialogs.CONFIRM_BUTTON));
+    vm.refresh().get(20, TimeUnit.SECONDS);
+    assertThat(other.limits().get("openai")).isPresent();
+
+    clickOn("#remove-openai");
+    await(() -> shown("#" + Dialogs.CONFIRM_BUTTON));
+    clickOn("#" + Dialogs.CONFIRM_BUTTON);
+    await(() -> other.limits().get("openai").isEmpty());
+  }
+
+  @Test
   void leaseTakenByAnotherProcess_appears() throws Exception {
     holder = Jvm.start(HoldLease.class.getName(), home.toString(), "openai", "holder-x");
     String held = holder.awaitOut("held ");

@@ -257,6 +257,24 @@ class StatusViewModelTest {
   }
 
   @Test
+  void unlimitedProvider_keepsItsRowAtZero_afterItsLastLeaseEnds() throws Exception {
+    start(home);
+    await(() -> shown("openai") != null);
+    Lease lease = other.tryAcquire("bedrock", "planner").orElseThrow();
+    await(() -> shown("bedrock") != null && shown("bedrock").active() == 1);
+    ProviderRow row = row("bedrock");
+
+    lease.close();
+
+    await(() -> vm.summaryProperty().get().startsWith("0 active"));
+    assertThat(shown("bedrock").active()).isZero();
+    assertThat(row("bedrock")).isSameAs(row);
+    assertThat(vm.providers())
+        .extracting(ProviderRow::provider)
+        .containsExactly("bedrock", "openai");
+  }
+
+  @Test
   void forceRelease_freesAnotherHoldersLease() throws Exception {
     Lease held = other.tryAcquire("openai", "stuck").orElseThrow();
     start(home);
