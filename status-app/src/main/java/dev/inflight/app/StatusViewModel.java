@@ -1,6 +1,5 @@
 package dev.inflight.app;
 
-import dev.inflight.client.LimitSpec;
 import dev.inflight.client.Limiter;
 import dev.inflight.client.ProviderStatus;
 import dev.inflight.client.StatusSnapshot;
@@ -30,8 +29,8 @@ import javafx.collections.ObservableList;
  *
  * <p>Threads: every database call runs on {@code io} (one thread); every property and list changes
  * on {@code ui} ({@code Platform::runLater} in the app, the calling thread in tests). Commands are
- * called on the UI thread: they check the input at once (returning the library's message when it is
- * bad, having written nothing) and write in the background.
+ * called on the UI thread: they check the input at once (returning a message in the screen's words
+ * when it is bad, having written nothing) and write in the background.
  *
  * <p>Freshness: the snapshot is re-read after every commit by any process (the limiter's change
  * detection, debounced by {@link #DEBOUNCE}), and on a one-second tick only when time alone changes
@@ -77,6 +76,7 @@ public final class StatusViewModel implements AutoCloseable {
   private final ObservableList<LeaseRow> leasesView;
   private final ObservableList<WaiterRow> waitersView;
   private final AddForm addForm = new AddForm(spec -> write(l -> l.limits().set(spec)));
+  private final LimitEdits edits;
   private volatile Consumer<StatusSnapshot> onApplied = s -> {};
 
   /**
@@ -90,6 +90,7 @@ public final class StatusViewModel implements AutoCloseable {
     this.ui = ui;
     this.clock = clock;
     this.rows = new Rows(histories::of, this::setLimit, this::setCooldown, ZoneId.systemDefault());
+    this.edits = new LimitEdits(rows::status, spec -> write(l -> l.limits().set(spec)));
     providersView = FXCollections.unmodifiableObservableList(rows.providers());
     leasesView = FXCollections.unmodifiableObservableList(rows.leases());
     waitersView = FXCollections.unmodifiableObservableList(rows.waiters());
@@ -170,63 +171,31 @@ public final class StatusViewModel implements AutoCloseable {
   // ================================================================ commands
 
   /**
-   * Sets the provider's limit from the user's text, keeping its cooldown, paused flag and whether
-   * it is adaptive.
+   * Sets the provider's limit from the user's text, keeping its cooldown, pause and adaptive flag.
    *
    * @return the message, in the screen's words, when the text is not a valid limit (nothing is
    *     written)
    */
   public Optional<String> setLimit(String provider, String text) {
-    ProviderStatus s = rows.status(provider);
-    Duration cooldown = s == null ? Duration.ZERO : s.cooldown();
-    boolean adaptive = s != null && s.adaptive();
-    boolean paused = s != null && s.paused();
-    try {
-      LimitSpec spec = new LimitSpec(provider, Inputs.limit(text), cooldown, paused, adaptive);
-      write(l -> l.limits().set(spec));
-      return Optional.empty();
-    } catch (IllegalArgumentException e) {
-      return Optional.of(e.getMessage());
-    }
+    return edits.setLimit(provider, text);
   }
 
   /**
    * Sets the provider's cooldown ({@code 500ms}, {@code 2s}, or a number of milliseconds).
    *
-   * @return the message when the text is not a valid cooldown or the provider has no limit (nothing
-   *     is written)
+   * @return the message when the text is not a valid cooldown or the provider has no limit
    */
   public Optional<String> setCooldown(String provider, String text) {
-    ProviderStatus s = rows.status(provider);
-    if (s == null || s.limit().isEmpty()) {
-      return Optional.of("set a limit for '" + provider + "' before its cooldown");
-    }
-    try {
-      LimitSpec spec =
-          new LimitSpec(
-              provider, s.limit().getAsInt(), Inputs.cooldown(text), s.paused(), s.adaptive());
-      write(l -> l.limits().set(spec));
-      return Optional.empty();
-    } catch (IllegalArgumentException e) {
-      return Optional.of(e.getMessage());
-    }
+    return edits.setCooldown(provider, text);
   }
 
   /**
-   * Makes the provider's limit adaptive (429s lower the limit in force, successes raise it back) or
-   * fixed, keeping its limit and cooldown.
+   * Makes the provider's limit adaptive or fixed, keeping its limit and cooldown.
    *
    * @return a message when the provider has no limit (nothing is written)
    */
   public Optional<String> setAdaptive(String provider, boolean adaptive) {
-    ProviderStatus s = rows.status(provider);
-    if (s == null || s.limit().isEmpty()) {
-      return Optional.of("set a limit for '" + provider + "' before making it adaptive");
-    }
-    LimitSpec spec =
-        new LimitSpec(provider, s.limit().getAsInt(), s.cooldown(), s.paused(), adaptive);
-    write(l -> l.limits().set(spec));
-    return Optional.empty();
+    return edits.setAdaptive(provider, adaptive);
   }
 
   /** Makes the provider unlimited. */
