@@ -227,6 +227,22 @@ class StatusAppUiTest extends ApplicationTest {
   }
 
   @Test
+  void ctrlQ_quits_andCtrlW_closesTheWindow() throws Exception {
+    java.util.List<String> done = new java.util.concurrent.CopyOnWriteArrayList<>();
+    interact(
+        () ->
+            view.installShortcuts(
+                node("#filter", TextField.class).getScene(),
+                () -> done.add("quit"),
+                () -> done.add("close")));
+
+    push(KeyCode.CONTROL, KeyCode.W);
+    push(KeyCode.CONTROL, KeyCode.Q);
+
+    assertThat(done).containsExactly("close", "quit");
+  }
+
+  @Test
   void leaseTakenByAnotherProcess_appears() throws Exception {
     holder = Jvm.start(HoldLease.class.getName(), home.toString(), "openai", "holder-x");
     String held = holder.awaitOut("held ");
