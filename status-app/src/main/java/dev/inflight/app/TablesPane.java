@@ -81,13 +81,15 @@ final class TablesPane {
     held.setMinWidth(64);
     leases.getColumns().add(held);
     TableColumn<LeaseRow, LeaseRow> release = new TableColumn<>("");
-    release.setPrefWidth(90);
-    release.setMinWidth(80);
+    release.setPrefWidth(88);
+    release.setMinWidth(88);
+    release.setMaxWidth(88);
+    release.setResizable(false);
     release.setSortable(false);
     release.setCellValueFactory(c -> new ReadOnlyObjectWrapper<>(c.getValue()));
     release.setCellFactory(c -> new ReleaseCell());
     leases.getColumns().add(release);
-    leases.setColumnResizePolicy(TableView.CONSTRAINED_RESIZE_POLICY_FLEX_LAST_COLUMN);
+    leases.setColumnResizePolicy(TableView.CONSTRAINED_RESIZE_POLICY_ALL_COLUMNS);
     leases.getStyleClass().addAll(Styles.DENSE, Styles.STRIPED);
 
     FilteredList<WaiterRow> waiterRows = new FilteredList<>(vm.waiters());
@@ -140,7 +142,7 @@ final class TablesPane {
                 90,
                 WaiterRow::waitingForProperty,
                 Comparator.comparing((WaiterRow r) -> r.info().queuedAt()).reversed()));
-    waiters.setColumnResizePolicy(TableView.CONSTRAINED_RESIZE_POLICY_FLEX_LAST_COLUMN);
+    waiters.setColumnResizePolicy(TableView.CONSTRAINED_RESIZE_POLICY_ALL_COLUMNS);
     waiters.getStyleClass().addAll(Styles.DENSE, Styles.STRIPED);
 
     Label leasesTitle = new Label();
