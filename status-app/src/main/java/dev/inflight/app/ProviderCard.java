@@ -269,6 +269,14 @@ final class ProviderCard {
     return NAME_W + LIMIT_W + IN_FORCE_W + COOLDOWN_W + ADAPTIVE_W + 3 * COUNT_W + WAIT_W + 8 * GAP;
   }
 
+  /** The window lost the focus but the field is still its focus owner: nobody left the field. */
+  private static boolean stillOwnsFocus(TextField f) {
+    return f.getScene() != null
+        && f.getScene().getFocusOwner() == f
+        && f.getScene().getWindow() != null
+        && !f.getScene().getWindow().isFocused();
+  }
+
   private static String first(String... texts) {
     for (String t : texts) {
       if (t != null && !t.isEmpty()) {
@@ -311,7 +319,9 @@ final class ProviderCard {
             (obs, was, is) -> {
               if (is) {
                 edit.focus();
-              } else {
+              } else if (!stillOwnsFocus(f)) {
+                // Not when the whole window loses the focus (another app, a dialog): half-typed
+                // text is not saved by switching away; the field is still being edited on return.
                 edit.leave();
               }
             });
