@@ -169,6 +169,10 @@ final class ProviderCard {
     error.setTooltip(new Tooltip());
     error.getTooltip().textProperty().bind(error.textProperty());
     statusLine = new HBox(12, pauseNote, upstream, error);
+    // An empty part takes no room (the line's height is fixed, so nothing else moves).
+    for (Label part : new Label[] {pauseNote, upstream, error}) {
+      Ui.bindShown(part, part.textProperty().isNotEmpty());
+    }
     statusLine.getStyleClass().add(Ui.STATUS_LINE);
     statusLine.setAlignment(Pos.CENTER_LEFT);
     statusLine.setMinHeight(16);
