@@ -1,113 +1,197 @@
 package dev.inflight.app;
 
 import java.util.List;
+import javafx.geometry.VPos;
 import javafx.scene.canvas.Canvas;
 import javafx.scene.canvas.GraphicsContext;
+import javafx.scene.layout.Region;
 import javafx.scene.paint.Color;
 import javafx.scene.text.Font;
+import javafx.scene.text.TextAlignment;
 
 /**
- * A sparkline of one provider's last ten minutes: active leases as a filled area, queued requests
- * as a line, the limit in force as a dashed line. Cheap: one canvas, redrawn once a second.
+ * A sparkline of one provider's recent history on the scale every chart shares: active leases as a
+ * filled area, queued requests as a red line (nothing where none were queued), and the limit in
+ * force as a dashed step line, drawn as it was at each moment and on top of the others. The common
+ * top of the scale is labelled at the upper left, the span at the lower left. Resizable: it takes
+ * the width its row gives it. Cheap: one canvas, redrawn once a second.
  */
-final class ChartCanvas extends Canvas {
-  // Canvas paints are not styleable; these match the accent and warning colours of app.css.
-  private static final Color ACTIVE = Color.web("#0969da");
-  private static final Color ACTIVE_FILL = Color.web("#0969da", 0.22);
-  private static final Color QUEUED = Color.web("#cf222e");
-  private static final Color LIMIT = Color.web("#57606a");
-  private static final Color GRID = Color.web("#d0d7de");
+final class ChartCanvas extends Region {
+  /** Canvas paints are not styleable: one palette per theme, from Primer's accent and danger. */
+  record Palette(Color active, Color activeFill, Color queued, Color limit, Color grid) {
+    static final Palette LIGHT =
+        new Palette(
+            Color.web("#0969da"),
+            Color.web("#0969da", 0.22),
+            Color.web("#cf222e"),
+            Color.web("#57606a"),
+            Color.web("#d0d7de"));
+    static final Palette DARK =
+        new Palette(
+            Color.web("#4493f8"),
+            Color.web("#4493f8", 0.28),
+            Color.web("#f85149"),
+            Color.web("#9198a1"),
+            Color.web("#3d444d"));
+  }
+
   private static final Font LABEL_FONT = Font.font(9);
-  private static final Color LABEL_BACKGROUND = Color.web("#f6f8fa"); // -color-bg-subtle
+  private static final double LABEL_W = 18;
 
   private final History history;
+  private final Canvas canvas = new Canvas();
+  private long nowMs;
+  private long spanMs = 60_000;
+  private int top = 2;
+  private Palette palette = Palette.LIGHT;
 
-  ChartCanvas(History history, double width, double height) {
-    super(width, height);
+  ChartCanvas(History history, double minWidth, double height) {
     this.history = history;
+    getChildren().add(canvas);
+    setMinWidth(minWidth);
+    setPrefWidth(minWidth);
+    setMaxWidth(Double.MAX_VALUE);
+    setHeightTo(height);
   }
 
-  void redraw(long nowMs) {
-    GraphicsContext g = getGraphicsContext2D();
-    double w = getWidth();
-    double h = getHeight();
+  void setHeightTo(double height) {
+    setMinHeight(height);
+    setPrefHeight(height);
+    setMaxHeight(height);
+  }
+
+  @Override
+  protected void layoutChildren() {
+    double w = Math.floor(getWidth());
+    double h = Math.floor(getHeight());
+    if (canvas.getWidth() != w || canvas.getHeight() != h) {
+      canvas.setWidth(w);
+      canvas.setHeight(h);
+      draw();
+    }
+  }
+
+  /** Draws the history up to {@code nowMs} over {@code spanMs}, from 0 to {@code top}. */
+  void redraw(long nowMs, long spanMs, int top, Palette palette) {
+    this.palette = palette;
+    this.nowMs = nowMs;
+    this.spanMs = Math.max(1, spanMs);
+    this.top = Math.max(1, top);
+    draw();
+  }
+
+  private void draw() {
+    GraphicsContext g = canvas.getGraphicsContext2D();
+    double w = canvas.getWidth();
+    double h = canvas.getHeight();
     g.clearRect(0, 0, w, h);
-    g.setStroke(GRID);
-    g.setLineWidth(1);
-    g.strokeLine(0, h - 0.5, w, h - 0.5);
-    List<History.Sample> samples = history.samples();
-    if (samples.isEmpty()) {
+    if (w <= LABEL_W + 2 || h <= 8) {
       return;
     }
-    int max = 1;
-    for (History.Sample s : samples) {
-      max = Math.max(max, Math.max(s.limit(), s.active() + s.queued()));
-      max = Math.max(max, s.queued());
-    }
-    double top = 4;
-    double yScale = (h - top - 1) / max;
-    // Ten minutes once there is that much history; until then the span grows by whole minutes,
-    // so a fresh window is not a sliver at the right edge.
-    long age = nowMs - samples.get(0).atMs();
-    long span = Math.min(History.WINDOW_MS, Math.max(1, (age + 59_999) / 60_000) * 60_000);
-    double xScale = w / (double) span;
-    long start = nowMs - span;
-    double barW = Math.max(1, History.BUCKET_MS * xScale);
+    double x0 = LABEL_W;
+    double plotW = w - x0;
+    double yTop = 5;
+    double yBase = h - 1;
+    double yScale = (yBase - yTop) / top;
+    g.setStroke(palette.grid());
+    g.setLineWidth(1);
+    g.strokeLine(x0, yBase - 0.5, w, yBase - 0.5);
+    g.setLineDashes(1, 3);
+    g.strokeLine(x0, yTop + 0.5, w, yTop + 0.5);
+    g.setLineDashes();
+    g.setFill(palette.limit());
+    g.setFont(LABEL_FONT);
+    g.setTextAlign(TextAlignment.RIGHT);
+    g.setTextBaseline(VPos.CENTER);
+    g.fillText(Integer.toString(top), x0 - 3, yTop + 1);
+    g.fillText("0", x0 - 3, yBase - 2);
+    g.setTextBaseline(VPos.BASELINE);
+    g.setTextAlign(TextAlignment.LEFT);
 
-    g.setFill(ACTIVE_FILL);
-    g.beginPath();
-    g.moveTo(x(samples.get(0).atMs(), start, xScale), h);
-    for (History.Sample s : samples) {
-      double x = x(s.atMs(), start, xScale);
-      g.lineTo(x, h - 1 - s.active() * yScale);
-      g.lineTo(x + barW, h - 1 - s.active() * yScale);
+    List<History.Sample> samples = history.samples();
+    long start = nowMs - spanMs;
+    double xScale = plotW / (double) spanMs;
+    double barW = Math.max(1, History.BUCKET_MS * xScale);
+    List<History.Sample> shown = samples.stream().filter(s -> s.atMs() >= start).toList();
+    if (shown.isEmpty()) {
+      return;
     }
-    g.lineTo(x(samples.get(samples.size() - 1).atMs(), start, xScale) + barW, h);
+    g.save();
+    g.beginPath();
+    g.rect(x0, 0, plotW, h);
+    g.clip();
+
+    // active: a filled step area with its outline
+    g.setFill(palette.activeFill());
+    g.beginPath();
+    g.moveTo(x(shown.get(0).atMs(), start, xScale, x0), yBase);
+    for (History.Sample s : shown) {
+      double x = x(s.atMs(), start, xScale, x0);
+      double y = yBase - Math.min(top, s.active()) * yScale;
+      g.lineTo(x, y);
+      g.lineTo(x + barW, y);
+    }
+    g.lineTo(x(shown.get(shown.size() - 1).atMs(), start, xScale, x0) + barW, yBase);
     g.closePath();
     g.fill();
-
-    g.setStroke(ACTIVE);
+    g.setStroke(palette.active());
     g.setLineWidth(1.2);
-    stroke(g, samples, start, xScale, barW, h, yScale, true);
-    g.setStroke(QUEUED);
+    steps(g, shown, start, xScale, x0, barW, yBase, yScale, Series.ACTIVE);
+
+    g.setStroke(palette.queued());
     g.setLineWidth(1.6);
-    stroke(g, samples, start, xScale, barW, h, yScale, false);
+    steps(g, shown, start, xScale, x0, barW, yBase, yScale, Series.QUEUED);
 
-    int limit = samples.get(samples.size() - 1).limit();
-    if (limit > 0) {
-      double y = Math.round(h - 1 - limit * yScale) + 0.5;
-      g.setStroke(LIMIT);
-      g.setLineWidth(1);
-      g.setLineDashes(3, 3);
-      g.strokeLine(0, y, w, y);
-      g.setLineDashes();
-    }
-
-    // The span, on a patch of background so no line runs through it.
-    g.setFill(LABEL_BACKGROUND);
-    g.fillRect(0, h - 13, 22, 12);
-    g.setFill(LIMIT);
-    g.setFont(LABEL_FONT);
-    g.fillText("-" + span / 60_000 + "m", 2, h - 4);
+    g.setStroke(palette.limit());
+    g.setLineWidth(1);
+    g.setLineDashes(3, 3);
+    steps(g, shown, start, xScale, x0, barW, yBase, yScale, Series.LIMIT);
+    g.setLineDashes();
+    g.restore();
   }
 
-  private static void stroke(
+  private enum Series {
+    ACTIVE,
+    QUEUED,
+    LIMIT
+  }
+
+  /**
+   * A step line through the samples; queued and limit lines break where there is nothing to draw
+   * (no one queued, no limit), so an idle provider shows no red and an unlimited one no dashes.
+   */
+  private void steps(
       GraphicsContext g,
       List<History.Sample> samples,
       long start,
       double xScale,
+      double x0,
       double barW,
-      double h,
+      double yBase,
       double yScale,
-      boolean active) {
+      Series series) {
     g.beginPath();
-    boolean first = true;
+    boolean drawing = false;
+    long lastAt = Long.MIN_VALUE;
     for (History.Sample s : samples) {
-      double x = x(s.atMs(), start, xScale);
-      double y = h - 1 - (active ? s.active() : s.queued()) * yScale;
-      if (first) {
+      int v =
+          switch (series) {
+            case ACTIVE -> s.active();
+            case QUEUED -> s.queued();
+            case LIMIT -> s.limit();
+          };
+      boolean contiguous = s.atMs() - lastAt <= History.BUCKET_MS;
+      lastAt = s.atMs();
+      if (series != Series.ACTIVE && v == 0) {
+        drawing = false;
+        continue;
+      }
+      double x = x(s.atMs(), start, xScale, x0);
+      // on pixel centres, never below the baseline (a zero would draw a tick under it)
+      double y = Math.min(yBase - 0.5, Math.floor(yBase - Math.min(top, v) * yScale) + 0.5);
+      if (!drawing || (!contiguous && series != Series.ACTIVE)) {
         g.moveTo(x, y);
-        first = false;
+        drawing = true;
       } else {
         g.lineTo(x, y);
       }
@@ -116,20 +200,7 @@ final class ChartCanvas extends Canvas {
     g.stroke();
   }
 
-  /** The legend's swatches, in the chart's colours. */
-  static Color activeColor() {
-    return ACTIVE;
-  }
-
-  static Color queuedColor() {
-    return QUEUED;
-  }
-
-  static Color limitColor() {
-    return LIMIT;
-  }
-
-  private static double x(long atMs, long start, double xScale) {
-    return Math.max(0, (atMs - start) * xScale);
+  private static double x(long atMs, long start, double xScale, double x0) {
+    return x0 + Math.max(0, (atMs - start) * xScale);
   }
 }

@@ -12,7 +12,30 @@ final class Inputs {
   private static final Pattern COOLDOWN =
       Pattern.compile("\\s*([0-9]{1,10})(?:\\.([0-9]{1,3}))?\\s*(ms|s|m|h)?\\s*");
 
+  static final int MAX_LIMIT = 10_000;
+  static final long MAX_COOLDOWN_MS = 3_600_000L;
+
   private Inputs() {}
+
+  /**
+   * Reads a limit as the window calls it ("limit", the library's {@code max_in_flight}).
+   *
+   * @throws IllegalArgumentException e.g. {@code limit must be an integer from 1 to 10000 (was
+   *     "2.5")}
+   */
+  static int limit(String text) {
+    String t = text == null ? "" : text.strip();
+    if (t.matches("[+-]?[0-9]{1,9}")) {
+      long v = Long.parseLong(t);
+      if (v >= 1 && v <= MAX_LIMIT) {
+        return (int) v;
+      }
+      throw new IllegalArgumentException(
+          "limit must be an integer from 1 to " + MAX_LIMIT + " (was " + v + ")");
+    }
+    throw new IllegalArgumentException(
+        "limit must be an integer from 1 to " + MAX_LIMIT + " (was \"" + t + "\")");
+  }
 
   /**
    * Reads a cooldown: a plain number is milliseconds; {@code ms}, {@code s}, {@code m} and {@code
@@ -42,7 +65,9 @@ final class Inputs {
     long whole = Long.parseLong(m.group(1));
     long fracMs = frac.isEmpty() ? 0 : Long.parseLong(frac) * unitMs;
     long scale = (long) Math.pow(10, frac.length());
-    if (fracMs % scale != 0 || whole > 3_600_000_000L) {
+    if (fracMs % scale != 0
+        || whole > MAX_COOLDOWN_MS
+        || whole * unitMs + fracMs / scale > MAX_COOLDOWN_MS) {
       throw new IllegalArgumentException(
           "cooldown must be whole milliseconds from 0 to 1h (was \"" + text.strip() + "\")");
     }

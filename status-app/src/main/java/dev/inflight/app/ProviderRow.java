@@ -7,16 +7,25 @@ import java.time.ZoneId;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.Locale;
+import java.util.Optional;
+import java.util.function.BiFunction;
+import javafx.beans.property.ReadOnlyBooleanProperty;
+import javafx.beans.property.ReadOnlyBooleanWrapper;
 import javafx.beans.property.ReadOnlyObjectProperty;
 import javafx.beans.property.ReadOnlyObjectWrapper;
 import javafx.beans.property.ReadOnlyStringProperty;
 import javafx.beans.property.ReadOnlyStringWrapper;
 
 /**
- * One provider as the window shows it: the latest status, a ticking wait, the countdown of a 429
- * pause and the history.
+ * One provider as the window shows it: the latest status, the limit in force, a ticking wait, the
+ * countdown of a 429 pause, the history, and the edits of its limit and cooldown.
  */
 public final class ProviderRow {
+  /** Writes one field of a provider; returns the message when the text is refused. */
+  interface Save extends BiFunction<String, String, Optional<String>> {}
+
+  private static final Save REFUSE = (p, t) -> Optional.of("read-only");
+
   private static final DateTimeFormatter TIME =
       DateTimeFormatter.ofPattern("HH:mm:ss", Locale.ROOT);
   private static final DateTimeFormatter DATE_TIME =
@@ -27,18 +36,45 @@ public final class ProviderRow {
   private final ZoneId zone;
   private final ReadOnlyObjectWrapper<ProviderStatus> status = new ReadOnlyObjectWrapper<>();
   private final ReadOnlyStringWrapper longestWait = new ReadOnlyStringWrapper("");
-  private final ReadOnlyStringWrapper effectiveLimit = new ReadOnlyStringWrapper("");
+  private final ReadOnlyStringWrapper inForce = new ReadOnlyStringWrapper("");
+  private final ReadOnlyBooleanWrapper lowered = new ReadOnlyBooleanWrapper();
+  private final ReadOnlyStringWrapper upstream = new ReadOnlyStringWrapper("");
   private final ReadOnlyStringWrapper pause = new ReadOnlyStringWrapper("");
+  private final FieldEdit limitEdit;
+  private final FieldEdit cooldownEdit;
   private Instant readAt = Instant.EPOCH;
 
-  ProviderRow(String provider, History history) {
-    this(provider, history, ZoneId.systemDefault());
+  ProviderRow(String provider, History history, ZoneId zone) {
+    this(provider, history, zone, REFUSE, REFUSE);
   }
 
-  ProviderRow(String provider, History history, ZoneId zone) {
+  ProviderRow(String provider, History history, ZoneId zone, Save limit, Save cooldown) {
     this.provider = provider;
     this.history = history;
     this.zone = zone;
+    this.limitEdit =
+        new FieldEdit("limit", () -> limitText(status.get()), t -> limit.apply(provider, t));
+    this.cooldownEdit =
+        new FieldEdit(
+            "cooldown", () -> cooldownText(status.get()), t -> cooldown.apply(provider, t));
+  }
+
+  /** The configured limit as its field shows it ("" when unlimited). */
+  static String limitText(ProviderStatus s) {
+    return s == null || s.limit().isEmpty() ? "" : Integer.toString(s.limit().getAsInt());
+  }
+
+  /** The cooldown as its field shows it ("" when unlimited). */
+  static String cooldownText(ProviderStatus s) {
+    return s == null || s.limit().isEmpty() ? "" : Fmt.cooldown(s.cooldown());
+  }
+
+  FieldEdit limitEdit() {
+    return limitEdit;
+  }
+
+  FieldEdit cooldownEdit() {
+    return cooldownEdit;
   }
 
   public String provider() {
@@ -63,12 +99,24 @@ public final class ProviderRow {
   }
 
   /**
-   * The limit in force while 429s hold an adaptive limit below the configured one, e.g. {@code now
-   * 2}, and the provider's own in-flight count while a usage probe's answer is fresh ({@code
-   * upstream 3}); empty when neither applies.
+   * The limit grants obey now: the configured one ({@code 4}), or while 429s hold an adaptive limit
+   * below it, both ({@code 2 of 4}); {@code —} when unlimited.
    */
-  public ReadOnlyStringProperty effectiveLimitProperty() {
-    return effectiveLimit.getReadOnlyProperty();
+  public ReadOnlyStringProperty inForceProperty() {
+    return inForce.getReadOnlyProperty();
+  }
+
+  /** Whether 429s hold the limit in force below the configured one. */
+  public ReadOnlyBooleanProperty loweredProperty() {
+    return lowered.getReadOnlyProperty();
+  }
+
+  /**
+   * The provider's own in-flight count while a usage probe's answer is fresh, e.g. {@code provider
+   * counts 3 in flight}; empty otherwise.
+   */
+  public ReadOnlyStringProperty upstreamProperty() {
+    return upstream.getReadOnlyProperty();
   }
 
   /**
@@ -82,11 +130,24 @@ public final class ProviderRow {
   void update(ProviderStatus s, Instant at, Instant now) {
     status.set(s);
     readAt = at;
-    String inForce = s.effectiveLimit().isPresent() ? "now " + s.effectiveLimit().getAsInt() : "";
-    String upstream =
-        s.upstreamInFlight().isPresent() ? "upstream " + s.upstreamInFlight().getAsInt() : "";
-    effectiveLimit.set(
-        inForce.isEmpty() || upstream.isEmpty() ? inForce + upstream : inForce + " · " + upstream);
+    boolean below =
+        s.limit().isPresent()
+            && s.effectiveLimit().isPresent()
+            && s.effectiveLimit().getAsInt() < s.limit().getAsInt();
+    lowered.set(below);
+    if (s.limit().isEmpty()) {
+      inForce.set("—");
+    } else if (below) {
+      inForce.set(s.effectiveLimit().getAsInt() + " of " + s.limit().getAsInt());
+    } else {
+      inForce.set(Integer.toString(s.limit().getAsInt()));
+    }
+    upstream.set(
+        s.upstreamInFlight().isPresent()
+            ? "provider counts " + s.upstreamInFlight().getAsInt() + " in flight"
+            : "");
+    limitEdit.storedChanged();
+    cooldownEdit.storedChanged();
     tick(now);
   }
 

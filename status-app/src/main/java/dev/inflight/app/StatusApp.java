@@ -1,17 +1,22 @@
 package dev.inflight.app;
 
-import atlantafx.base.theme.PrimerLight;
 import com.dustinredmond.fxtrayicon.FXTrayIcon;
+import dev.inflight.client.ConfigRoot;
 import dev.inflight.client.Limiter;
 import dev.inflight.client.LimiterBuilder;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.InstantSource;
+import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import javafx.application.Application;
 import javafx.application.Platform;
+import javafx.geometry.Rectangle2D;
 import javafx.scene.Scene;
+import javafx.stage.Screen;
 import javafx.stage.Stage;
 
 /**
@@ -29,6 +34,7 @@ public final class StatusApp extends Application {
   private StatusViewModel vm;
   private StatusView view;
   private FXTrayIcon tray;
+  private Stage stage;
 
   /**
    * Shows the window and returns when the app quits.
@@ -39,7 +45,23 @@ public final class StatusApp extends Application {
   public static void launch(Path configRoot, Duration runFor) {
     home = configRoot;
     quitAfter = runFor;
+    startAwtFirst();
     Application.launch(StatusApp.class);
+  }
+
+  /**
+   * Starts AWT (the tray's toolkit) before JavaFX. Started second, from inside the running GTK main
+   * loop, AWT's X11 toolkit installs its X error handler while GDK has an error trap pushed, and
+   * GDK prints "XSetErrorHandler() called with a GDK error trap pushed" at every start.
+   */
+  private static void startAwtFirst() {
+    try {
+      if (!java.awt.GraphicsEnvironment.isHeadless()) {
+        java.awt.Toolkit.getDefaultToolkit();
+      }
+    } catch (Throwable e) {
+      // no AWT: no tray icon, which installTray already copes with
+    }
   }
 
   /** Why JavaFX could not start, in words a user can act on. */
@@ -74,15 +96,46 @@ public final class StatusApp extends Application {
   }
 
   /** The scene with theme and stylesheet, as the app and the UI tests show it. */
-  static Scene scene(StatusView view) {
-    Application.setUserAgentStylesheet(new PrimerLight().getUserAgentStylesheet());
-    Scene scene = new Scene(view.root(), 1280, 720);
+  static Scene scene(StatusView view, double width, double height) {
+    view.theme().apply();
+    Scene scene = new Scene(view.root(), width, height);
     scene.getStylesheets().add(StatusApp.class.getResource("app.css").toExternalForm());
     return scene;
   }
 
+  /** Where the window's place is kept between starts: beside the database. */
+  static Path placeFile() {
+    return ConfigRoot.resolve(home).resolve(WindowPlace.FILE);
+  }
+
+  /** Puts the window where it was last time (fitted to today's screens), else centred. */
+  private static void place(Stage stage, Path file) {
+    List<Rectangle2D> screens = Screen.getScreens().stream().map(Screen::getVisualBounds).toList();
+    WindowPlace p =
+        WindowPlace.load(file)
+            .map(w -> w.fit(screens))
+            .orElseGet(() -> WindowPlace.initial(Screen.getPrimary().getVisualBounds()));
+    stage.setX(p.x());
+    stage.setY(p.y());
+    stage.setWidth(p.width());
+    stage.setHeight(p.height());
+  }
+
+  private static void remember(Stage stage, Path file) {
+    if (stage.isIconified() || stage.isMaximized() || Double.isNaN(stage.getX())) {
+      return;
+    }
+    try {
+      Files.createDirectories(file.getParent());
+      new WindowPlace(stage.getX(), stage.getY(), stage.getWidth(), stage.getHeight()).save(file);
+    } catch (IOException | RuntimeException e) {
+      // not remembered this time; the window still works
+    }
+  }
+
   @Override
   public void start(Stage stage) {
+    this.stage = stage;
     vm = viewModel(home);
     if (Boolean.getBoolean(DEBUG_PROPERTY)) {
       vm.setOnApplied(
@@ -95,11 +148,24 @@ public final class StatusApp extends Application {
                           .map(p -> p.provider() + "=" + p.limit().orElse(0))
                           .toList()));
     }
-    view = new StatusView(vm);
-    stage.setScene(scene(view));
+    view = new StatusView(vm, Theme.ofDesktop());
+    Path placeFile = placeFile();
+    Scene scene = scene(view, WindowPlace.DEFAULT_WIDTH, WindowPlace.DEFAULT_HEIGHT);
+    stage.setScene(scene);
     stage.setTitle("inflight status");
     stage.getIcons().addAll(Icons.fx(32, false), Icons.fx(64, false));
+    stage.setMinWidth(WindowPlace.MIN_WIDTH);
+    stage.setMinHeight(WindowPlace.MIN_HEIGHT);
+    place(stage, placeFile);
+    stage.setOnHiding(e -> remember(stage, placeFile));
     installTray(stage);
+    view.installShortcuts(
+        scene,
+        () -> {
+          remember(stage, placeFile);
+          Platform.exit();
+        },
+        stage::hide);
     stage.show();
     vm.start();
     Duration d = quitAfter;
@@ -160,6 +226,9 @@ public final class StatusApp extends Application {
 
   @Override
   public void stop() {
+    if (stage != null) {
+      remember(stage, placeFile());
+    }
     if (view != null) {
       view.stop();
     }

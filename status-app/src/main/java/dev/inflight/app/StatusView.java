@@ -1,88 +1,141 @@
 package dev.inflight.app;
 
 import atlantafx.base.theme.Styles;
-import dev.inflight.client.LeaseInfo;
-import dev.inflight.client.ProviderStatus;
-import java.util.HashMap;
-import java.util.Map;
-import java.util.Optional;
-import java.util.function.Function;
+import java.util.function.Predicate;
 import javafx.animation.KeyFrame;
 import javafx.animation.Timeline;
+import javafx.application.Platform;
 import javafx.beans.binding.Bindings;
-import javafx.beans.property.ReadOnlyObjectWrapper;
-import javafx.beans.property.ReadOnlyStringWrapper;
-import javafx.beans.value.ObservableValue;
-import javafx.collections.ListChangeListener;
+import javafx.beans.binding.ObjectBinding;
+import javafx.beans.property.ObjectProperty;
+import javafx.beans.property.SimpleObjectProperty;
+import javafx.collections.transformation.FilteredList;
 import javafx.geometry.Insets;
 import javafx.geometry.Orientation;
 import javafx.geometry.Pos;
 import javafx.scene.Node;
 import javafx.scene.Parent;
-import javafx.scene.control.Alert;
-import javafx.scene.control.Button;
-import javafx.scene.control.ButtonType;
-import javafx.scene.control.CheckBox;
+import javafx.scene.Scene;
 import javafx.scene.control.Label;
+import javafx.scene.control.OverrunStyle;
 import javafx.scene.control.SplitPane;
-import javafx.scene.control.TableCell;
-import javafx.scene.control.TableColumn;
-import javafx.scene.control.TableView;
 import javafx.scene.control.TextField;
+import javafx.scene.control.ToggleButton;
 import javafx.scene.control.Tooltip;
 import javafx.scene.input.KeyCode;
+import javafx.scene.input.KeyCodeCombination;
+import javafx.scene.input.KeyCombination;
+import javafx.scene.input.MouseEvent;
 import javafx.scene.layout.BorderPane;
 import javafx.scene.layout.HBox;
 import javafx.scene.layout.Priority;
 import javafx.scene.layout.Region;
 import javafx.scene.layout.VBox;
-import javafx.scene.paint.Color;
-import javafx.scene.shape.Line;
 import javafx.util.Duration;
 
 /**
- * The window's content, built in code over a {@link StatusViewModel}: a header, a banner when the
- * database cannot be read, one row per provider (editable limit, cooldown and adaptive flag, the
- * limit in force, counts, a ten-minute chart, pause and remove, and a 429 pause with its
- * countdown), a row to add a limit, and the leases and queue tables.
+ * The window's content, built in code over a {@link StatusViewModel}: a header (database, filter,
+ * totals), a banner when the database cannot be read or a command failed, the providers ({@link
+ * ProvidersPane}, scrolling) with the form to add a limit, and the leases and queue ({@link
+ * TablesPane}); the two halves share the height through a divider the user can drag.
  */
 final class StatusView {
-  static final String PROVIDER_ROW = "provider-row";
-  static final String METRIC = "metric";
-  static final String METRIC_CAPTION = "metric-caption";
-  static final String INLINE_ERROR = "inline-error";
-  static final String BANNER = "banner";
-  static final String PAUSED_TAG = "paused-tag";
-  static final String PAUSE_NOTE = "pause-note";
-  static final String EFFECTIVE_LIMIT = "effective-limit";
-  static final String HEADER = "header";
-  static final String SECTION_TITLE = "section-title";
+  static final KeyCombination QUIT =
+      new KeyCodeCombination(KeyCode.Q, KeyCombination.SHORTCUT_DOWN);
+  static final KeyCombination CLOSE =
+      new KeyCodeCombination(KeyCode.W, KeyCombination.SHORTCUT_DOWN);
+  static final KeyCombination FIND =
+      new KeyCodeCombination(KeyCode.F, KeyCombination.SHORTCUT_DOWN);
 
-  private static final double CHART_W = 290;
-  private static final double LIMIT_W = 120;
-  private static final double CHART_H = 46;
+  /** The most of the height the providers take before they scroll (the tables need room too). */
+  static final double PROVIDERS_SHARE = 0.62;
 
   private final StatusViewModel vm;
   private final BorderPane root = new BorderPane();
-  private final VBox providerBox = new VBox();
-  private final Map<ProviderRow, ProviderCard> cards = new HashMap<>();
+  private final TextField filter = new TextField();
+  private final ProvidersPane providers;
   private final Timeline chartTick;
+  private final ObjectProperty<Theme> theme = new SimpleObjectProperty<>(Theme.LIGHT);
 
   StatusView(StatusViewModel vm) {
+    this(vm, Theme.LIGHT);
+  }
+
+  StatusView(StatusViewModel vm, Theme initialTheme) {
     this.vm = vm;
+    this.theme.set(initialTheme);
     root.getStyleClass().add("status-root");
+    ObjectBinding<Predicate<String[]>> match =
+        Bindings.createObjectBinding(() -> Filter.of(filter.getText()), filter.textProperty());
     root.setTop(header());
-    VBox center = new VBox(12, providersSection(), addLimitRow(), tables());
-    VBox.setVgrow(center.getChildren().get(2), Priority.ALWAYS);
-    center.setPadding(new Insets(12, 16, 16, 16));
+    installFind();
+    FilteredList<ProviderRow> shownRows = new FilteredList<>(vm.providers());
+    shownRows
+        .predicateProperty()
+        .bind(
+            Bindings.createObjectBinding(
+                () -> r -> match.get().test(new String[] {r.provider()}), match));
+    providers = new ProvidersPane(vm, shownRows);
+    providers.setPalette(theme.get().palette);
+    theme.addListener(
+        (obs, o, t) -> {
+          t.apply();
+          providers.setPalette(t.palette);
+        });
+    Node tables = new TablesPane(vm, match).node();
+    SplitPane halves = new SplitPane(providers.node(), tables);
+    halves.setId("halves");
+    halves.setOrientation(Orientation.VERTICAL);
+    halves.setDividerPositions(0.62);
+    halves.getStyleClass().add(atlantafx.base.theme.Tweaks.EDGE_TO_EDGE);
+    SplitPane.setResizableWithParent(tables, true);
+    fitDivider(halves, providers.node());
+    VBox center = new VBox(halves);
+    VBox.setVgrow(halves, Priority.ALWAYS);
+    center.setPadding(new Insets(10, 16, 12, 16));
     root.setCenter(center);
-    vm.providers().addListener((ListChangeListener<ProviderRow>) c -> syncCards());
-    syncCards();
-    chartTick = new Timeline(new KeyFrame(Duration.seconds(1), e -> redrawCharts()));
+    chartTick =
+        new Timeline(
+            new KeyFrame(
+                Duration.seconds(1), e -> providers.redrawCharts(System.currentTimeMillis())));
     chartTick.setCycleCount(Timeline.INDEFINITE);
     root.setFocusTraversable(false);
-    javafx.application.Platform.runLater(root::requestFocus);
+    Platform.runLater(root::requestFocus);
     chartTick.play();
+  }
+
+  /**
+   * Until the user drags it, the divider gives the providers what their rows need, up to {@link
+   * #PROVIDERS_SHARE} of the height (then they scroll), and the tables the rest.
+   */
+  private static void fitDivider(SplitPane halves, Region top) {
+    boolean[] dragged = {false};
+    halves.addEventFilter(
+        MouseEvent.MOUSE_PRESSED,
+        e -> {
+          for (Node n = e.getPickResult().getIntersectedNode(); n != null; n = n.getParent()) {
+            if (n.getStyleClass().contains("split-pane-divider")) {
+              dragged[0] = true;
+            }
+          }
+        });
+    Runnable fit =
+        () -> {
+          double h = halves.getHeight();
+          if (dragged[0] || h <= 0) {
+            return;
+          }
+          double want = top.prefHeight(top.getWidth() > 0 ? top.getWidth() : -1) + 8;
+          halves.setDividerPositions(Math.min(PROVIDERS_SHARE, want / h));
+        };
+    halves.heightProperty().addListener((obs, o, n) -> fit.run());
+    top.boundsInLocalProperty().addListener((obs, o, n) -> Platform.runLater(fit));
+    halves.needsLayoutProperty().addListener((obs, o, n) -> fit.run());
+  }
+
+  /** The theme shown; the header's toggle switches it. */
+  Theme theme() {
+    return theme.get();
   }
 
   Parent root() {
@@ -93,25 +146,77 @@ final class StatusView {
     chartTick.stop();
   }
 
-  // ---------------------------------------------------------------- header and banner
+  /** Ctrl+Q quits, Ctrl+W closes the window (to the tray where there is one). */
+  void installShortcuts(Scene scene, Runnable quit, Runnable close) {
+    scene.getAccelerators().put(QUIT, quit);
+    scene.getAccelerators().put(CLOSE, close);
+  }
+
+  /** Ctrl+F goes to the filter, in whatever scene shows the view; Escape there empties it. */
+  private void installFind() {
+    Runnable find =
+        () -> {
+          filter.requestFocus();
+          filter.selectAll();
+        };
+    root.sceneProperty()
+        .addListener(
+            (obs, old, scene) -> {
+              if (old != null) {
+                old.getAccelerators().remove(FIND);
+              }
+              if (scene != null) {
+                scene.getAccelerators().put(FIND, find);
+              }
+            });
+  }
+
+  // ---------------------------------------------------------------- header and banners
 
   private Node header() {
     Label title = new Label("inflight");
     title.getStyleClass().addAll(Styles.TITLE_3);
+    title.setMinWidth(Region.USE_PREF_SIZE);
     Label db = new Label();
     db.getStyleClass().add(Styles.TEXT_MUTED);
     db.textProperty().bind(vm.databaseProperty());
     db.setId("database-path");
-    Region spacer = new Region();
-    HBox.setHgrow(spacer, Priority.ALWAYS);
+    db.setMinWidth(0);
+    db.setTextOverrun(OverrunStyle.LEADING_ELLIPSIS);
+    db.setTooltip(new Tooltip());
+    db.getTooltip().textProperty().bind(vm.databaseProperty());
+    HBox.setHgrow(db, Priority.ALWAYS);
+    db.setMaxWidth(Double.MAX_VALUE);
+    filter.setId("filter");
+    filter.setPromptText("filter (Ctrl+F)");
+    filter.setPrefColumnCount(12);
+    filter.setMinWidth(Region.USE_PREF_SIZE);
+    filter.getStyleClass().add(Styles.SMALL);
+    filter.setTooltip(new Tooltip("Shows only providers, leases and waiters containing this text"));
+    filter.setOnKeyPressed(
+        e -> {
+          if (e.getCode() == KeyCode.ESCAPE) {
+            filter.clear();
+            root.requestFocus();
+            e.consume();
+          }
+        });
     Label summary = new Label();
     summary.setId("summary");
     summary.getStyleClass().add(Styles.TEXT_BOLD);
     summary.textProperty().bind(vm.summaryProperty());
-    HBox bar = new HBox(12, title, db, spacer, summary);
-    bar.setAlignment(Pos.BASELINE_LEFT);
-    bar.getStyleClass().add(HEADER);
-    bar.setPadding(new Insets(10, 16, 10, 16));
+    summary.setMinWidth(Region.USE_PREF_SIZE);
+    ToggleButton dark = new ToggleButton("Dark");
+    dark.setId("theme");
+    dark.getStyleClass().add(Styles.SMALL);
+    dark.setMinWidth(Region.USE_PREF_SIZE);
+    dark.setTooltip(new Tooltip("Dark theme (at start: as the desktop prefers)"));
+    dark.setSelected(theme.get() == Theme.DARK);
+    dark.selectedProperty().addListener((obs, o, on) -> theme.set(on ? Theme.DARK : Theme.LIGHT));
+    HBox bar = new HBox(12, title, db, filter, summary, dark);
+    bar.setAlignment(Pos.CENTER_LEFT);
+    bar.getStyleClass().add(Ui.HEADER);
+    bar.setPadding(new Insets(8, 16, 8, 16));
 
     Label problem = new Label();
     problem.setId("problem");
@@ -128,464 +233,17 @@ final class StatusView {
                             + StatusViewModel.RETRY.toSeconds()
                             + " s.",
                 vm.problemProperty()));
-    problem.getStyleClass().add(BANNER);
+    problem.getStyleClass().add(Ui.BANNER);
     problem.setMaxWidth(Double.MAX_VALUE);
-    bindShown(problem, vm.problemProperty().isNotNull());
+    Ui.bindShown(problem, vm.problemProperty().isNotNull());
 
     Label cmdError = new Label();
     cmdError.setId("command-error");
     cmdError.setWrapText(true);
     cmdError.textProperty().bind(vm.commandErrorProperty());
-    cmdError.getStyleClass().add(BANNER);
+    cmdError.getStyleClass().add(Ui.BANNER);
     cmdError.setMaxWidth(Double.MAX_VALUE);
-    bindShown(cmdError, vm.commandErrorProperty().isNotNull());
+    Ui.bindShown(cmdError, vm.commandErrorProperty().isNotNull());
     return new VBox(bar, problem, cmdError);
-  }
-
-  // ---------------------------------------------------------------- providers
-
-  private Node providersSection() {
-    Label title = new Label("Providers");
-    title.getStyleClass().add(SECTION_TITLE);
-    HBox head =
-        new HBox(
-            cell(caption("provider"), 150),
-            cell(caption("limit"), LIMIT_W),
-            cell(caption("cooldown"), 80),
-            cell(caption("adaptive"), 64),
-            cell(caption("active"), 56),
-            cell(caption("cooling"), 56),
-            cell(caption("queued"), 56),
-            cell(caption("longest wait"), 86),
-            cell(legend(), CHART_W + 8));
-    head.setSpacing(8);
-    head.setPadding(new Insets(0, 10, 0, 10));
-    Label empty = new Label("No limits yet: add one below, or start agents.");
-    empty.getStyleClass().add(Styles.TEXT_MUTED);
-    bindShown(empty, Bindings.isEmpty(vm.providers()));
-    providerBox.setSpacing(6);
-    return new VBox(6, title, head, empty, providerBox);
-  }
-
-  private void syncCards() {
-    cards.keySet().removeIf(r -> !vm.providers().contains(r));
-    providerBox.getChildren().clear();
-    for (ProviderRow r : vm.providers()) {
-      providerBox.getChildren().add(cards.computeIfAbsent(r, ProviderCard::new).node);
-    }
-  }
-
-  private void redrawCharts() {
-    long now = System.currentTimeMillis();
-    cards.values().forEach(c -> c.chart.redraw(now));
-  }
-
-  /** One provider's row. */
-  private final class ProviderCard {
-    final VBox node;
-    final ChartCanvas chart;
-
-    ProviderCard(ProviderRow row) {
-      String p = row.provider();
-      Label name = new Label(p);
-      name.getStyleClass().add(Styles.TEXT_BOLD);
-      name.setTooltip(new Tooltip(p));
-      Label pausedTag = new Label("paused");
-      pausedTag.getStyleClass().add(PAUSED_TAG);
-      pausedTag.setId("paused-" + p);
-      HBox nameBox = new HBox(6, name, pausedTag);
-      nameBox.setAlignment(Pos.CENTER_LEFT);
-
-      Label error = new Label();
-      error.setId("error-" + p);
-      error.getStyleClass().add(INLINE_ERROR);
-      error.setWrapText(true);
-      bindShown(error, error.textProperty().isNotEmpty());
-
-      TextField limit = editor("limit-" + p, "no limit", "max_in_flight: 1 to 10000; Enter saves");
-      TextField cooldown =
-          editor("cooldown-" + p, "0", "cooldown after each release, e.g. 500ms, 2s");
-      wire(limit, error, text -> vm.setLimit(p, text), () -> limitText(row.status()));
-      wire(cooldown, error, text -> vm.setCooldown(p, text), () -> cooldownText(row.status()));
-      Label effective = new Label();
-      effective.setId("effective-" + p);
-      effective.getStyleClass().add(EFFECTIVE_LIMIT);
-      effective.textProperty().bind(row.effectiveLimitProperty());
-      effective.setTooltip(
-          new Tooltip(
-              "now: the limit in force (429s lowered this adaptive limit; successes raise it back"
-                  + " one step at a time after a quiet period). upstream: requests the provider"
-                  + " itself counts in flight, from a usage probe"));
-      bindShown(effective, effective.textProperty().isNotEmpty());
-      HBox limitBox = new HBox(6, limit, effective);
-      limitBox.setAlignment(Pos.CENTER_LEFT);
-      CheckBox adaptive = new CheckBox();
-      adaptive.setId("adaptive-" + p);
-      adaptive.setTooltip(
-          new Tooltip(
-              "Adaptive: each 429 lowers the limit in force by one, successes raise it back"));
-      adaptive.setOnAction(
-          e -> {
-            Optional<String> problem = vm.setAdaptive(p, adaptive.isSelected());
-            error.setText(problem.orElse(""));
-          });
-      Label pauseNote = new Label();
-      pauseNote.setId("pause-note-" + p);
-      pauseNote.getStyleClass().add(PAUSE_NOTE);
-      pauseNote.textProperty().bind(row.pauseProperty());
-      bindShown(pauseNote, pauseNote.textProperty().isNotEmpty());
-
-      Label active = metric("active-" + p);
-      Label cooling = metric("cooling-" + p);
-      Label queued = metric("queued-" + p);
-      Label wait = metric("wait-" + p);
-      wait.textProperty().bind(row.longestWaitProperty());
-      chart = new ChartCanvas(row.history(), CHART_W, CHART_H);
-      Tooltip.install(
-          chart,
-          new Tooltip("Last 10 minutes: blue = active, red = queued, dashed = limit in force"));
-
-      Button pause = new Button("Pause");
-      pause.setId("pause-" + p);
-      pause.getStyleClass().add(Styles.SMALL);
-      Button remove = new Button("Remove limit");
-      remove.setId("remove-" + p);
-      remove.getStyleClass().addAll(Styles.SMALL, Styles.FLAT);
-      remove.setOnAction(
-          e -> {
-            if (confirm(
-                "Remove the limit of '" + p + "'?",
-                "'" + p + "' becomes unlimited for every process.")) {
-              vm.removeLimit(p);
-            }
-          });
-
-      Runnable show =
-          () -> {
-            ProviderStatus s = row.status();
-            if (s == null) {
-              return;
-            }
-            if (!limit.isFocused()) {
-              limit.setText(limitText(s));
-            }
-            if (!cooldown.isFocused()) {
-              cooldown.setText(cooldownText(s));
-            }
-            cooldown.setDisable(s.limit().isEmpty());
-            adaptive.setSelected(s.adaptive());
-            adaptive.setDisable(s.limit().isEmpty());
-            active.setText(Integer.toString(s.active()));
-            cooling.setText(Integer.toString(s.cooling()));
-            queued.setText(Integer.toString(s.queued()));
-            queued.pseudoClassStateChanged(Styles.STATE_DANGER, s.queued() > 0);
-            boolean after429 = s.pausedUntil().isPresent();
-            pausedTag.setText(s.paused() ? "paused" : "429");
-            pausedTag.setVisible(s.paused() || after429);
-            pausedTag.setManaged(s.paused() || after429);
-            // Resume ends a pause by hand and lifts a 429 pause early, even without a limit.
-            pause.setText(s.paused() || after429 ? "Resume" : "Pause");
-            pause.setDisable(s.limit().isEmpty() && !after429);
-            remove.setDisable(s.limit().isEmpty());
-            pause.setOnAction(
-                e -> {
-                  if (s.paused() || after429) {
-                    vm.resume(p);
-                  } else {
-                    vm.pause(p);
-                  }
-                });
-          };
-      row.statusProperty().addListener((obs, o, n) -> show.run());
-      show.run();
-
-      HBox line =
-          new HBox(
-              8,
-              cell(nameBox, 150),
-              cell(limitBox, LIMIT_W),
-              cell(cooldown, 80),
-              cell(adaptive, 64),
-              cell(active, 56),
-              cell(cooling, 56),
-              cell(queued, 56),
-              cell(wait, 86),
-              cell(chart, CHART_W + 8),
-              pause,
-              remove);
-      line.setAlignment(Pos.CENTER_LEFT);
-      node = new VBox(4, line, pauseNote, error);
-      node.getStyleClass().add(PROVIDER_ROW);
-      node.setId("provider-" + p);
-      chart.redraw(System.currentTimeMillis());
-    }
-  }
-
-  private static String limitText(ProviderStatus s) {
-    return s == null || s.limit().isEmpty() ? "" : Integer.toString(s.limit().getAsInt());
-  }
-
-  private static String cooldownText(ProviderStatus s) {
-    return s == null || s.limit().isEmpty() ? "" : Fmt.cooldown(s.cooldown());
-  }
-
-  private static TextField editor(String id, String prompt, String tip) {
-    TextField f = new TextField();
-    f.setId(id);
-    f.setPromptText(prompt);
-    f.setTooltip(new Tooltip(tip));
-    f.getStyleClass().add(Styles.SMALL);
-    f.setPrefColumnCount(5);
-    return f;
-  }
-
-  /**
-   * Enter saves (or shows the library's message and keeps the text for fixing); Escape and leaving
-   * the field put back the current value.
-   */
-  private static void wire(
-      TextField f,
-      Label error,
-      Function<String, Optional<String>> save,
-      java.util.function.Supplier<String> current) {
-    f.setOnAction(
-        e -> {
-          Optional<String> problem = save.apply(f.getText());
-          error.setText(problem.orElse(""));
-          f.pseudoClassStateChanged(Styles.STATE_DANGER, problem.isPresent());
-          if (problem.isEmpty()) {
-            f.getParent().requestFocus();
-          }
-        });
-    f.setOnKeyPressed(
-        e -> {
-          if (e.getCode() == KeyCode.ESCAPE) {
-            f.setText(current.get());
-            error.setText("");
-            f.pseudoClassStateChanged(Styles.STATE_DANGER, false);
-            f.getParent().requestFocus();
-          }
-        });
-    f.focusedProperty()
-        .addListener(
-            (obs, was, is) -> {
-              if (!is && error.getText().isEmpty()) {
-                f.setText(current.get());
-              }
-            });
-  }
-
-  // ---------------------------------------------------------------- add a limit
-
-  private Node addLimitRow() {
-    TextField provider = new TextField();
-    provider.setId("add-provider");
-    provider.setPromptText("provider, e.g. openai");
-    provider.setPrefColumnCount(14);
-    TextField limit = new TextField();
-    limit.setId("add-limit");
-    limit.setPromptText("limit");
-    limit.setPrefColumnCount(5);
-    TextField cooldown = new TextField();
-    cooldown.setId("add-cooldown");
-    cooldown.setPromptText("cooldown (0)");
-    cooldown.setPrefColumnCount(7);
-    Button add = new Button("Add limit");
-    add.setId("add-button");
-    add.getStyleClass().add(Styles.ACCENT);
-    add.setDefaultButton(false);
-    Label error = new Label();
-    error.setId("add-error");
-    error.getStyleClass().add(INLINE_ERROR);
-    bindShown(error, error.textProperty().isNotEmpty());
-    Runnable submit =
-        () -> {
-          Optional<String> problem =
-              vm.addLimit(provider.getText(), limit.getText(), cooldown.getText());
-          error.setText(problem.orElse(""));
-          if (problem.isEmpty()) {
-            provider.clear();
-            limit.clear();
-            cooldown.clear();
-          }
-        };
-    add.setOnAction(e -> submit.run());
-    provider.setOnAction(e -> submit.run());
-    limit.setOnAction(e -> submit.run());
-    cooldown.setOnAction(e -> submit.run());
-    HBox row = new HBox(8, provider, limit, cooldown, add);
-    row.setAlignment(Pos.CENTER_LEFT);
-    return new VBox(4, row, error);
-  }
-
-  // ---------------------------------------------------------------- tables
-
-  private Node tables() {
-    TableView<LeaseRow> leases = new TableView<>(vm.leases());
-    leases.setId("leases");
-    leases.setPlaceholder(new Label("No active leases"));
-    leases.getColumns().add(column("provider", 110, r -> text(r.info().provider())));
-    leases.getColumns().add(column("label", 130, r -> text(r.info().label())));
-    leases
-        .getColumns()
-        .add(
-            column("process", 150, r -> text(Fmt.process(r.info().pid(), r.info().processName()))));
-    leases.getColumns().add(column("held for", 80, LeaseRow::heldForProperty));
-    TableColumn<LeaseRow, LeaseRow> release = new TableColumn<>("");
-    release.setPrefWidth(90);
-    release.setSortable(false);
-    release.setCellValueFactory(c -> new ReadOnlyObjectWrapper<>(c.getValue()));
-    release.setCellFactory(c -> new ReleaseCell());
-    leases.getColumns().add(release);
-    leases.setColumnResizePolicy(TableView.CONSTRAINED_RESIZE_POLICY_FLEX_LAST_COLUMN);
-    leases.getStyleClass().addAll(Styles.DENSE, Styles.STRIPED);
-
-    TableView<WaiterRow> waiters = new TableView<>(vm.waiters());
-    waiters.setId("waiters");
-    waiters.setPlaceholder(new Label("Nobody is waiting"));
-    waiters.getColumns().add(column("provider", 100, r -> text(r.info().provider())));
-    waiters.getColumns().add(column("#", 36, r -> text(Integer.toString(r.info().position()))));
-    waiters.getColumns().add(column("label", 120, r -> text(r.info().label())));
-    waiters
-        .getColumns()
-        .add(
-            column("process", 120, r -> text(Fmt.process(r.info().pid(), r.info().processName()))));
-    waiters.getColumns().add(column("waiting for", 100, WaiterRow::waitingForProperty));
-    waiters.setColumnResizePolicy(TableView.CONSTRAINED_RESIZE_POLICY_FLEX_LAST_COLUMN);
-    waiters.getStyleClass().addAll(Styles.DENSE, Styles.STRIPED);
-
-    Label leasesTitle = new Label();
-    leasesTitle.getStyleClass().add(SECTION_TITLE);
-    leasesTitle
-        .textProperty()
-        .bind(Bindings.concat("Active leases (", Bindings.size(vm.leases()), ")"));
-    Label waitersTitle = new Label();
-    waitersTitle.getStyleClass().add(SECTION_TITLE);
-    waitersTitle.textProperty().bind(Bindings.concat("Queued (", Bindings.size(vm.waiters()), ")"));
-    VBox left = new VBox(6, leasesTitle, leases);
-    VBox right = new VBox(6, waitersTitle, waiters);
-    VBox.setVgrow(leases, Priority.ALWAYS);
-    VBox.setVgrow(waiters, Priority.ALWAYS);
-    left.setPadding(new Insets(0, 8, 0, 0));
-    right.setPadding(new Insets(0, 0, 0, 8));
-    SplitPane split = new SplitPane(left, right);
-    split.setOrientation(Orientation.HORIZONTAL);
-    split.setDividerPositions(0.54);
-    split.getStyleClass().add("tables");
-    split.setMinHeight(160);
-    return split;
-  }
-
-  /** A per-row "Release…" button that asks before freeing someone's lease. */
-  private final class ReleaseCell extends TableCell<LeaseRow, LeaseRow> {
-    private final Button button = new Button("Release…");
-
-    ReleaseCell() {
-      button.getStyleClass().addAll(Styles.SMALL, Styles.DANGER, Styles.FLAT);
-      button.setOnAction(
-          e -> {
-            LeaseRow r = getItem();
-            if (r == null) {
-              return;
-            }
-            LeaseInfo l = r.info();
-            if (confirm(
-                "Force-release lease " + l.id() + "?",
-                "'"
-                    + l.provider()
-                    + "' lease"
-                    + (l.label().isEmpty() ? "" : " '" + l.label() + "'")
-                    + " of process "
-                    + Fmt.process(l.pid(), l.processName())
-                    + ", held for "
-                    + r.heldForProperty().get()
-                    + ".\nThe slot is freed for the next waiter; the holder will find its lease"
-                    + " lost.")) {
-              vm.forceRelease(l.id());
-            }
-          });
-    }
-
-    @Override
-    protected void updateItem(LeaseRow item, boolean empty) {
-      super.updateItem(item, empty);
-      setGraphic(empty || item == null ? null : button);
-    }
-  }
-
-  private static boolean confirm(String header, String body) {
-    Alert a = new Alert(Alert.AlertType.CONFIRMATION, body, ButtonType.OK, ButtonType.CANCEL);
-    a.setHeaderText(header);
-    a.setTitle("inflight");
-    return a.showAndWait().filter(b -> b == ButtonType.OK).isPresent();
-  }
-
-  private static <R> TableColumn<R, String> column(
-      String title, double width, Function<R, ObservableValue<String>> value) {
-    TableColumn<R, String> c = new TableColumn<>(title);
-    c.setPrefWidth(width);
-    c.setCellValueFactory(f -> value.apply(f.getValue()));
-    c.setSortable(false);
-    return c;
-  }
-
-  /** Text from the database as it is safe to show (control characters escaped). */
-  private static ObservableValue<String> text(String s) {
-    return new ReadOnlyStringWrapper(dev.inflight.client.Text.printable(s)).getReadOnlyProperty();
-  }
-
-  // ---------------------------------------------------------------- helpers
-
-  private static Label caption(String text) {
-    Label l = new Label(text);
-    l.setMinWidth(Region.USE_PREF_SIZE);
-    l.getStyleClass().add(METRIC_CAPTION);
-    return l;
-  }
-
-  /** "last 10 min ▬ active ▬ queued ┄ limit" in the chart's colours. */
-  private static Node legend() {
-    HBox box = new HBox(6, caption("last 10 min"));
-    box.setAlignment(Pos.CENTER_LEFT);
-    box.getChildren()
-        .addAll(
-            swatch(ChartCanvas.activeColor(), false),
-            caption("active"),
-            swatch(ChartCanvas.queuedColor(), false),
-            caption("queued"),
-            swatch(ChartCanvas.limitColor(), true),
-            caption("limit"));
-    return box;
-  }
-
-  private static Node swatch(Color color, boolean dashed) {
-    Line l = new Line(0, 0, 12, 0);
-    l.setStroke(color);
-    l.setStrokeWidth(dashed ? 1 : 3);
-    if (dashed) {
-      l.getStrokeDashArray().addAll(3.0, 2.0);
-    }
-    return l;
-  }
-
-  private static Label metric(String id) {
-    Label l = new Label();
-    l.setId(id);
-    l.getStyleClass().add(METRIC);
-    return l;
-  }
-
-  private static Node cell(Node n, double width) {
-    HBox box = new HBox(n);
-    box.setAlignment(Pos.CENTER_LEFT);
-    box.setMinWidth(width);
-    box.setPrefWidth(width);
-    box.setMaxWidth(width);
-    return box;
-  }
-
-  private static void bindShown(Node n, ObservableValue<Boolean> shown) {
-    n.visibleProperty().bind(shown);
-    n.managedProperty().bind(shown);
   }
 }

@@ -1,23 +1,17 @@
 package dev.inflight.app;
 
-import dev.inflight.client.LeaseInfo;
-import dev.inflight.client.LimitSpec;
 import dev.inflight.client.Limiter;
 import dev.inflight.client.ProviderStatus;
 import dev.inflight.client.StatusSnapshot;
-import dev.inflight.client.WaiterInfo;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
-import java.util.Comparator;
-import java.util.HashMap;
-import java.util.LinkedHashMap;
+import java.time.ZoneId;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -35,8 +29,8 @@ import javafx.collections.ObservableList;
  *
  * <p>Threads: every database call runs on {@code io} (one thread); every property and list changes
  * on {@code ui} ({@code Platform::runLater} in the app, the calling thread in tests). Commands are
- * called on the UI thread: they check the input at once (returning the library's message when it is
- * bad, having written nothing) and write in the background.
+ * called on the UI thread: they check the input at once (returning a message in the screen's words
+ * when it is bad, having written nothing) and write in the background.
  *
  * <p>Freshness: the snapshot is re-read after every commit by any process (the limiter's change
  * detection, debounced by {@link #DEBOUNCE}), and on a one-second tick only when time alone changes
@@ -64,7 +58,7 @@ public final class StatusViewModel implements AutoCloseable {
   private boolean readFailed;
   private StatusSnapshot last;
   private List<Object> lastShown;
-  private final Map<String, History> histories = new ConcurrentHashMap<>();
+  private final Histories histories = new Histories();
   private final AtomicBoolean refreshQueued = new AtomicBoolean();
   private volatile boolean closed;
   private volatile Duration retry = RETRY;
@@ -76,17 +70,13 @@ public final class StatusViewModel implements AutoCloseable {
   private final ReadOnlyStringWrapper summary = new ReadOnlyStringWrapper("connecting…");
   private final ReadOnlyBooleanWrapper anyQueued = new ReadOnlyBooleanWrapper();
   private final ReadOnlyBooleanWrapper connected = new ReadOnlyBooleanWrapper();
-  private final ObservableList<ProviderRow> providers = FXCollections.observableArrayList();
-  private final ObservableList<LeaseRow> leases = FXCollections.observableArrayList();
-  private final ObservableList<WaiterRow> waiters = FXCollections.observableArrayList();
+  private final Rows rows;
   // one wrapper each, kept: a wrapper listens to its list weakly, so a dropped one goes quiet
-  private final ObservableList<ProviderRow> providersView =
-      FXCollections.unmodifiableObservableList(providers);
-  private final ObservableList<LeaseRow> leasesView =
-      FXCollections.unmodifiableObservableList(leases);
-  private final ObservableList<WaiterRow> waitersView =
-      FXCollections.unmodifiableObservableList(waiters);
-  private final Map<String, ProviderRow> rowsByProvider = new HashMap<>();
+  private final ObservableList<ProviderRow> providersView;
+  private final ObservableList<LeaseRow> leasesView;
+  private final ObservableList<WaiterRow> waitersView;
+  private final AddForm addForm = new AddForm(spec -> write(l -> l.limits().set(spec)));
+  private final LimitEdits edits;
   private volatile Consumer<StatusSnapshot> onApplied = s -> {};
 
   /**
@@ -99,6 +89,11 @@ public final class StatusViewModel implements AutoCloseable {
     this.io = io;
     this.ui = ui;
     this.clock = clock;
+    this.rows = new Rows(histories::of, this::setLimit, this::setCooldown, ZoneId.systemDefault());
+    this.edits = new LimitEdits(rows::status, spec -> write(l -> l.limits().set(spec)));
+    providersView = FXCollections.unmodifiableObservableList(rows.providers());
+    leasesView = FXCollections.unmodifiableObservableList(rows.leases());
+    waitersView = FXCollections.unmodifiableObservableList(rows.waiters());
   }
 
   /** How long to wait between attempts to open the database (tests shorten it). */
@@ -158,6 +153,16 @@ public final class StatusViewModel implements AutoCloseable {
     return waitersView;
   }
 
+  /** Every provider's history, for the charts' common scale. */
+  Histories histories() {
+    return histories;
+  }
+
+  /** The "add a limit" form. */
+  AddForm addForm() {
+    return addForm;
+  }
+
   /** Called on the UI thread after each snapshot is shown (for the latency figure). */
   public void setOnApplied(Consumer<StatusSnapshot> onApplied) {
     this.onApplied = onApplied;
@@ -166,80 +171,31 @@ public final class StatusViewModel implements AutoCloseable {
   // ================================================================ commands
 
   /**
-   * Sets the provider's limit from the user's text, keeping its cooldown, paused flag and whether
-   * it is adaptive.
+   * Sets the provider's limit from the user's text, keeping its cooldown, pause and adaptive flag.
    *
-   * @return the library's message when the text is not a valid limit (nothing is written)
+   * @return the message, in the screen's words, when the text is not a valid limit (nothing is
+   *     written)
    */
   public Optional<String> setLimit(String provider, String text) {
-    ProviderStatus s = currentStatus(provider);
-    Duration cooldown = s == null ? Duration.ZERO : s.cooldown();
-    boolean adaptive = s != null && s.adaptive();
-    try {
-      LimitSpec spec =
-          new LimitSpec(provider, LimitSpec.parseMaxInFlight(text), cooldown, false, adaptive);
-      write(l -> l.limits().set(spec));
-      return Optional.empty();
-    } catch (IllegalArgumentException e) {
-      return Optional.of(e.getMessage());
-    }
+    return edits.setLimit(provider, text);
   }
 
   /**
    * Sets the provider's cooldown ({@code 500ms}, {@code 2s}, or a number of milliseconds).
    *
-   * @return the library's message when the text is not a valid cooldown or the provider has no
-   *     limit (nothing is written)
+   * @return the message when the text is not a valid cooldown or the provider has no limit
    */
   public Optional<String> setCooldown(String provider, String text) {
-    ProviderStatus s = currentStatus(provider);
-    if (s == null || s.limit().isEmpty()) {
-      return Optional.of("set a limit for '" + provider + "' before its cooldown");
-    }
-    try {
-      LimitSpec spec =
-          new LimitSpec(
-              provider, s.limit().getAsInt(), Inputs.cooldown(text), s.paused(), s.adaptive());
-      write(l -> l.limits().set(spec));
-      return Optional.empty();
-    } catch (IllegalArgumentException e) {
-      return Optional.of(e.getMessage());
-    }
+    return edits.setCooldown(provider, text);
   }
 
   /**
-   * Makes the provider's limit adaptive (429s lower the limit in force, successes raise it back) or
-   * fixed, keeping its limit and cooldown.
+   * Makes the provider's limit adaptive or fixed, keeping its limit and cooldown.
    *
    * @return a message when the provider has no limit (nothing is written)
    */
   public Optional<String> setAdaptive(String provider, boolean adaptive) {
-    ProviderStatus s = currentStatus(provider);
-    if (s == null || s.limit().isEmpty()) {
-      return Optional.of("set a limit for '" + provider + "' before making it adaptive");
-    }
-    LimitSpec spec =
-        new LimitSpec(provider, s.limit().getAsInt(), s.cooldown(), s.paused(), adaptive);
-    write(l -> l.limits().set(spec));
-    return Optional.empty();
-  }
-
-  /**
-   * Adds (or replaces) a provider's limit.
-   *
-   * @return the library's message for the first bad field (nothing is written)
-   */
-  public Optional<String> addLimit(String provider, String limitText, String cooldownText) {
-    try {
-      String p = LimitSpec.checkProvider(provider == null ? "" : provider.strip());
-      LimitSpec spec =
-          new LimitSpec(
-              p, LimitSpec.parseMaxInFlight(limitText), Inputs.cooldown(cooldownText), false);
-      write(l -> l.limits().set(spec));
-      return Optional.empty();
-    } catch (IllegalArgumentException e) {
-      return Optional.of(e.getMessage());
-    }
+    return edits.setAdaptive(provider, adaptive);
   }
 
   /** Makes the provider unlimited. */
@@ -299,21 +255,29 @@ public final class StatusViewModel implements AutoCloseable {
   }
 
   private void write(Write w) {
-    io.execute(
-        () -> {
-          if (limiter == null) {
-            ui.execute(() -> commandError.set("not connected to the database yet"));
-            return;
-          }
-          try {
-            w.run(limiter);
-            ui.execute(() -> commandError.set(null));
-          } catch (RuntimeException e) {
-            String msg = e.getMessage();
-            ui.execute(() -> commandError.set(msg));
-          }
-          readNow();
-        });
+    if (closed) {
+      return; // an edit saved as the window closes, after close(): the app is ending
+    }
+    try {
+      io.execute(() -> writeNow(w));
+    } catch (RejectedExecutionException e) {
+      // closed meanwhile: as above
+    }
+  }
+
+  private void writeNow(Write w) {
+    if (limiter == null) {
+      ui.execute(() -> commandError.set("not connected to the database yet"));
+      return;
+    }
+    try {
+      w.run(limiter);
+      ui.execute(() -> commandError.set(null));
+    } catch (RuntimeException e) {
+      String msg = e.getMessage();
+      ui.execute(() -> commandError.set(msg));
+    }
+    readNow();
   }
 
   private void connect() {
@@ -382,7 +346,7 @@ public final class StatusViewModel implements AutoCloseable {
     record(s, s.at().toEpochMilli());
     // Most commits on a busy database change nothing on screen (heartbeats, re-checks): the
     // counters tick on their own, so only a visible difference costs a layout and a repaint.
-    List<Object> key = visible(s);
+    List<Object> key = Snapshots.visible(s);
     if (!recovered && key.equals(lastShown)) {
       return;
     }
@@ -404,7 +368,8 @@ public final class StatusViewModel implements AutoCloseable {
         s == null
             || readFailed
             || now - lastReadMs >= REREAD_AFTER.toMillis()
-            || s.providers().stream().anyMatch(p -> p.cooling() > 0 || pauseEnded(p, now));
+            || s.providers().stream()
+                .anyMatch(p -> p.cooling() > 0 || Snapshots.pauseEnded(p, now));
     if (timeMatters) {
       readNow();
       return;
@@ -414,133 +379,22 @@ public final class StatusViewModel implements AutoCloseable {
     ui.execute(() -> tickCounters(at));
   }
 
-  /** A 429 pause that has run out: no commit says so, so only a read clears it from the screen. */
-  static boolean pauseEnded(ProviderStatus p, long nowMs) {
-    return p.pausedUntil().isPresent() && p.pausedUntil().get().toEpochMilli() <= nowMs;
-  }
-
-  /** What the window shows of a snapshot, without the durations that tick by themselves. */
-  static List<Object> visible(StatusSnapshot s) {
-    return List.of(
-        s.providers().stream()
-            .map(
-                p ->
-                    new ProviderStatus(
-                        p.provider(),
-                        p.limit(),
-                        p.cooldown(),
-                        p.paused(),
-                        p.active(),
-                        p.cooling(),
-                        p.queued(),
-                        Duration.ZERO,
-                        p.adaptive(),
-                        p.effectiveLimit(),
-                        p.pausedUntil(),
-                        p.pauseReason(),
-                        p.upstreamInFlight()))
-            .toList(),
-        s.leases().stream()
-            .map(
-                l ->
-                    new LeaseInfo(
-                        l.id(),
-                        l.provider(),
-                        l.pid(),
-                        l.host(),
-                        l.processName(),
-                        l.label(),
-                        l.acquiredAt(),
-                        Duration.ZERO))
-            .toList(),
-        s.waiters().stream()
-            .map(
-                w ->
-                    new WaiterInfo(
-                        w.provider(),
-                        w.position(),
-                        w.pid(),
-                        w.host(),
-                        w.processName(),
-                        w.label(),
-                        w.queuedAt(),
-                        Duration.ZERO))
-            .toList());
-  }
-
   private void record(StatusSnapshot s, long atMs) {
-    for (ProviderStatus p : s.providers()) {
-      histories
-          .computeIfAbsent(p.provider(), k -> new History())
-          .record(atMs, p.active(), p.queued(), p.limitInForce().orElse(0));
-    }
+    histories.record(s, atMs);
   }
 
   // ================================================================ ui thread
 
   private void apply(StatusSnapshot s, Instant now) {
     problem.set(null);
-    Map<String, ProviderStatus> byName = new LinkedHashMap<>();
-    s.providers().stream()
-        .sorted(Comparator.comparing(ProviderStatus::provider))
-        .forEach(p -> byName.put(p.provider(), p));
-    providers.removeIf(r -> !byName.containsKey(r.provider()));
-    rowsByProvider.keySet().retainAll(byName.keySet());
-    int i = 0;
-    for (ProviderStatus p : byName.values()) {
-      ProviderRow row = rowsByProvider.get(p.provider());
-      if (row == null) {
-        row =
-            new ProviderRow(
-                p.provider(), histories.computeIfAbsent(p.provider(), k -> new History()));
-        rowsByProvider.put(p.provider(), row);
-        row.update(p, s.at(), now);
-        providers.add(i, row);
-      } else {
-        row.update(p, s.at(), now);
-      }
-      i++;
-    }
-    leases.setAll(
-        s.leases().stream()
-            .sorted(
-                Comparator.comparing(LeaseInfo::provider)
-                    .thenComparing(LeaseInfo::acquiredAt)
-                    .thenComparingLong(LeaseInfo::id))
-            .map(l -> new LeaseRow(l, now))
-            .toList());
-    waiters.setAll(
-        s.waiters().stream()
-            .sorted(
-                Comparator.comparing(WaiterInfo::provider).thenComparingInt(WaiterInfo::position))
-            .map(w -> new WaiterRow(w, now))
-            .toList());
-    int active = s.providers().stream().mapToInt(ProviderStatus::active).sum();
-    int queued = s.providers().stream().mapToInt(ProviderStatus::queued).sum();
-    summary.set(summaryOf(active, queued, s.providers()));
-    anyQueued.set(queued > 0);
+    rows.apply(s, now);
+    List<ProviderStatus> shown = rows.providers().stream().map(ProviderRow::status).toList();
+    summary.set(Rows.summaryOf(shown));
+    anyQueued.set(shown.stream().anyMatch(p -> p.queued() > 0));
     onApplied.accept(s);
   }
 
-  static String summaryOf(int active, int queued, List<ProviderStatus> providers) {
-    long paused = providers.stream().filter(p -> p.paused() || p.pausedUntil().isPresent()).count();
-    return active
-        + " active · "
-        + queued
-        + " queued · "
-        + providers.size()
-        + (providers.size() == 1 ? " provider" : " providers")
-        + (paused > 0 ? " (" + paused + " paused)" : "");
-  }
-
   private void tickCounters(Instant now) {
-    providers.forEach(r -> r.tick(now));
-    leases.forEach(r -> r.tick(now));
-    waiters.forEach(r -> r.tick(now));
-  }
-
-  private ProviderStatus currentStatus(String provider) {
-    ProviderRow row = rowsByProvider.get(provider);
-    return row == null ? null : row.status();
+    rows.tick(now);
   }
 }

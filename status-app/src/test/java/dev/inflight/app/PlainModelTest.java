@@ -78,8 +78,8 @@ class PlainModelTest {
     StatusSnapshot later = snapshot(at.plusSeconds(5), Duration.ofSeconds(6), 2);
     StatusSnapshot changed = snapshot(at.plusSeconds(5), Duration.ofSeconds(6), 1);
 
-    assertThat(StatusViewModel.visible(later)).isEqualTo(StatusViewModel.visible(a));
-    assertThat(StatusViewModel.visible(changed)).isNotEqualTo(StatusViewModel.visible(a));
+    assertThat(Snapshots.visible(later)).isEqualTo(Snapshots.visible(a));
+    assertThat(Snapshots.visible(changed)).isNotEqualTo(Snapshots.visible(a));
   }
 
   private static StatusSnapshot snapshot(Instant at, Duration age, int active) {
@@ -179,7 +179,8 @@ class PlainModelTest {
         pausedUntil(read.plusSeconds(25), "429 from the provider", OptionalInt.of(2)), read, read);
     assertThat(row.pauseProperty().get())
         .isEqualTo("paused until 12:00:25 (429 from the provider) · 25s left");
-    assertThat(row.effectiveLimitProperty().get()).isEqualTo("now 2");
+    assertThat(row.inForceProperty().get()).isEqualTo("2 of 4");
+    assertThat(row.loweredProperty().get()).isTrue();
 
     row.tick(read.plusMillis(10_500));
     assertThat(row.pauseProperty().get()).endsWith(" · 15s left");
@@ -188,21 +189,33 @@ class PlainModelTest {
 
     row.update(pausedUntil(null, "", OptionalInt.empty()), read, read.plusSeconds(26));
     assertThat(row.pauseProperty().get()).isEmpty();
-    assertThat(row.effectiveLimitProperty().get()).isEmpty();
+    assertThat(row.inForceProperty().get()).isEqualTo("4");
+    assertThat(row.loweredProperty().get()).isFalse();
   }
 
   @Test
-  void upstreamCount_isShownBesideTheLimitInForce_whileFresh() {
+  void upstreamCount_isShownApartFromTheLimitInForce_whileFresh() {
     Instant read = Instant.parse("2026-11-22T12:00:00Z");
     ProviderRow row = new ProviderRow("p", new History(), ZoneOffset.UTC);
     ProviderStatus lowered = pausedUntil(null, "", OptionalInt.of(2));
     row.update(withUpstream(lowered, OptionalInt.of(3)), read, read);
-    assertThat(row.effectiveLimitProperty().get()).isEqualTo("now 2 · upstream 3");
+    assertThat(row.inForceProperty().get()).isEqualTo("2 of 4");
+    assertThat(row.upstreamProperty().get()).isEqualTo("provider counts 3 in flight");
     row.update(
         withUpstream(pausedUntil(null, "", OptionalInt.empty()), OptionalInt.of(1)), read, read);
-    assertThat(row.effectiveLimitProperty().get()).isEqualTo("upstream 1");
+    assertThat(row.inForceProperty().get()).isEqualTo("4");
+    assertThat(row.upstreamProperty().get()).isEqualTo("provider counts 1 in flight");
     row.update(pausedUntil(null, "", OptionalInt.empty()), read, read);
-    assertThat(row.effectiveLimitProperty().get()).isEmpty();
+    assertThat(row.upstreamProperty().get()).isEmpty();
+  }
+
+  @Test
+  void limitInForce_ofAnUnlimitedProvider_isADash() {
+    Instant read = Instant.parse("2026-11-22T12:00:00Z");
+    ProviderRow row = new ProviderRow("p", new History(), ZoneOffset.UTC);
+    row.update(Rows.idle("p"), read, read);
+    assertThat(row.inForceProperty().get()).isEqualTo("—");
+    assertThat(row.loweredProperty().get()).isFalse();
   }
 
   private static ProviderStatus withUpstream(ProviderStatus p, OptionalInt upstream) {
@@ -239,15 +252,14 @@ class PlainModelTest {
     Instant at = Instant.parse("2026-11-22T12:00:00Z");
     ProviderStatus free = pausedUntil(null, "", OptionalInt.empty());
     ProviderStatus paused = pausedUntil(at.plusSeconds(30), "429 reported", OptionalInt.of(3));
-    assertThat(
-            StatusViewModel.visible(new StatusSnapshot(at, List.of(paused), List.of(), List.of())))
+    assertThat(Snapshots.visible(new StatusSnapshot(at, List.of(paused), List.of(), List.of())))
         .isNotEqualTo(
-            StatusViewModel.visible(new StatusSnapshot(at, List.of(free), List.of(), List.of())));
+            Snapshots.visible(new StatusSnapshot(at, List.of(free), List.of(), List.of())));
 
-    assertThat(StatusViewModel.pauseEnded(paused, at.toEpochMilli())).isFalse();
-    assertThat(StatusViewModel.pauseEnded(paused, at.plusSeconds(30).toEpochMilli())).isTrue();
-    assertThat(StatusViewModel.pauseEnded(free, at.toEpochMilli())).isFalse();
-    assertThat(StatusViewModel.summaryOf(0, 0, List.of(paused, free)))
+    assertThat(Snapshots.pauseEnded(paused, at.toEpochMilli())).isFalse();
+    assertThat(Snapshots.pauseEnded(paused, at.plusSeconds(30).toEpochMilli())).isTrue();
+    assertThat(Snapshots.pauseEnded(free, at.toEpochMilli())).isFalse();
+    assertThat(Rows.summaryOf(List.of(paused, free)))
         .isEqualTo("0 active · 0 queued · 2 providers (1 paused)");
   }
 

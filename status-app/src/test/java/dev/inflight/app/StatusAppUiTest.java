@@ -37,7 +37,7 @@ class StatusAppUiTest extends ApplicationTest {
     other.limits().set(LimitSpec.of("openai", 2));
     vm = StatusApp.viewModel(home);
     view = new StatusView(vm);
-    stage.setScene(StatusApp.scene(view));
+    stage.setScene(StatusApp.scene(view, 1280, 720));
     stage.show();
     vm.start();
   }
@@ -78,8 +78,10 @@ class StatusAppUiTest extends ApplicationTest {
     type(KeyCode.ENTER);
 
     Label error = node("#error-openai", Label.class);
-    assertThat(error.getText())
-        .isEqualTo("max_in_flight must be an integer from 1 to 10000 (was \"2.5\")");
+    assertThat(error.getText()).isEqualTo("limit must be an integer from 1 to 10000 (was \"2.5\")");
+    assertThat(node("#limit-openai", TextField.class).getPseudoClassStates())
+        .extracting(Object::toString)
+        .contains("danger");
     assertThat(error.isVisible()).isTrue();
     vm.refresh().get(20, TimeUnit.SECONDS);
     assertThat(other.limits().get("openai")).hasValue(LimitSpec.of("openai", 2));
@@ -95,13 +97,149 @@ class StatusAppUiTest extends ApplicationTest {
     interact(() -> node("#limit-openai", TextField.class).selectAll());
     write("0");
     type(KeyCode.ENTER);
-    assertThat(node("#error-openai", Label.class).getText()).contains("(was 0)");
+    assertThat(node("#error-openai", Label.class).getText()).endsWith("(was 0)");
     interact(() -> node("#limit-openai", TextField.class).selectAll());
     write("5");
     type(KeyCode.ENTER);
 
     await(() -> other.limits().get("openai").orElseThrow().maxInFlight() == 5);
     assertThat(node("#error-openai", Label.class).getText()).isEmpty();
+  }
+
+  @Test
+  void editLimit_leftWithTab_savesAGoodValue_andPutsABadOneBackSayingSo() throws Exception {
+    await(
+        () ->
+            shown("#limit-openai") && "2".equals(node("#limit-openai", TextField.class).getText()));
+
+    clickOn("#limit-openai");
+    interact(() -> node("#limit-openai", TextField.class).selectAll());
+    write("6");
+    type(KeyCode.TAB);
+    await(() -> other.limits().get("openai").orElseThrow().maxInFlight() == 6);
+    assertThat(node("#error-openai", Label.class).getText()).isEmpty();
+
+    clickOn("#limit-openai");
+    interact(() -> node("#limit-openai", TextField.class).selectAll());
+    write("lots");
+    type(KeyCode.TAB);
+    assertThat(node("#limit-openai", TextField.class).getText()).isEqualTo("6");
+    assertThat(node("#error-openai", Label.class).getText())
+        .isEqualTo(
+            "limit not saved, kept 6: limit must be an integer from 1 to 10000 (was \"lots\")");
+    vm.refresh().get(20, TimeUnit.SECONDS);
+    assertThat(other.limits().get("openai").orElseThrow().maxInFlight()).isEqualTo(6);
+
+    // Tab took the focus to the cooldown: typing there makes the note old news.
+    write("1s");
+    assertThat(node("#error-openai", Label.class).getText()).isEmpty();
+  }
+
+  @Test
+  void releaseDialog_enterKeepsTheLease_andItsNamedButtonReleasesIt() throws Exception {
+    holder = Jvm.start(HoldLease.class.getName(), home.toString(), "openai", "holder-x");
+    long id = Long.parseLong(holder.awaitOut("held ").substring("held ".length()).strip());
+    await(() -> shown("#release-" + id));
+
+    clickOn("#release-" + id);
+    await(() -> shown("#" + Dialogs.CONFIRM_BUTTON));
+    assertThat(node("#" + Dialogs.CONFIRM_BUTTON, Button.class).getText())
+        .isEqualTo("Release lease");
+    assertThat(node("#" + Dialogs.CANCEL_BUTTON, Button.class).isDefaultButton()).isTrue();
+    interact(
+        () -> {
+          try {
+            Shots.save(
+                node("#" + Dialogs.CANCEL_BUTTON, Button.class).getScene(), "release-dialog");
+          } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+          }
+        });
+    type(KeyCode.ENTER);
+    await(() -> !shown("#" + Dialogs.CONFIRM_BUTTON));
+    vm.refresh().get(20, TimeUnit.SECONDS);
+    assertThat(other.status().leases()).extracting(l -> l.id()).containsExactly(id);
+
+    clickOn("#release-" + id);
+    await(() -> shown("#" + Dialogs.CONFIRM_BUTTON));
+    clickOn("#" + Dialogs.CONFIRM_BUTTON);
+    await(() -> other.status().leases().isEmpty());
+  }
+
+  @Test
+  void ctrlF_filtersProvidersAndLeases_andEscapeShowsAllAgain() throws Exception {
+    other.limits().set(LimitSpec.of("groq", 1));
+    try (var lease = other.tryAcquire("openai", "planner").orElseThrow()) {
+      @SuppressWarnings("unchecked")
+      TableView<LeaseRow> leases = node("#leases", TableView.class);
+      await(() -> shown("#provider-groq") && leases.getItems().size() == 1);
+
+      push(KeyCode.CONTROL, KeyCode.F);
+      assertThat(node("#filter", TextField.class).isFocused()).isTrue();
+      write("gro");
+
+      await(() -> !shown("#provider-openai"));
+      assertThat(shown("#provider-groq")).isTrue();
+      assertThat(leases.getItems()).isEmpty();
+
+      type(KeyCode.ESCAPE);
+      await(() -> shown("#provider-openai"));
+      assertThat(leases.getItems()).hasSize(1);
+    }
+  }
+
+  @Test
+  void leasesTable_sortsByTheClickedColumn() throws Exception {
+    try (var a = other.tryAcquire("openai", "zeta").orElseThrow();
+        var b = other.tryAcquire("openai", "alpha").orElseThrow()) {
+      @SuppressWarnings("unchecked")
+      TableView<LeaseRow> leases = node("#leases", TableView.class);
+      await(() -> leases.getItems().size() == 2);
+      assertThat(leases.getItems())
+          .extracting(r -> r.info().label())
+          .containsExactly("zeta", "alpha");
+
+      clickOn(lookup(".column-header").lookup("label").<javafx.scene.Node>query());
+
+      assertThat(leases.getItems())
+          .extracting(r -> r.info().label())
+          .containsExactly("alpha", "zeta");
+    }
+  }
+
+  @Test
+  void removeLimitDialog_enterKeepsTheLimit_andItsNamedButtonRemovesIt() throws Exception {
+    await(() -> shown("#remove-openai"));
+
+    clickOn("#remove-openai");
+    await(() -> shown("#" + Dialogs.CONFIRM_BUTTON));
+    assertThat(node("#" + Dialogs.CONFIRM_BUTTON, Button.class).getText())
+        .isEqualTo("Remove limit");
+    type(KeyCode.ENTER);
+    await(() -> !shown("#" + Dialogs.CONFIRM_BUTTON));
+    vm.refresh().get(20, TimeUnit.SECONDS);
+    assertThat(other.limits().get("openai")).isPresent();
+
+    clickOn("#remove-openai");
+    await(() -> shown("#" + Dialogs.CONFIRM_BUTTON));
+    clickOn("#" + Dialogs.CONFIRM_BUTTON);
+    await(() -> other.limits().get("openai").isEmpty());
+  }
+
+  @Test
+  void ctrlQ_quits_andCtrlW_closesTheWindow() throws Exception {
+    java.util.List<String> done = new java.util.concurrent.CopyOnWriteArrayList<>();
+    interact(
+        () ->
+            view.installShortcuts(
+                node("#filter", TextField.class).getScene(),
+                () -> done.add("quit"),
+                () -> done.add("close")));
+
+    push(KeyCode.CONTROL, KeyCode.W);
+    push(KeyCode.CONTROL, KeyCode.Q);
+
+    assertThat(done).containsExactly("close", "quit");
   }
 
   @Test
@@ -138,7 +276,7 @@ class StatusAppUiTest extends ApplicationTest {
 
     other.report429("openai", java.time.Duration.ofMinutes(10));
 
-    await(() -> node("#pause-note-openai", Label.class).isVisible());
+    await(() -> !node("#pause-note-openai", Label.class).getText().isEmpty());
     assertThat(node("#pause-note-openai", Label.class).getText())
         .startsWith("paused until ")
         .contains("(429 reported)")
@@ -149,7 +287,7 @@ class StatusAppUiTest extends ApplicationTest {
     clickOn("#pause-openai");
 
     await(() -> other.status().providers().get(0).pausedUntil().isEmpty());
-    await(() -> !node("#pause-note-openai", Label.class).isVisible());
+    await(() -> node("#pause-note-openai", Label.class).getText().isEmpty());
     assertThat(other.tryAcquire("openai")).isPresent();
   }
 }

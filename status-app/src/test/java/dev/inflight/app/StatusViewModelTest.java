@@ -1,7 +1,6 @@
 package dev.inflight.app;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.inflight.client.Lease;
 import dev.inflight.client.LimitSpec;
@@ -113,11 +112,11 @@ class StatusViewModelTest {
     await(() -> shown("openai") != null);
 
     assertThat(vm.setLimit("openai", "2.5"))
-        .hasValue("max_in_flight must be an integer from 1 to 10000 (was \"2.5\")");
+        .hasValue("limit must be an integer from 1 to 10000 (was \"2.5\")");
     assertThat(vm.setLimit("openai", "0"))
-        .hasValue("max_in_flight must be an integer from 1 to 10000 (was 0)");
-    assertThatThrownBy(() -> LimitSpec.parseMaxInFlight("0"))
-        .hasMessage(vm.setLimit("openai", "0").orElseThrow());
+        .hasValue("limit must be an integer from 1 to 10000 (was 0)");
+    assertThat(vm.setLimit("openai", "10001"))
+        .hasValue("limit must be an integer from 1 to 10000 (was 10001)");
 
     vm.refresh().get(20, TimeUnit.SECONDS);
     assertThat(other.limits().get("openai"))
@@ -144,7 +143,7 @@ class StatusViewModelTest {
     await(() -> shown("openai") != null);
 
     assertThat(vm.setCooldown("openai", "2h"))
-        .hasValue("cooldown must be whole milliseconds from 0 to 1h (was PT2H)");
+        .hasValue("cooldown must be whole milliseconds from 0 to 1h (was \"2h\")");
     assertThat(vm.setCooldown("openai", "soon"))
         .hasValue("cooldown must be whole milliseconds from 0 to 1h (was \"soon\")");
     assertThat(vm.setCooldown("openai", "1.5s")).isEmpty();
@@ -155,18 +154,19 @@ class StatusViewModelTest {
   }
 
   @Test
-  void addLimit_checksProviderThenLimit_andRemoveMakesUnlimited() throws Exception {
+  void addLimit_isWrittenWithItsAdaptiveFlag_andRemoveMakesUnlimited() throws Exception {
     start(home);
     await(() -> shown("openai") != null);
 
-    assertThat(vm.addLimit("", "2", ""))
-        .hasValueSatisfying(m -> assertThat(m).startsWith("provider must be 1 to 200 characters"));
-    assertThat(vm.addLimit("groq", "lots", ""))
-        .hasValue("max_in_flight must be an integer from 1 to 10000 (was \"lots\")");
-    assertThat(vm.addLimit("groq", "5", "100ms")).isEmpty();
+    AddForm form = vm.addForm();
+    form.providerProperty().set("groq");
+    form.limitProperty().set("5");
+    form.cooldownProperty().set("100ms");
+    form.adaptiveProperty().set(true);
+    assertThat(form.submit()).isTrue();
     await(() -> shown("groq") != null);
     assertThat(other.limits().get("groq"))
-        .hasValue(LimitSpec.of("groq", 5).withCooldown(Duration.ofMillis(100)));
+        .hasValue(LimitSpec.of("groq", 5).withCooldown(Duration.ofMillis(100)).withAdaptive(true));
 
     vm.removeLimit("groq");
     await(() -> shown("groq") == null);
@@ -224,14 +224,14 @@ class StatusViewModelTest {
     other.limits().set(LimitSpec.of("groq", 4).withAdaptive(true));
     start(home);
     await(() -> shown("groq") != null);
-    assertThat(row("groq").effectiveLimitProperty().get()).isEmpty();
+    assertThat(row("groq").inForceProperty().get()).isEqualTo("4");
 
     other.report429("groq", Duration.ofMinutes(10));
 
     await(() -> vm.summaryProperty().get().endsWith("(1 paused)"));
     assertThat(shown("groq").effectiveLimit()).hasValue(3);
     assertThat(shown("groq").limit()).hasValue(4);
-    assertThat(row("groq").effectiveLimitProperty().get()).isEqualTo("now 3");
+    assertThat(row("groq").inForceProperty().get()).isEqualTo("3 of 4");
     // The chart's dashed line follows the limit in force.
     await(() -> row("groq").history().samples().stream().anyMatch(x -> x.limit() == 3));
   }
@@ -254,6 +254,24 @@ class StatusViewModelTest {
         .hasValue(LimitSpec.of("openai", 3).withCooldown(Duration.ofSeconds(1)).withAdaptive(true));
     assertThat(vm.setAdaptive("openai", false)).isEmpty();
     await(() -> !shown("openai").adaptive());
+  }
+
+  @Test
+  void unlimitedProvider_keepsItsRowAtZero_afterItsLastLeaseEnds() throws Exception {
+    start(home);
+    await(() -> shown("openai") != null);
+    Lease lease = other.tryAcquire("bedrock", "planner").orElseThrow();
+    await(() -> shown("bedrock") != null && shown("bedrock").active() == 1);
+    ProviderRow row = row("bedrock");
+
+    lease.close();
+
+    await(() -> vm.summaryProperty().get().startsWith("0 active"));
+    assertThat(shown("bedrock").active()).isZero();
+    assertThat(row("bedrock")).isSameAs(row);
+    assertThat(vm.providers())
+        .extracting(ProviderRow::provider)
+        .containsExactly("bedrock", "openai");
   }
 
   @Test

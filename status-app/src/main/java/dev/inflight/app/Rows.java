@@ -1,0 +1,143 @@
+package dev.inflight.app;
+
+import dev.inflight.client.LeaseInfo;
+import dev.inflight.client.ProviderStatus;
+import dev.inflight.client.StatusSnapshot;
+import dev.inflight.client.WaiterInfo;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalInt;
+import java.util.TreeMap;
+import java.util.function.Function;
+import javafx.collections.FXCollections;
+import javafx.collections.ObservableList;
+
+/**
+ * The rows of the window, kept in place from one snapshot to the next: providers in name order (a
+ * row is kept and updated while its provider stays, so nothing moves under the pointer), active
+ * leases and queued requests.
+ *
+ * <p>An unlimited provider is in a snapshot only while it has leases or waiters. Its row stays
+ * while its chart still shows activity (the last ten minutes), with zero counts, rather than
+ * appearing and vanishing as leases come and go.
+ *
+ * <p>UI thread only; needs no toolkit.
+ */
+final class Rows {
+  private final Function<String, History> histories;
+  private final ProviderRow.Save setLimit;
+  private final ProviderRow.Save setCooldown;
+  private final ZoneId zone;
+  private final ObservableList<ProviderRow> providers = FXCollections.observableArrayList();
+  private final ObservableList<LeaseRow> leases = FXCollections.observableArrayList();
+  private final ObservableList<WaiterRow> waiters = FXCollections.observableArrayList();
+  private final Map<String, ProviderRow> byProvider = new HashMap<>();
+
+  Rows(
+      Function<String, History> histories,
+      ProviderRow.Save setLimit,
+      ProviderRow.Save setCooldown,
+      ZoneId zone) {
+    this.histories = histories;
+    this.setLimit = setLimit;
+    this.setCooldown = setCooldown;
+    this.zone = zone;
+  }
+
+  ObservableList<ProviderRow> providers() {
+    return providers;
+  }
+
+  ObservableList<LeaseRow> leases() {
+    return leases;
+  }
+
+  ObservableList<WaiterRow> waiters() {
+    return waiters;
+  }
+
+  ProviderStatus status(String provider) {
+    ProviderRow row = byProvider.get(provider);
+    return row == null ? null : row.status();
+  }
+
+  /** Shows a snapshot read at {@code s.at()}; {@code now} is the clock's time for counters. */
+  void apply(StatusSnapshot s, Instant now) {
+    Map<String, ProviderStatus> shown = new TreeMap<>();
+    s.providers().forEach(p -> shown.put(p.provider(), p));
+    long since = now.toEpochMilli() - History.WINDOW_MS;
+    for (ProviderRow row : byProvider.values()) {
+      String p = row.provider();
+      ProviderStatus last = row.status();
+      if (!shown.containsKey(p)
+          && last != null
+          && last.limit().isEmpty()
+          && row.history().hasActivitySince(since)) {
+        shown.put(p, idle(p));
+      }
+    }
+    providers.removeIf(r -> !shown.containsKey(r.provider()));
+    byProvider.keySet().retainAll(shown.keySet());
+    int i = 0;
+    for (ProviderStatus p : shown.values()) {
+      ProviderRow row = byProvider.get(p.provider());
+      if (row == null) {
+        row =
+            new ProviderRow(
+                p.provider(), histories.apply(p.provider()), zone, setLimit, setCooldown);
+        byProvider.put(p.provider(), row);
+        row.update(p, s.at(), now);
+        providers.add(i, row);
+      } else {
+        row.update(p, s.at(), now);
+      }
+      i++;
+    }
+    leases.setAll(
+        s.leases().stream()
+            .sorted(
+                Comparator.comparing(LeaseInfo::provider)
+                    .thenComparing(LeaseInfo::acquiredAt)
+                    .thenComparingLong(LeaseInfo::id))
+            .map(l -> new LeaseRow(l, now))
+            .toList());
+    waiters.setAll(
+        s.waiters().stream()
+            .sorted(
+                Comparator.comparing(WaiterInfo::provider).thenComparingInt(WaiterInfo::position))
+            .map(w -> new WaiterRow(w, now))
+            .toList());
+  }
+
+  /** Advances the counters that tick between reads. */
+  void tick(Instant now) {
+    providers.forEach(r -> r.tick(now));
+    leases.forEach(r -> r.tick(now));
+    waiters.forEach(r -> r.tick(now));
+  }
+
+  /** An unlimited provider with nothing in flight. */
+  static ProviderStatus idle(String provider) {
+    return new ProviderStatus(
+        provider, OptionalInt.empty(), Duration.ZERO, false, 0, 0, 0, Duration.ZERO);
+  }
+
+  /** Totals in one line, e.g. {@code 4 active · 2 queued · 3 providers (1 paused)}. */
+  static String summaryOf(List<ProviderStatus> providers) {
+    int active = providers.stream().mapToInt(ProviderStatus::active).sum();
+    int queued = providers.stream().mapToInt(ProviderStatus::queued).sum();
+    long paused = providers.stream().filter(p -> p.paused() || p.pausedUntil().isPresent()).count();
+    return active
+        + " active · "
+        + queued
+        + " queued · "
+        + providers.size()
+        + (providers.size() == 1 ? " provider" : " providers")
+        + (paused > 0 ? " (" + paused + " paused)" : "");
+  }
+}

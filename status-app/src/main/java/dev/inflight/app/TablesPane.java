@@ -1,0 +1,254 @@
+package dev.inflight.app;
+
+import atlantafx.base.theme.Styles;
+import dev.inflight.client.LeaseInfo;
+import dev.inflight.client.Text;
+import dev.inflight.client.WaiterInfo;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.function.Predicate;
+import javafx.beans.binding.Bindings;
+import javafx.beans.property.ReadOnlyObjectWrapper;
+import javafx.beans.property.ReadOnlyStringWrapper;
+import javafx.beans.value.ObservableObjectValue;
+import javafx.beans.value.ObservableValue;
+import javafx.collections.transformation.FilteredList;
+import javafx.collections.transformation.SortedList;
+import javafx.geometry.Insets;
+import javafx.geometry.Orientation;
+import javafx.scene.Node;
+import javafx.scene.control.Button;
+import javafx.scene.control.Label;
+import javafx.scene.control.SplitPane;
+import javafx.scene.control.TableCell;
+import javafx.scene.control.TableColumn;
+import javafx.scene.control.TableView;
+import javafx.scene.layout.Priority;
+import javafx.scene.layout.VBox;
+
+/**
+ * The active leases and the queue, side by side: sortable by any column (held longest first, and
+ * the queue in order, until a header is clicked), filtered by the window's filter.
+ */
+final class TablesPane {
+  private final StatusViewModel vm;
+  private final SplitPane node;
+
+  TablesPane(StatusViewModel vm, ObservableObjectValue<Predicate<String[]>> filter) {
+    this.vm = vm;
+    FilteredList<LeaseRow> leaseRows = new FilteredList<>(vm.leases());
+    leaseRows
+        .predicateProperty()
+        .bind(Bindings.createObjectBinding(() -> r -> filter.get().test(words(r.info())), filter));
+    TableView<LeaseRow> leases = new TableView<>();
+    SortedList<LeaseRow> sortedLeases = new SortedList<>(leaseRows);
+    sortedLeases.comparatorProperty().bind(leases.comparatorProperty());
+    leases.setItems(sortedLeases);
+    leases.setId("leases");
+    leases.setPlaceholder(new Label("No active leases"));
+    leases
+        .getColumns()
+        .add(
+            column(
+                "provider",
+                110,
+                r -> text(r.info().provider()),
+                Comparator.comparing(r -> r.info().provider())));
+    leases
+        .getColumns()
+        .add(
+            column(
+                "label",
+                120,
+                r -> text(r.info().label()),
+                Comparator.comparing(r -> r.info().label())));
+    leases
+        .getColumns()
+        .add(
+            column(
+                "process",
+                130,
+                r -> text(Fmt.process(r.info().pid(), r.info().processName())),
+                Comparator.comparingLong(r -> r.info().pid())));
+    TableColumn<LeaseRow, LeaseRow> held =
+        column(
+            "held for",
+            80,
+            LeaseRow::heldForProperty,
+            Comparator.comparing((LeaseRow r) -> r.info().acquiredAt()).reversed());
+    held.setMinWidth(64);
+    leases.getColumns().add(held);
+    TableColumn<LeaseRow, LeaseRow> release = new TableColumn<>("");
+    release.setPrefWidth(88);
+    release.setMinWidth(88);
+    release.setMaxWidth(88);
+    release.setResizable(false);
+    release.setSortable(false);
+    release.setCellValueFactory(c -> new ReadOnlyObjectWrapper<>(c.getValue()));
+    release.setCellFactory(c -> new ReleaseCell());
+    leases.getColumns().add(release);
+    leases.setColumnResizePolicy(TableView.CONSTRAINED_RESIZE_POLICY_ALL_COLUMNS);
+    leases.getStyleClass().addAll(Styles.DENSE, Styles.STRIPED);
+
+    FilteredList<WaiterRow> waiterRows = new FilteredList<>(vm.waiters());
+    waiterRows
+        .predicateProperty()
+        .bind(Bindings.createObjectBinding(() -> r -> filter.get().test(words(r.info())), filter));
+    TableView<WaiterRow> waiters = new TableView<>();
+    SortedList<WaiterRow> sortedWaiters = new SortedList<>(waiterRows);
+    sortedWaiters.comparatorProperty().bind(waiters.comparatorProperty());
+    waiters.setItems(sortedWaiters);
+    waiters.setId("waiters");
+    waiters.setPlaceholder(new Label("Nobody is waiting"));
+    waiters
+        .getColumns()
+        .add(
+            column(
+                "provider",
+                100,
+                r -> text(r.info().provider()),
+                Comparator.comparing(r -> r.info().provider())));
+    waiters
+        .getColumns()
+        .add(
+            column(
+                "#",
+                36,
+                r -> text(Integer.toString(r.info().position())),
+                Comparator.comparingInt(r -> r.info().position())));
+    waiters
+        .getColumns()
+        .add(
+            column(
+                "label",
+                110,
+                r -> text(r.info().label()),
+                Comparator.comparing(r -> r.info().label())));
+    waiters
+        .getColumns()
+        .add(
+            column(
+                "process",
+                110,
+                r -> text(Fmt.process(r.info().pid(), r.info().processName())),
+                Comparator.comparingLong(r -> r.info().pid())));
+    waiters
+        .getColumns()
+        .add(
+            column(
+                "waiting for",
+                90,
+                WaiterRow::waitingForProperty,
+                Comparator.comparing((WaiterRow r) -> r.info().queuedAt()).reversed()));
+    waiters.setColumnResizePolicy(TableView.CONSTRAINED_RESIZE_POLICY_ALL_COLUMNS);
+    waiters.getStyleClass().addAll(Styles.DENSE, Styles.STRIPED);
+
+    Label leasesTitle = new Label();
+    leasesTitle.setId("leases-title");
+    leasesTitle.getStyleClass().add(Ui.SECTION_TITLE);
+    leasesTitle
+        .textProperty()
+        .bind(Bindings.concat("Active leases (", Bindings.size(leases.getItems()), ")"));
+    Label waitersTitle = new Label();
+    waitersTitle.setId("waiters-title");
+    waitersTitle.getStyleClass().add(Ui.SECTION_TITLE);
+    waitersTitle
+        .textProperty()
+        .bind(Bindings.concat("Queued (", Bindings.size(waiters.getItems()), ")"));
+    VBox left = new VBox(6, leasesTitle, leases);
+    VBox right = new VBox(6, waitersTitle, waiters);
+    VBox.setVgrow(leases, Priority.ALWAYS);
+    VBox.setVgrow(waiters, Priority.ALWAYS);
+    left.setPadding(new Insets(0, 8, 0, 0));
+    right.setPadding(new Insets(0, 0, 0, 8));
+    node = new SplitPane(left, right);
+    node.setOrientation(Orientation.HORIZONTAL);
+    node.setDividerPositions(0.54);
+    node.getStyleClass().add("tables");
+    node.setMinHeight(140);
+  }
+
+  Node node() {
+    return node;
+  }
+
+  /** What the filter looks in: provider, label and process. */
+  static String[] words(LeaseInfo l) {
+    return new String[] {l.provider(), l.label(), Fmt.process(l.pid(), l.processName())};
+  }
+
+  static String[] words(WaiterInfo w) {
+    return new String[] {w.provider(), w.label(), Fmt.process(w.pid(), w.processName())};
+  }
+
+  /** A per-row "Release…" button that asks before freeing someone's lease. */
+  private final class ReleaseCell extends TableCell<LeaseRow, LeaseRow> {
+    private final Button button = new Button("Release…");
+
+    ReleaseCell() {
+      button.getStyleClass().addAll(Styles.SMALL, Styles.DANGER, Styles.FLAT);
+      button.setOnAction(
+          e -> {
+            LeaseRow r = getItem();
+            if (r == null) {
+              return;
+            }
+            LeaseInfo l = r.info();
+            Map<String, String> facts = new LinkedHashMap<>();
+            facts.put("Provider", Text.printable(l.provider()));
+            if (!l.label().isEmpty()) {
+              facts.put("Label", Text.printable(l.label()));
+            }
+            facts.put("Process", Fmt.process(l.pid(), l.processName()) + " on " + l.host());
+            facts.put("Held for", r.heldForProperty().get());
+            if (Dialogs.confirm(
+                getScene() == null ? null : getScene().getWindow(),
+                "Release lease " + l.id() + "?",
+                facts,
+                "The slot is freed for the next waiter at once. The holder is not stopped: it"
+                    + " finds its lease lost when it next renews or releases it.",
+                "Release lease")) {
+              vm.forceRelease(l.id());
+            }
+          });
+    }
+
+    @Override
+    protected void updateItem(LeaseRow item, boolean empty) {
+      super.updateItem(item, empty);
+      button.setId(empty || item == null ? null : "release-" + item.info().id());
+      setGraphic(empty || item == null ? null : button);
+    }
+  }
+
+  /** A column of rows, sorted by {@code order}, each cell showing {@code value} as it changes. */
+  private static <R> TableColumn<R, R> column(
+      String title, double width, Function<R, ObservableValue<String>> value, Comparator<R> order) {
+    TableColumn<R, R> c = new TableColumn<>(title);
+    c.setPrefWidth(width);
+    c.setCellValueFactory(f -> new ReadOnlyObjectWrapper<>(f.getValue()));
+    c.setComparator(order);
+    c.setCellFactory(
+        col ->
+            new TableCell<>() {
+              @Override
+              protected void updateItem(R item, boolean empty) {
+                super.updateItem(item, empty);
+                textProperty().unbind();
+                if (empty || item == null) {
+                  setText(null);
+                } else {
+                  textProperty().bind(value.apply(item));
+                }
+              }
+            });
+    return c;
+  }
+
+  /** Text from the database as it is safe to show (control characters escaped). */
+  private static ObservableValue<String> text(String s) {
+    return new ReadOnlyStringWrapper(Text.printable(s)).getReadOnlyProperty();
+  }
+}

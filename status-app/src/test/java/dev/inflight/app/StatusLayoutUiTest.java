@@ -1,0 +1,185 @@
+package dev.inflight.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.inflight.client.Lease;
+import dev.inflight.client.LimitSpec;
+import dev.inflight.client.Limiter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import javafx.geometry.Bounds;
+import javafx.scene.Node;
+import javafx.scene.Scene;
+import javafx.scene.control.Label;
+import javafx.scene.control.ScrollPane;
+import javafx.stage.Stage;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.testfx.api.FxToolkit;
+import org.testfx.framework.junit5.ApplicationTest;
+import org.testfx.util.WaitForAsyncUtils;
+
+/**
+ * The window from 800×600 with thirty providers up to 1280×720: everything a user needs is inside
+ * the window (the header's totals, the first row's buttons, the add form, both tables), the rows
+ * scroll, and each size is saved as a PNG under target/screenshots to be looked at.
+ */
+class StatusLayoutUiTest extends ApplicationTest {
+  private Path home;
+  private Limiter other;
+  private StatusViewModel vm;
+  private StatusView view;
+  private Stage stage;
+  private final List<Lease> held = new ArrayList<>();
+
+  @Override
+  public void start(Stage stage) throws Exception {
+    this.stage = stage;
+    home = Files.createTempDirectory("inflight-layout");
+    other = Limiter.builder().home(home).build();
+    for (int i = 1; i <= 30; i++) {
+      other.limits().set(LimitSpec.of(String.format("provider-%02d", i), 1 + i % 4));
+    }
+    other.limits().set(LimitSpec.of("provider-03", 4).withAdaptive(true));
+    held.add(other.tryAcquire("provider-01", "planner").orElseThrow());
+    held.add(other.tryAcquire("provider-03", "coder").orElseThrow());
+    other.report429("provider-03", java.time.Duration.ofMinutes(10));
+    vm = StatusApp.viewModel(home);
+    view = new StatusView(vm);
+    stage.setScene(StatusApp.scene(view, 800, 600));
+    stage.show();
+    vm.start();
+  }
+
+  @AfterEach
+  void tearDown() throws Exception {
+    FxToolkit.hideStage();
+    interact(view::stop);
+    vm.close();
+    held.forEach(Lease::close);
+    other.close();
+  }
+
+  private static void await(BooleanSupplier condition) throws Exception {
+    WaitForAsyncUtils.waitFor(20, TimeUnit.SECONDS, condition::getAsBoolean);
+    WaitForAsyncUtils.waitForFxEvents();
+  }
+
+  private boolean shown(String id) {
+    return lookup(id).tryQuery().isPresent();
+  }
+
+  private void resize(double w, double h) {
+    interact(
+        () -> {
+          // At the screen's corner: Monocle's headless screen (1280x800) cannot paint past its
+          // edge.
+          stage.setX(0);
+          stage.setY(0);
+          stage.setWidth(w);
+          stage.setHeight(h);
+          stage.getScene().getRoot().applyCss();
+          stage.getScene().getRoot().layout();
+        });
+    WaitForAsyncUtils.waitForFxEvents();
+  }
+
+  /** The node is showing and wholly inside the scene (not cut off by the window's edges). */
+  private void assertInside(String id) {
+    Node n = lookup(id).query();
+    Scene scene = n.getScene();
+    Bounds b = n.localToScene(n.getBoundsInLocal());
+    assertThat(n.isVisible()).as(id + " visible").isTrue();
+    assertThat(b.getMinX()).as(id + " left edge").isGreaterThanOrEqualTo(0);
+    assertThat(b.getMinY()).as(id + " top edge").isGreaterThanOrEqualTo(0);
+    assertThat(b.getMaxX()).as(id + " right edge").isLessThanOrEqualTo(scene.getWidth());
+    assertThat(b.getMaxY()).as(id + " bottom edge").isLessThanOrEqualTo(scene.getHeight());
+    assertThat(b.getWidth()).as(id + " width").isGreaterThan(0);
+  }
+
+  private void screenshot(String name) throws Exception {
+    Exception[] failed = {null};
+    interact(
+        () -> {
+          try {
+            Shots.save(stage.getScene(), name);
+          } catch (Exception e) {
+            failed[0] = e;
+          }
+        });
+    if (failed[0] != null) {
+      throw failed[0];
+    }
+  }
+
+  @Test
+  void thirtyProviders_at800x600_keepEverythingInReach_andTheRowsScroll() throws Exception {
+    await(() -> vm.providers().size() == 30 && shown("#pause-provider-30"));
+    resize(800, 600);
+
+    for (String id :
+        List.of(
+            "#summary",
+            "#filter",
+            "#pause-provider-01",
+            "#remove-provider-01",
+            "#in-force-provider-03",
+            "#add-provider",
+            "#add-button",
+            "#leases",
+            "#waiters")) {
+      assertInside(id);
+    }
+    assertThat(lookup("#in-force-provider-03").queryAs(Label.class).getText()).isEqualTo("3 of 4");
+    Label inForce = lookup("#in-force-provider-03").queryAs(Label.class);
+    assertThat(inForce.getWidth()).isGreaterThanOrEqualTo(inForce.prefWidth(-1));
+    ScrollPane scroll = lookup("#providers-scroll").queryAs(ScrollPane.class);
+    assertThat(scroll.getContent().getBoundsInLocal().getHeight())
+        .isGreaterThan(scroll.getViewportBounds().getHeight());
+    screenshot("status-800x600-30-providers");
+
+    interact(() -> scroll.setVvalue(1));
+    WaitForAsyncUtils.waitForFxEvents();
+    assertInside("#pause-provider-30");
+  }
+
+  @Test
+  void rows_keepTheirHeightAndButtons_whenA429PausesOne() throws Exception {
+    await(() -> vm.providers().size() == 30 && shown("#pause-provider-30"));
+    resize(1280, 720);
+    Node paused = lookup("#provider-provider-03").query();
+    Node calm = lookup("#provider-provider-02").query();
+    Node remove = lookup("#remove-provider-03").query();
+    Node otherRemove = lookup("#remove-provider-02").query();
+
+    assertThat(lookup("#pause-provider-03").queryButton().getText()).isEqualTo("Resume");
+    assertThat(paused.getBoundsInLocal().getHeight())
+        .isEqualTo(calm.getBoundsInLocal().getHeight());
+    assertThat(remove.localToScene(remove.getBoundsInLocal()).getMinX())
+        .isEqualTo(otherRemove.localToScene(otherRemove.getBoundsInLocal()).getMinX());
+    assertInside("#pause-provider-01");
+    assertInside("#chart-span");
+    screenshot("status-1280x720-30-providers");
+  }
+
+  @Test
+  void darkToggle_switchesTheWholeWindowAndTheCharts_andBack() throws Exception {
+    await(() -> vm.providers().size() == 30 && shown("#pause-provider-30"));
+    resize(1280, 720);
+    try {
+      clickOn("#theme");
+      assertThat(javafx.application.Application.getUserAgentStylesheet())
+          .isEqualTo(Theme.DARK.stylesheet);
+      WaitForAsyncUtils.waitForFxEvents();
+      screenshot("status-1280x720-dark");
+    } finally {
+      clickOn("#theme");
+    }
+    assertThat(javafx.application.Application.getUserAgentStylesheet())
+        .isEqualTo(Theme.LIGHT.stylesheet);
+  }
+}
