@@ -76,7 +76,8 @@ final class WakeUps {
       }
     }
     // On the dispatcher thread itself (its settle, a give-back, a re-queue) the grant is read at
-    // the next turn of the loop: the pass under way may have read before it.
+    // the next turn of the loop: the pass under way may have read before it, and what the settle
+    // reclaimed to make room is reported first.
     cues.raise(Cues.GRANTED, !here);
   }
 
