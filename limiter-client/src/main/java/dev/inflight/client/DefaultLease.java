@@ -2,13 +2,12 @@ package dev.inflight.client;
 
 import java.time.Duration;
 import java.time.Instant;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * A lease handed out by this process's limiter; the token is its proof of ownership. Released
  * exactly once: the first release or close wins, later ones do nothing.
  */
-final class DefaultLease implements Lease {
+final class DefaultLease extends OnceReleased {
   private final LeaseBook book;
   private final long id;
   private final String token;
@@ -18,7 +17,6 @@ final class DefaultLease implements Lease {
   private final Duration waited;
   private final long grantedAtNanos;
   private final int generation;
-  private final AtomicBoolean released = new AtomicBoolean();
 
   DefaultLease(
       LeaseBook book,
@@ -58,11 +56,6 @@ final class DefaultLease implements Lease {
     return grantedAtNanos;
   }
 
-  /** Marks the lease released without touching the database (its row is already gone). */
-  boolean markReleased() {
-    return released.compareAndSet(false, true);
-  }
-
   @Override
   public long id() {
     return id;
@@ -89,44 +82,13 @@ final class DefaultLease implements Lease {
   }
 
   @Override
-  public ReleaseResult release() {
-    return release(Outcome.SUCCEEDED);
-  }
-
-  @Override
-  public ReleaseResult release(Outcome outcome) {
-    if (outcome == null) {
-      throw new IllegalArgumentException(
-          "outcome must be one of SUCCEEDED, RATE_LIMITED, FAILED, CANCELLED (was null)");
-    }
-    return releaseWith(outcome, null);
-  }
-
-  @Override
-  public ReleaseResult releaseRateLimited(Duration retryAfter) {
-    return releaseWith(Outcome.RATE_LIMITED, Validation.retryAfter(retryAfter));
-  }
-
-  private ReleaseResult releaseWith(Outcome outcome, Duration retryAfter) {
-    if (!released.compareAndSet(false, true)) {
-      return ReleaseResult.ALREADY_RELEASED;
-    }
+  ReleaseResult releaseOnce(Outcome outcome, Duration retryAfter) {
     return book.release(this, outcome, retryAfter);
   }
 
   @Override
   public java.util.Map<String, String> childEnvironment() {
     return Lease.childEnvironment(token, provider, id);
-  }
-
-  @Override
-  public void close() {
-    try {
-      release();
-    } catch (LimiterException e) {
-      Events.LOG.log(
-          System.Logger.Level.WARNING, "could not release " + this + ": " + e.getMessage());
-    }
   }
 
   @Override

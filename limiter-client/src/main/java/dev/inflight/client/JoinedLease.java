@@ -3,7 +3,6 @@ package dev.inflight.client;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BiFunction;
 
 /**
@@ -11,7 +10,7 @@ import java.util.function.BiFunction;
  * nothing of its own: releasing it leaves the ancestor's lease held. A 429 it reports still pauses
  * the provider for everyone, as {@link Limiter#report429} does.
  */
-final class JoinedLease implements Lease {
+final class JoinedLease extends OnceReleased {
   private final long id;
   private final String token;
   private final String provider;
@@ -19,7 +18,6 @@ final class JoinedLease implements Lease {
   private final Instant parentAcquiredAt;
   private final Instant joinedAt;
   private final BiFunction<String, Duration, Instant> report429;
-  private final AtomicBoolean released = new AtomicBoolean();
 
   JoinedLease(
       long id,
@@ -66,28 +64,7 @@ final class JoinedLease implements Lease {
   }
 
   @Override
-  public ReleaseResult release() {
-    return release(Outcome.SUCCEEDED);
-  }
-
-  @Override
-  public ReleaseResult release(Outcome outcome) {
-    if (outcome == null) {
-      throw new IllegalArgumentException(
-          "outcome must be one of SUCCEEDED, RATE_LIMITED, FAILED, CANCELLED (was null)");
-    }
-    return releaseWith(outcome, null);
-  }
-
-  @Override
-  public ReleaseResult releaseRateLimited(Duration retryAfter) {
-    return releaseWith(Outcome.RATE_LIMITED, Validation.retryAfter(retryAfter));
-  }
-
-  private ReleaseResult releaseWith(Outcome outcome, Duration retryAfter) {
-    if (!released.compareAndSet(false, true)) {
-      return ReleaseResult.ALREADY_RELEASED;
-    }
+  ReleaseResult releaseOnce(Outcome outcome, Duration retryAfter) {
     if (outcome == Outcome.RATE_LIMITED) {
       report429.apply(provider, retryAfter);
     }
@@ -98,16 +75,6 @@ final class JoinedLease implements Lease {
   @Override
   public Map<String, String> childEnvironment() {
     return Lease.childEnvironment(token, provider, id);
-  }
-
-  @Override
-  public void close() {
-    try {
-      release();
-    } catch (LimiterException e) {
-      Events.LOG.log(
-          System.Logger.Level.WARNING, "could not report for " + this + ": " + e.getMessage());
-    }
   }
 
   @Override

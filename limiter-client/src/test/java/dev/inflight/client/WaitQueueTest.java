@@ -148,8 +148,11 @@ class WaitQueueTest {
     assertThat(p.future.join().id()).isEqualTo(leaseId);
   }
 
-  @Test
-  void aGrantDeliveredTwice_byAWakeUpAndByARead_isHandedOverOnce_andStaysHeld() {
+  /**
+   * A request "waiter" queued behind a holder at limit 1, in the database and in the wait queue;
+   * then the holder releases, which grants it in the database (nobody has delivered it yet).
+   */
+  private Pending grantedBehindAHolder(Duration timeout) {
     engine.setLimit(new LimitChange("openai", 1, 0, false));
     String holder = DefaultLimiter.newToken();
     acquire(holder, "holder");
@@ -162,10 +165,16 @@ class WaitQueueTest {
                 "waiter",
                 0,
                 Long.MAX_VALUE,
-                null,
+                timeout,
                 acquire(waiter, "waiter").position(),
                 0));
     engine.release(ReleaseRequest.succeeded(holder));
+    return p;
+  }
+
+  @Test
+  void aGrantDeliveredTwice_byAWakeUpAndByARead_isHandedOverOnce_andStaysHeld() {
+    Pending p = grantedBehindAHolder(null);
     long leaseId = engine.snapshot().leases().get(0).id();
 
     queue.deliver(p, leaseId, clock.millis()); // the wake-up that named the grant
@@ -179,22 +188,7 @@ class WaitQueueTest {
 
   @Test
   void aGrantDeliveredAfterItsDeadlineTookIt_isNotGivenBack() {
-    engine.setLimit(new LimitChange("openai", 1, 0, false));
-    String holder = DefaultLimiter.newToken();
-    acquire(holder, "holder");
-    String waiter = DefaultLimiter.newToken();
-    Pending p =
-        queue.add(
-            new Pending(
-                waiter,
-                "openai",
-                "waiter",
-                0,
-                Long.MAX_VALUE,
-                java.time.Duration.ofSeconds(1),
-                acquire(waiter, "waiter").position(),
-                0));
-    engine.release(ReleaseRequest.succeeded(holder));
+    Pending p = grantedBehindAHolder(Duration.ofSeconds(1));
     long leaseId = engine.snapshot().leases().get(0).id();
 
     queue.expire(p, null); // its deadline: the cancel finds the grant and hands it over

@@ -1,0 +1,57 @@
+package dev.inflight.client;
+
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * What every lease of this library does alike: checks the outcome it is released with, lets the
+ * first release or close win (later ones report {@link ReleaseResult#ALREADY_RELEASED}), and makes
+ * {@link #close()} a release that never throws a store failure (it is logged).
+ */
+abstract class OnceReleased implements Lease {
+  private final AtomicBoolean released = new AtomicBoolean();
+
+  /** The one release; {@code retryAfter} is null unless the caller gave one with a 429. */
+  abstract ReleaseResult releaseOnce(Outcome outcome, Duration retryAfter);
+
+  /** Marks the lease released without a release (its row is already gone); false if it was. */
+  final boolean markReleased() {
+    return released.compareAndSet(false, true);
+  }
+
+  @Override
+  public final ReleaseResult release() {
+    return release(Outcome.SUCCEEDED);
+  }
+
+  @Override
+  public final ReleaseResult release(Outcome outcome) {
+    if (outcome == null) {
+      throw new IllegalArgumentException(
+          "outcome must be one of SUCCEEDED, RATE_LIMITED, FAILED, CANCELLED (was null)");
+    }
+    return releaseWith(outcome, null);
+  }
+
+  @Override
+  public final ReleaseResult releaseRateLimited(Duration retryAfter) {
+    return releaseWith(Outcome.RATE_LIMITED, Validation.retryAfter(retryAfter));
+  }
+
+  private ReleaseResult releaseWith(Outcome outcome, Duration retryAfter) {
+    if (!markReleased()) {
+      return ReleaseResult.ALREADY_RELEASED;
+    }
+    return releaseOnce(outcome, retryAfter);
+  }
+
+  @Override
+  public final void close() {
+    try {
+      release();
+    } catch (LimiterException e) {
+      Events.LOG.log(
+          System.Logger.Level.WARNING, "could not release " + this + ": " + e.getMessage());
+    }
+  }
+}
