@@ -40,7 +40,7 @@ import sun.misc.Signal;
  */
 @Command(
     name = "run",
-    mixinStandardHelpOptions = true,
+    header = "Run a command while holding a lease of a provider.",
     description = {
       "Waits for a lease of PROVIDER (first come, first served across all processes), runs"
           + " COMMAND with this terminal's stdin, stdout and stderr while holding it, releases it"
@@ -56,11 +56,16 @@ import sun.misc.Signal;
     footerHeading = "%nExample:%n",
     footer = {
       "  inflight run --provider openai --label summariser --timeout 5m -- python sum.py a.txt",
-      "  inflight run -p openai --rate-limited-exit-code 42 --retry-after 20s -- ./call.sh",
-      "",
-      "Exit codes: COMMAND's own; 75 when no lease came within --timeout; 127 when COMMAND was"
-          + " not found, 126 when it cannot be executed; 2 for bad usage; 1 when the database"
-          + " cannot be used."
+      "  inflight run -p openai --rate-limited-exit-code 42 --retry-after 20s -- ./call.sh"
+    },
+    exitCodeListHeading = "%nExit codes:%n",
+    exitCodeList = {
+      "COMMAND's:COMMAND's own code (128+N when it died of signal N)",
+      "75:no lease came within --timeout",
+      "127:COMMAND was not found",
+      "126:COMMAND cannot be executed",
+      "2:bad usage",
+      "1:the database cannot be used"
     })
 final class RunCommand implements java.util.concurrent.Callable<Integer> {
   @Spec CommandSpec spec;

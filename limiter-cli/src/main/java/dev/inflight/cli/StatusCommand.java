@@ -17,7 +17,7 @@ import picocli.CommandLine.Spec;
 /** {@code inflight status}: what every process holds and waits for right now. */
 @Command(
     name = "status",
-    mixinStandardHelpOptions = true,
+    header = "What every process holds and waits for, right now.",
     description = {
       "Shows each provider (limit, active, cooling, queued, paused), every active lease and every"
           + " waiting request, across all processes. Leases of processes that died are reclaimed"

@@ -58,15 +58,7 @@ class PlainModelTest {
   }
 
   @Test
-  void mainOptions_badValues_areRefusedWithTheRule() {
-    assertThat(Main.duration("90s")).isEqualTo(Duration.ofSeconds(90));
-    assertThat(Main.duration("5m")).isEqualTo(Duration.ofMinutes(5));
-    assertThatThrownBy(() -> Main.duration("soon"))
-        .hasMessage("--duration must be a positive duration such as 90s or 5m (was \"soon\")");
-    assertThatThrownBy(() -> Main.agents("99"))
-        .hasMessage("--agents must be an integer from 1 to 24 (was \"99\")");
-    assertThatThrownBy(() -> Main.run(List.of("frobnicate")))
-        .hasMessage("unknown command 'frobnicate'");
+  void demoLabels_areNamedAfterRoles() {
     assertThat(Demo.label(0)).isEqualTo("planner");
     assertThat(Demo.label(7)).isEqualTo("subagent-4");
   }
