@@ -4,7 +4,6 @@ import dev.inflight.client.LeaseInfo;
 import dev.inflight.client.Limiter;
 import dev.inflight.client.ProviderStatus;
 import dev.inflight.client.StatusSnapshot;
-import dev.inflight.client.Text;
 import dev.inflight.client.WaiterInfo;
 import java.io.PrintStream;
 import java.time.Instant;
@@ -148,88 +147,10 @@ final class StatusCommand implements Callable<Integer> {
   }
 
   static void printTables(StatusSnapshot s, String db, PrintStream out) {
-    if (s.providers().isEmpty()) {
-      out.println("No limits set and nothing held or queued (" + db + ").");
-      return;
-    }
-    boolean upstream = s.providers().stream().anyMatch(p -> p.upstreamInFlight().isPresent());
-    boolean lowered = s.providers().stream().anyMatch(p -> p.effectiveLimit().isPresent());
-    Table providers =
-        upstream
-            ? new Table(
-                "PROVIDER", "LIMIT>", "ACTIVE>", "COOLING>", "QUEUED>", "UPSTREAM>", "PAUSED")
-            : new Table("PROVIDER", "LIMIT>", "ACTIVE>", "COOLING>", "QUEUED>", "PAUSED");
-    for (ProviderStatus p : s.providers()) {
-      String limit = limitCell(p);
-      String paused = pausedCell(p, s.at());
-      if (upstream) {
-        String up =
-            p.upstreamInFlight().isPresent()
-                ? Integer.toString(p.upstreamInFlight().getAsInt())
-                : "";
-        providers.row(p.provider(), limit, p.active(), p.cooling(), p.queued(), up, paused);
-      } else {
-        providers.row(p.provider(), limit, p.active(), p.cooling(), p.queued(), paused);
-      }
-    }
-    providers.print(out);
-    if (lowered) {
-      out.println(
-          "(\"N of M\": 429s lowered this adaptive limit from M to N; successes raise it back one"
-              + " step at a time after a quiet period)");
-    }
-    if (!s.leases().isEmpty()) {
-      out.println();
-      out.println("Active leases:");
-      Table leases = new Table("ID>", "PROVIDER", "PID>", "LABEL", "HELD FOR>");
-      for (LeaseInfo l : s.leases()) {
-        leases.row(l.id(), l.provider(), l.pid(), l.label(), Text.duration(l.held()));
-      }
-      leases.print(out);
-    }
-    if (!s.waiters().isEmpty()) {
-      out.println();
-      out.println("Waiting:");
-      Table waiters = new Table("PROVIDER", "POSITION>", "PID>", "LABEL", "WAITING FOR>");
-      for (WaiterInfo w : s.waiters()) {
-        waiters.row(w.provider(), w.position(), w.pid(), w.label(), Text.duration(w.waiting()));
-      }
-      waiters.print(out);
-    }
-  }
-
-  /** {@code 4}; {@code 2 of 4} while an adaptive limit is lowered; {@code unlimited}. */
-  static String limitCell(ProviderStatus p) {
-    if (p.limit().isEmpty()) {
-      return "unlimited";
-    }
-    String configured = Integer.toString(p.limit().getAsInt());
-    return p.effectiveLimit().isPresent()
-        ? p.effectiveLimit().getAsInt() + " of " + configured
-        : configured;
-  }
-
-  /**
-   * {@code no}, {@code paused} (by hand), or {@code until 12:03:41 (30s left, 429 from the
-   * provider)} while a 429 pause is in force (both when both are).
-   */
-  static String pausedCell(ProviderStatus p, Instant now) {
-    if (p.pausedUntil().isEmpty()) {
-      return p.paused() ? "paused" : "no";
-    }
-    Instant until = p.pausedUntil().get();
-    String timed =
-        "until "
-            + When.local(until, now)
-            + " ("
-            + When.left(until, now)
-            + " left, "
-            + reason(p)
-            + ")";
-    return p.paused() ? "paused, and " + timed : timed;
+    out.print(Terminal.fit(StatusText.tables(s, db), Terminal.columns()));
   }
 
   private static String reason(ProviderStatus p) {
-    return p.pauseReason().isEmpty() ? "429" : p.pauseReason();
+    return StatusText.reason(p);
   }
 }

@@ -38,6 +38,13 @@ final class Table {
   }
 
   void print(PrintStream out) {
+    StringBuilder sb = new StringBuilder();
+    render(sb);
+    out.print(sb);
+  }
+
+  /** Appends the table, one line per row after the headers, each ending in a newline. */
+  void render(StringBuilder sb) {
     int[] width = new int[headers.length];
     for (int i = 0; i < headers.length; i++) {
       width[i] = length(headers[i]);
@@ -45,12 +52,10 @@ final class Table {
         width[i] = Math.max(width[i], length(r[i]));
       }
     }
-    StringBuilder sb = new StringBuilder();
     line(sb, headers, width);
     for (String[] r : rows) {
       line(sb, r, width);
     }
-    out.print(sb);
   }
 
   private void line(StringBuilder sb, String[] cells, int[] width) {

@@ -1,5 +1,6 @@
 package dev.inflight.app;
 
+import dev.inflight.cli.Terminal;
 import dev.inflight.client.ConfigRoot;
 import dev.inflight.client.LimitSpec;
 import dev.inflight.client.Limiter;
@@ -45,7 +46,7 @@ final class Demo {
   private final int agents;
   private final Duration duration;
   private final DemoScreen screen =
-      new DemoScreen(System.out, System.err, System.console() != null);
+      new DemoScreen(System.out, System.err, Terminal.isTerminal(), Terminal::columns);
   private final List<Process> children = new ArrayList<>();
   private final Map<String, Optional<LimitSpec>> previous = new LinkedHashMap<>();
   private final AtomicBoolean stopped = new AtomicBoolean();

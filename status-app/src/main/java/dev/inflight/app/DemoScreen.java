@@ -1,6 +1,8 @@
 package dev.inflight.app;
 
+import dev.inflight.cli.Terminal;
 import java.io.PrintStream;
+import java.util.function.IntSupplier;
 
 /**
  * Where the demo's table goes: redrawn in place on a terminal, one line every few seconds
@@ -14,24 +16,32 @@ final class DemoScreen {
   private final PrintStream out;
   private final PrintStream err;
   private final boolean terminal;
+  private final IntSupplier columns;
   private boolean finished; // guarded by this
 
-  DemoScreen(PrintStream out, PrintStream err, boolean terminal) {
+  /**
+   * @param columns the terminal's width, for cutting long lines with an ellipsis (0: do not cut)
+   */
+  DemoScreen(PrintStream out, PrintStream err, boolean terminal, IntSupplier columns) {
     this.out = out;
     this.err = err;
     this.terminal = terminal;
+    this.columns = columns;
   }
 
   boolean terminal() {
     return terminal;
   }
 
-  /** Replaces the screen with {@code table} (a terminal only); false once finished. */
+  /**
+   * Replaces the screen with {@code table} (a terminal only), its long lines cut to the width;
+   * false once finished.
+   */
   synchronized boolean draw(String table) {
     if (finished) {
       return false;
     }
-    out.print(HOME_AND_CLEAR + table);
+    out.print(HOME_AND_CLEAR + Terminal.fit(table, columns.getAsInt()));
     out.flush();
     return true;
   }

@@ -14,11 +14,13 @@ class DemoScreenTest {
       new DemoScreen(
           new PrintStream(out, true, StandardCharsets.UTF_8),
           new PrintStream(err, true, StandardCharsets.UTF_8),
-          true);
+          true,
+          () -> 12);
 
   @Test
   void redrawAfterTheFinalLine_drawsNothing_soCtrlCLeavesTheLineOnScreen() {
     screen.draw("table 1\n");
+    screen.draw("a line longer than twelve columns\n");
     screen.finish("inflight demo: stopped 3 agents; 0 of their leases left; limits restored");
 
     boolean drawn = screen.draw("table 2\n");
@@ -26,7 +28,8 @@ class DemoScreenTest {
 
     assertThat(drawn).isFalse();
     assertThat(lined).isFalse();
-    assertThat(out.toString(StandardCharsets.UTF_8)).isEqualTo("\033[H\033[2Jtable 1\n");
+    assertThat(out.toString(StandardCharsets.UTF_8))
+        .isEqualTo("\033[H\033[2Jtable 1\n\033[H\033[2Ja line long…\n");
     assertThat(err.toString(StandardCharsets.UTF_8))
         .isEqualTo("inflight demo: stopped 3 agents; 0 of their leases left; limits restored\n");
   }
