@@ -15,7 +15,7 @@ import picocli.CommandLine.Spec;
     description = {
       "Opens the status window on the config root (every provider, lease and waiter, live, with"
           + " edits in place), and a tray icon where the desktop has one. Needs a display and GTK 3;"
-          + " without a display, 'inflight status' shows the same in the terminal."
+          + " without a display, 'inflight status --watch' shows the same live in the terminal."
     },
     footerHeading = "%nExamples:%n",
     footer = {"  inflight app", "  inflight app --home ~/.cache/inflight-demo"})

@@ -52,9 +52,23 @@ final class StatusCommand implements Callable<Integer> {
   @Option(names = "--json", description = "Print one JSON object instead of tables.")
   boolean json;
 
+  @Option(
+      names = {"-w", "--watch"},
+      description =
+          "Keep the status on screen, redrawn after every change and each second, until Ctrl-C:"
+              + " a provider at its limit in yellow, one with a waiting queue in red (no colour"
+              + " with NO_COLOR set). Piped, one line per change.")
+  boolean watch;
+
   @Override
-  public Integer call() {
+  public Integer call() throws InterruptedException {
     Inflight top = this.top != null ? this.top : Inflight.of(spec);
+    if (watch) {
+      if (json) {
+        throw new IllegalArgumentException("--watch and --json cannot be combined (was both)");
+      }
+      return watch(top);
+    }
     StatusSnapshot s;
     String db;
     try (Limiter limiter = top.open()) {
@@ -67,6 +81,47 @@ final class StatusCommand implements Callable<Integer> {
     } else {
       printTables(s, db, out);
     }
+    return ExitCodes.OK;
+  }
+
+  private static int watch(Inflight top) throws InterruptedException {
+    Limiter limiter = top.open();
+    java.util.concurrent.BlockingQueue<Boolean> changed =
+        new java.util.concurrent.ArrayBlockingQueue<>(1);
+    AutoCloseable sub = limiter.onChange(() -> changed.offer(Boolean.TRUE));
+    java.util.concurrent.atomic.AtomicBoolean stopped =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  stopped.set(true);
+                  limiter.close();
+                },
+                "inflight-watch-stop"));
+    StatusWatch.Changes changes =
+        millis -> {
+          if (changed.poll(millis, java.util.concurrent.TimeUnit.MILLISECONDS) != null) {
+            Thread.sleep(50); // a burst of commits becomes one redraw
+            changed.clear();
+          }
+        };
+    boolean terminal = Terminal.isTerminal();
+    new StatusWatch(
+            limiter::status,
+            changes,
+            limiter.databaseFile().toString(),
+            System.out,
+            terminal,
+            StatusWatch.colourWanted(System.getenv("NO_COLOR")),
+            Terminal::columns)
+        .run(stopped::get);
+    try {
+      sub.close();
+    } catch (Exception e) {
+      // stopping anyway
+    }
+    limiter.close();
     return ExitCodes.OK;
   }
 

@@ -24,7 +24,7 @@ public final class Main implements StatusAppLauncher {
   public int app(Path root, Duration quitAfter) {
     if (!hasDisplay()) {
       System.err.println(
-          "inflight: no display (DISPLAY and WAYLAND_DISPLAY are unset); 'inflight status' shows"
+          "inflight: no display (DISPLAY and WAYLAND_DISPLAY are unset); 'inflight status --watch' shows"
               + " the same in the terminal");
       return 1;
     }
