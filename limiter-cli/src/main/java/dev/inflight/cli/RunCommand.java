@@ -5,7 +5,6 @@ import dev.inflight.client.LeaseTimeoutException;
 import dev.inflight.client.LimitSpec;
 import dev.inflight.client.Limiter;
 import dev.inflight.client.LimiterException;
-import dev.inflight.client.LimiterListener;
 import dev.inflight.client.Outcome;
 import dev.inflight.client.ReleaseResult;
 import dev.inflight.client.Text;
@@ -84,7 +83,9 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
       names = {"-l", "--label"},
       paramLabel = "TEXT",
       defaultValue = "",
-      description = "Shown to others in 'inflight status' (agent, model, task).")
+      description =
+          "Shown to others in 'inflight status' (agent, model, task). Default: COMMAND's name and"
+              + " first plain argument, such as 'python agent.py'.")
   String label = "";
 
   @Option(
@@ -145,8 +146,16 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
     }
     Duration retry = Report429Command.checkRetryAfter(retryAfter);
     Inflight top = this.top != null ? this.top : Inflight.of(spec);
+    String summary = CommandSummary.of(command);
+    if (label.isEmpty()) {
+      label = summary; // what runs says more than nothing to whoever reads the status
+    }
     Limiter limiter =
-        Limiter.builder().home(top.root()).listener(new QueueNotice(provider, quiet)).build();
+        Limiter.builder()
+            .home(top.root())
+            .processName(summary)
+            .listener(new QueueNotice(provider, quiet))
+            .build();
     Thread hook = new Thread(() -> onShutdown(limiter), "inflight-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
     try {
@@ -371,29 +380,6 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
         Thread.sleep(Long.MAX_VALUE);
       } catch (InterruptedException e) {
         // keep waiting for the halt
-      }
-    }
-  }
-
-  /** Says once on stderr that the request is queued, and where. */
-  private static final class QueueNotice implements LimiterListener {
-    private final String provider;
-    private final boolean quiet;
-
-    QueueNotice(String provider, boolean quiet) {
-      this.provider = provider;
-      this.quiet = quiet;
-    }
-
-    @Override
-    public void queued(String p, String label, int position, int ahead) {
-      if (!quiet) {
-        System.err.println(
-            "inflight: waiting for a lease of '"
-                + provider
-                + "': queued at position "
-                + position
-                + (ahead == 0 ? "" : " (" + ahead + " ahead)"));
       }
     }
   }

@@ -97,17 +97,25 @@ public final class StatusText {
     StringBuilder sb = new StringBuilder(providers(s));
     if (!s.leases().isEmpty()) {
       sb.append("\nActive leases:\n");
-      Table leases = new Table("ID>", "PROVIDER", "PID>", "LABEL", "HELD FOR>");
+      Table leases = new Table("ID>", "PROVIDER", "PID>", "PROCESS", "LABEL", "HELD FOR>");
       for (LeaseInfo l : s.leases()) {
-        leases.row(l.id(), l.provider(), l.pid(), l.label(), Text.duration(l.held()));
+        leases.row(
+            l.id(), l.provider(), l.pid(), l.processName(), l.label(), Text.duration(l.held()));
       }
       leases.render(sb);
     }
     if (!s.waiters().isEmpty()) {
       sb.append("\nWaiting:\n");
-      Table waiters = new Table("PROVIDER", "POSITION>", "PID>", "LABEL", "WAITING FOR>");
+      Table waiters =
+          new Table("PROVIDER", "POSITION>", "PID>", "PROCESS", "LABEL", "WAITING FOR>");
       for (WaiterInfo w : s.waiters()) {
-        waiters.row(w.provider(), w.position(), w.pid(), w.label(), Text.duration(w.waiting()));
+        waiters.row(
+            w.provider(),
+            w.position(),
+            w.pid(),
+            w.processName(),
+            w.label(),
+            Text.duration(w.waiting()));
       }
       waiters.render(sb);
     }

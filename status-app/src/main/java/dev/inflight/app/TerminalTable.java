@@ -42,7 +42,14 @@ final class TerminalTable {
               held.isEmpty()
                   ? "-"
                   : held.stream()
-                      .map(l -> name(l.label(), l.pid()) + " " + Fmt.duration(l.held()))
+                      .map(
+                          l ->
+                              "#"
+                                  + l.id()
+                                  + " "
+                                  + name(l.label(), l.pid())
+                                  + " "
+                                  + Fmt.duration(l.held()))
                       .collect(Collectors.joining(", ")));
       if (!queued.isEmpty()) {
         sb.append("   waiting: ")

@@ -83,7 +83,7 @@ class TerminalTableTest {
 
     assertThat(table)
         .contains("openai        2       2        0       1  no")
-        .contains("holding: planner(41) 3s")
+        .contains("holding: #7 planner(41) 3s")
         .contains("waiting: 1.subagent-3(42) 1.5s");
     assertThat(TerminalTable.line(s))
         .isEqualTo("openai limit 2, active 2, cooling 0, queued 1, paused no");
