@@ -27,8 +27,9 @@ import picocli.CommandLine.Spec;
           + " provider's own requests in flight.",
       "Providers without a limit appear only while they have leases, waiters or a 429 pause."
     },
-    footerHeading = "%nExample:%n",
+    footerHeading = "%nExamples:%n",
     footer = {
+      "  inflight status --watch",
       "  inflight status --json | jq '.providers[] | select(.queued > 0)'",
       "",
       "JSON: {\"providers\":[{\"provider\",\"limit\" (null: unlimited),\"active\",\"cooling\",",

@@ -37,10 +37,11 @@ final class Table {
     return rows.isEmpty();
   }
 
+  /** Prints the table; on a terminal, lines wider than it are cut with an ellipsis. */
   void print(PrintStream out) {
     StringBuilder sb = new StringBuilder();
     render(sb);
-    out.print(sb);
+    out.print(Terminal.fit(sb.toString(), Terminal.columns()));
   }
 
   /** Appends the table, one line per row after the headers, each ending in a newline. */

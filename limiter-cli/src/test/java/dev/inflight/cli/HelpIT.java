@@ -81,7 +81,7 @@ class HelpIT {
 
     assertThat(r.out())
         .startsWith(
-            "What every process holds and waits for, right now.\nUsage: inflight status [-h] [--json]\n");
+            "What every process holds and waits for, right now.\nUsage: inflight status [-hw] [--json]\n");
     assertThat(r.out())
         .doesNotContain("--home=DIR")
         .doesNotContain("--version")

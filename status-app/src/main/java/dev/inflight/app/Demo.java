@@ -21,6 +21,7 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BiConsumer;
 import java.util.stream.Collectors;
 
 /**
@@ -45,6 +46,7 @@ final class Demo {
   private final boolean gui;
   private final int agents;
   private final Duration duration;
+  private final BiConsumer<Path, Duration> window;
   private final DemoScreen screen =
       new DemoScreen(System.out, System.err, Terminal.isTerminal(), Terminal::columns);
   private final List<Process> children = new ArrayList<>();
@@ -56,11 +58,26 @@ final class Demo {
    * @param explicitHome the {@code --home} given, or null for the demo's private root
    */
   Demo(Path explicitHome, boolean gui, int agents, Duration duration) {
+    this(explicitHome, gui, agents, duration, System.getenv(), StatusApp::launch);
+  }
+
+  /**
+   * @param env the environment that locates the private root
+   * @param window opens the status window on a config root and returns when it closes
+   */
+  Demo(
+      Path explicitHome,
+      boolean gui,
+      int agents,
+      Duration duration,
+      Map<String, String> env,
+      BiConsumer<Path, Duration> window) {
     this.privateRoot = explicitHome == null;
     this.home =
         privateRoot
-            ? DemoRoot.locate(System.getenv(), System.getProperty("user.home"))
+            ? DemoRoot.locate(env, System.getProperty("user.home"))
             : ConfigRoot.resolve(explicitHome);
+    this.window = window;
     this.gui = gui;
     this.agents = agents;
     this.duration = duration;
@@ -116,7 +133,7 @@ final class Demo {
       boolean shown = false;
       if (gui) {
         try {
-          StatusApp.launch(home, duration);
+          window.accept(home, duration);
           shown = true;
         } catch (RuntimeException e) {
           System.err.println(

@@ -104,6 +104,33 @@ class DemoPrivateRootTest {
     assertThat(elsewhere.resolve("limiter.db")).doesNotExist();
   }
 
+  @Test
+  void theWindowTheDemoOpens_readsTheDemosPrivateRoot_withTheDemosLimits() throws Exception {
+    Map<String, String> env = Map.of("XDG_RUNTIME_DIR", runtimeDir.toString());
+    List<Path> shown = new java.util.ArrayList<>();
+    List<List<LimitSpec>> limitsSeen = new java.util.ArrayList<>();
+
+    int code =
+        new Demo(
+                null,
+                true,
+                1,
+                null,
+                env,
+                (root, runFor) -> { // the window, closed at once by its user
+                  shown.add(root);
+                  try (Limiter l = Limiter.builder().home(root).build()) {
+                    limitsSeen.add(l.limits().list());
+                  }
+                })
+            .run();
+
+    assertThat(code).isZero();
+    assertThat(shown).containsExactly(runtimeDir.resolve("inflight-demo"));
+    assertThat(limitsSeen.get(0)).extracting(LimitSpec::provider).contains("openai", "anthropic");
+    assertThat(fingerprint(realRoot)).isEqualTo(realRootBefore);
+  }
+
   private Child startDemo(String... more) {
     List<String> args = new java.util.ArrayList<>(List.of("demo", "--no-gui", "--agents", "3"));
     args.addAll(List.of(more));
