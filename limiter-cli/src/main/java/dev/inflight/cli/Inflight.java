@@ -4,7 +4,7 @@ import dev.inflight.client.ConfigRoot;
 import dev.inflight.client.Limiter;
 import java.nio.file.Path;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.IVersionProvider;
+import picocli.CommandLine.HelpCommand;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -14,10 +14,8 @@ import picocli.CommandLine.Spec;
 /** The top-level command: global options and the list of subcommands. */
 @Command(
     name = "inflight",
-    mixinStandardHelpOptions = true,
-    versionProvider = Inflight.Version.class,
+    versionProvider = BuildInfo.class,
     sortOptions = false,
-    usageHelpAutoWidth = true,
     description = {
       "A cooperative concurrency limit per provider, shared by every process on this machine"
           + " through one SQLite database (no daemon).",
@@ -30,7 +28,12 @@ import picocli.CommandLine.Spec;
       ResumeCommand.class,
       Report429Command.class,
       RunCommand.class,
-      ReleaseCommand.class
+      ReleaseCommand.class,
+      AppCommand.class,
+      DemoCommand.class,
+      HelpCommand.class,
+      CompletionCommand.class,
+      ManCommand.class
     },
     commandListHeading = "%nCommands:%n",
     footerHeading = "%nExamples:%n",
@@ -39,14 +42,31 @@ import picocli.CommandLine.Spec;
       "  inflight run --provider openai --label planner -- python agent.py",
       "  inflight status",
       "  inflight report-429 openai --retry-after 20s",
-      "",
-      "bin/inflight also starts the status window ('inflight app') and the demo ('inflight demo"
-          + " [--no-gui]'); see the README.",
-      "",
-      "Exit codes: 0 ok; COMMAND's own code for run; 2 bad usage or input (nothing changed);"
-          + " 75 no lease within --timeout; 1 any other failure."
+      "  inflight help run"
+    },
+    exitCodeListHeading = "%nExit codes:%n",
+    exitCodeList = {
+      "0:ok",
+      "COMMAND's:'run' exits with COMMAND's own code (128+N when it died of signal N)",
+      "2:bad usage or input; nothing was changed",
+      "75:'run': no lease within --timeout",
+      "1:any other failure"
     })
 final class Inflight implements Runnable {
+  /** How {@code app} and {@code demo} start; null in the CLI's own JVM (see {@link Commands}). */
+  StatusAppLauncher statusApp;
+
+  @Option(
+      names = {"-h", "--help"},
+      usageHelp = true,
+      description = "Show this help and exit ('inflight help COMMAND' for a command's).")
+  boolean help;
+
+  @Option(
+      names = {"-V", "--version"},
+      versionHelp = true,
+      description = "Print the version and the commit it was built from, and exit.")
+  boolean version;
 
   @Option(
       names = "--home",
@@ -67,7 +87,7 @@ final class Inflight implements Runnable {
 
   @Override
   public void run() {
-    throw new ParameterException(spec.commandLine(), "missing command (see 'inflight --help')");
+    throw new ParameterException(spec.commandLine(), "missing command");
   }
 
   /** The config root this invocation uses. */
@@ -95,14 +115,5 @@ final class Inflight implements Runnable {
 
   static Inflight of(CommandSpec spec) {
     return (Inflight) spec.root().userObject();
-  }
-
-  /** The version from the jar's manifest. */
-  static final class Version implements IVersionProvider {
-    @Override
-    public String[] getVersion() {
-      String v = Inflight.class.getPackage().getImplementationVersion();
-      return new String[] {"inflight " + (v == null ? "(development build)" : v)};
-    }
   }
 }

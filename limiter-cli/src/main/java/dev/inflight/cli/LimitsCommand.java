@@ -16,7 +16,7 @@ import picocli.CommandLine.Spec;
 /** {@code inflight limits list|set|unset}: the shared per-provider limits. */
 @Command(
     name = "limits",
-    mixinStandardHelpOptions = true,
+    header = "List, set and remove the per-provider limits.",
     description = "Lists, sets and removes the per-provider limits (shared by every process).",
     subcommands = {LimitsCommand.List.class, LimitsCommand.Set.class, LimitsCommand.Unset.class},
     commandListHeading = "%nCommands:%n",
@@ -27,13 +27,12 @@ final class LimitsCommand implements Runnable {
 
   @Override
   public void run() {
-    throw new ParameterException(
-        spec.commandLine(), "missing command: list, set or unset (see 'inflight limits --help')");
+    throw new ParameterException(spec.commandLine(), "missing command: list, set or unset");
   }
 
   @Command(
       name = "list",
-      mixinStandardHelpOptions = true,
+      header = "List every provider that has a limit.",
       description = "Lists every provider that has a limit.",
       footerHeading = "%nExample:%n",
       footer = {
@@ -97,7 +96,7 @@ final class LimitsCommand implements Runnable {
 
   @Command(
       name = "set",
-      mixinStandardHelpOptions = true,
+      header = "Set a provider's limit.",
       description = {
         "Allows at most MAX leases of PROVIDER at once, for every process. Takes effect at once:"
             + " raising a limit grants waiting requests immediately; lowering one lets held"
@@ -169,7 +168,7 @@ final class LimitsCommand implements Runnable {
 
   @Command(
       name = "unset",
-      mixinStandardHelpOptions = true,
+      header = "Remove a provider's limit: it becomes unlimited.",
       description = "Removes PROVIDER's limit: it becomes unlimited and its waiters are granted.",
       footerHeading = "%nExample:%n",
       footer = "  inflight limits unset openai")

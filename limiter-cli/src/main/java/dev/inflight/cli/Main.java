@@ -5,9 +5,6 @@ import dev.inflight.client.LimiterException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
-import picocli.CommandLine.ParameterException;
-import picocli.CommandLine.UnmatchedArgumentException;
 
 /** Entry point of the {@code inflight} command (see bin/inflight). */
 public final class Main {
@@ -48,28 +45,7 @@ public final class Main {
         return failure(e, fastTop, System.err);
       }
     }
-    Inflight top = new Inflight();
-    CommandLine cl = new CommandLine(top);
-    cl.setExpandAtFiles(false); // "@file" is an ordinary argument (e.g. curl -d @body.json)
-    cl.getSubcommands().get("run").setStopAtPositional(true);
-    cl.setParameterExceptionHandler(Main::badUsage);
-    cl.setExecutionExceptionHandler((e, cmd, parsed) -> failure(e, top, System.err));
-    cl.setExecutionStrategy(
-        parsed -> {
-          if (top.verbose) {
-            System.setProperty(LogConfig.VERBOSE, "true");
-          }
-          return new CommandLine.RunLast().execute(parsed);
-        });
-    return cl.execute(args);
-  }
-
-  private static int badUsage(ParameterException e, String[] args) {
-    PrintStream err = System.err;
-    err.println("inflight: " + e.getMessage());
-    UnmatchedArgumentException.printSuggestions(e, err);
-    err.println("See '" + e.getCommandLine().getCommandSpec().qualifiedName() + " --help'.");
-    return ExitCodes.USAGE;
+    return Commands.commandLine(new Inflight()).execute(args);
   }
 
   /** Maps what a command threw to a message and an exit code; stack traces only with --verbose. */

@@ -11,7 +11,7 @@ import picocli.CommandLine.Spec;
 /** {@code inflight pause PROVIDER}. */
 @Command(
     name = "pause",
-    mixinStandardHelpOptions = true,
+    header = "Stop granting leases of a provider until resumed.",
     description = {
       "Stops granting leases for PROVIDER (held leases stay held; new requests queue) until"
           + " 'inflight resume'. The provider must have a limit."

@@ -13,7 +13,7 @@ import picocli.CommandLine.Spec;
 /** {@code inflight release LEASE_ID}: frees a stuck lease, whoever holds it. */
 @Command(
     name = "release",
-    mixinStandardHelpOptions = true,
+    header = "Force-release a stuck lease by its id.",
     description = {
       "Force-releases the lease with id LEASE_ID (as 'inflight status' shows it), whoever holds"
           + " it, and prints what it released. The holder is not stopped; its own release later"

@@ -14,7 +14,7 @@ import picocli.CommandLine.Spec;
 /** {@code inflight report-429 PROVIDER}: a 429 seen outside any lease, from a script. */
 @Command(
     name = "report-429",
-    mixinStandardHelpOptions = true,
+    header = "Tell every process that a provider answered 429.",
     description = {
       "Tells every process that PROVIDER answered 429 (too many requests): no lease of PROVIDER"
           + " is granted until the Retry-After has passed (held leases stay held; requests queue),"

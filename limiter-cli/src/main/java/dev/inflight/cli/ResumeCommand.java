@@ -14,7 +14,7 @@ import picocli.CommandLine.Spec;
 /** {@code inflight resume PROVIDER}: ends a pause by hand and a 429 pause alike. */
 @Command(
     name = "resume",
-    mixinStandardHelpOptions = true,
+    header = "Grant leases of a provider again (also ends a 429 pause).",
     description = {
       "Grants leases for PROVIDER again; waiting requests get free slots at once. Ends both a"
           + " pause by 'inflight pause' and a pause after a 429 (which would otherwise last until"

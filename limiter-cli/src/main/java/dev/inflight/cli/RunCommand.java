@@ -5,7 +5,6 @@ import dev.inflight.client.LeaseTimeoutException;
 import dev.inflight.client.LimitSpec;
 import dev.inflight.client.Limiter;
 import dev.inflight.client.LimiterException;
-import dev.inflight.client.LimiterListener;
 import dev.inflight.client.Outcome;
 import dev.inflight.client.ReleaseResult;
 import dev.inflight.client.Text;
@@ -40,7 +39,7 @@ import sun.misc.Signal;
  */
 @Command(
     name = "run",
-    mixinStandardHelpOptions = true,
+    header = "Run a command while holding a lease of a provider.",
     description = {
       "Waits for a lease of PROVIDER (first come, first served across all processes), runs"
           + " COMMAND with this terminal's stdin, stdout and stderr while holding it, releases it"
@@ -58,11 +57,16 @@ import sun.misc.Signal;
     footerHeading = "%nExample:%n",
     footer = {
       "  inflight run --provider openai --label summariser --timeout 5m -- python sum.py a.txt",
-      "  inflight run -p openai --rate-limited-exit-code 42 --retry-after 20s -- ./call.sh",
-      "",
-      "Exit codes: COMMAND's own; 75 when no lease came within --timeout; 127 when COMMAND was"
-          + " not found, 126 when it cannot be executed; 2 for bad usage; 1 when the database"
-          + " cannot be used."
+      "  inflight run -p openai --rate-limited-exit-code 42 --retry-after 20s -- ./call.sh"
+    },
+    exitCodeListHeading = "%nExit codes:%n",
+    exitCodeList = {
+      "COMMAND's:COMMAND's own code (128+N when it died of signal N)",
+      "75:no lease came within --timeout",
+      "127:COMMAND was not found",
+      "126:COMMAND cannot be executed",
+      "2:bad usage",
+      "1:the database cannot be used"
     })
 final class RunCommand implements java.util.concurrent.Callable<Integer> {
   @Spec CommandSpec spec;
@@ -81,7 +85,9 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
       names = {"-l", "--label"},
       paramLabel = "TEXT",
       defaultValue = "",
-      description = "Shown to others in 'inflight status' (agent, model, task).")
+      description =
+          "Shown to others in 'inflight status' (agent, model, task). Default: COMMAND's name and"
+              + " first plain argument, such as 'python agent.py'.")
   String label = "";
 
   @Option(
@@ -142,8 +148,16 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
     }
     Duration retry = Report429Command.checkRetryAfter(retryAfter);
     Inflight top = this.top != null ? this.top : Inflight.of(spec);
+    String summary = CommandSummary.of(command);
+    if (label.isEmpty()) {
+      label = summary; // what runs says more than nothing to whoever reads the status
+    }
     Limiter limiter =
-        Limiter.builder().home(top.root()).listener(new QueueNotice(provider, quiet)).build();
+        Limiter.builder()
+            .home(top.root())
+            .processName(summary)
+            .listener(new QueueNotice(provider, quiet))
+            .build();
     Thread hook = new Thread(() -> onShutdown(limiter), "inflight-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
     try {
@@ -370,29 +384,6 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
         Thread.sleep(Long.MAX_VALUE);
       } catch (InterruptedException e) {
         // keep waiting for the halt
-      }
-    }
-  }
-
-  /** Says once on stderr that the request is queued, and where. */
-  private static final class QueueNotice implements LimiterListener {
-    private final String provider;
-    private final boolean quiet;
-
-    QueueNotice(String provider, boolean quiet) {
-      this.provider = provider;
-      this.quiet = quiet;
-    }
-
-    @Override
-    public void queued(String p, String label, int position, int ahead) {
-      if (!quiet) {
-        System.err.println(
-            "inflight: waiting for a lease of '"
-                + provider
-                + "': queued at position "
-                + position
-                + (ahead == 0 ? "" : " (" + ahead + " ahead)"));
       }
     }
   }

@@ -4,7 +4,6 @@ import dev.inflight.client.LeaseInfo;
 import dev.inflight.client.Limiter;
 import dev.inflight.client.ProviderStatus;
 import dev.inflight.client.StatusSnapshot;
-import dev.inflight.client.Text;
 import dev.inflight.client.WaiterInfo;
 import java.io.PrintStream;
 import java.time.Instant;
@@ -17,7 +16,7 @@ import picocli.CommandLine.Spec;
 /** {@code inflight status}: what every process holds and waits for right now. */
 @Command(
     name = "status",
-    mixinStandardHelpOptions = true,
+    header = "What every process holds and waits for, right now.",
     description = {
       "Shows each provider (limit, active, cooling, queued, paused), every active lease and every"
           + " waiting request, across all processes. Leases of processes that died are reclaimed"
@@ -28,8 +27,9 @@ import picocli.CommandLine.Spec;
           + " provider's own requests in flight.",
       "Providers without a limit appear only while they have leases, waiters or a 429 pause."
     },
-    footerHeading = "%nExample:%n",
+    footerHeading = "%nExamples:%n",
     footer = {
+      "  inflight status --watch",
       "  inflight status --json | jq '.providers[] | select(.queued > 0)'",
       "",
       "JSON: {\"providers\":[{\"provider\",\"limit\" (null: unlimited),\"active\",\"cooling\",",
@@ -53,9 +53,23 @@ final class StatusCommand implements Callable<Integer> {
   @Option(names = "--json", description = "Print one JSON object instead of tables.")
   boolean json;
 
+  @Option(
+      names = {"-w", "--watch"},
+      description =
+          "Keep the status on screen, redrawn after every change and each second, until Ctrl-C:"
+              + " a provider at its limit in yellow, one with a waiting queue in red (no colour"
+              + " with NO_COLOR set). Piped, one line per change.")
+  boolean watch;
+
   @Override
-  public Integer call() {
+  public Integer call() throws InterruptedException {
     Inflight top = this.top != null ? this.top : Inflight.of(spec);
+    if (watch) {
+      if (json) {
+        throw new IllegalArgumentException("--watch and --json cannot be combined (was both)");
+      }
+      return watch(top);
+    }
     StatusSnapshot s;
     String db;
     try (Limiter limiter = top.open()) {
@@ -68,6 +82,47 @@ final class StatusCommand implements Callable<Integer> {
     } else {
       printTables(s, db, out);
     }
+    return ExitCodes.OK;
+  }
+
+  private static int watch(Inflight top) throws InterruptedException {
+    Limiter limiter = top.open();
+    java.util.concurrent.BlockingQueue<Boolean> changed =
+        new java.util.concurrent.ArrayBlockingQueue<>(1);
+    AutoCloseable sub = limiter.onChange(() -> changed.offer(Boolean.TRUE));
+    java.util.concurrent.atomic.AtomicBoolean stopped =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  stopped.set(true);
+                  limiter.close();
+                },
+                "inflight-watch-stop"));
+    StatusWatch.Changes changes =
+        millis -> {
+          if (changed.poll(millis, java.util.concurrent.TimeUnit.MILLISECONDS) != null) {
+            Thread.sleep(50); // a burst of commits becomes one redraw
+            changed.clear();
+          }
+        };
+    boolean terminal = Terminal.isTerminal();
+    new StatusWatch(
+            limiter::status,
+            changes,
+            limiter.databaseFile().toString(),
+            System.out,
+            terminal,
+            StatusWatch.colourWanted(System.getenv("NO_COLOR")),
+            Terminal::columns)
+        .run(stopped::get);
+    try {
+      sub.close();
+    } catch (Exception e) {
+      // stopping anyway
+    }
+    limiter.close();
     return ExitCodes.OK;
   }
 
@@ -148,88 +203,10 @@ final class StatusCommand implements Callable<Integer> {
   }
 
   static void printTables(StatusSnapshot s, String db, PrintStream out) {
-    if (s.providers().isEmpty()) {
-      out.println("No limits set and nothing held or queued (" + db + ").");
-      return;
-    }
-    boolean upstream = s.providers().stream().anyMatch(p -> p.upstreamInFlight().isPresent());
-    boolean lowered = s.providers().stream().anyMatch(p -> p.effectiveLimit().isPresent());
-    Table providers =
-        upstream
-            ? new Table(
-                "PROVIDER", "LIMIT>", "ACTIVE>", "COOLING>", "QUEUED>", "UPSTREAM>", "PAUSED")
-            : new Table("PROVIDER", "LIMIT>", "ACTIVE>", "COOLING>", "QUEUED>", "PAUSED");
-    for (ProviderStatus p : s.providers()) {
-      String limit = limitCell(p);
-      String paused = pausedCell(p, s.at());
-      if (upstream) {
-        String up =
-            p.upstreamInFlight().isPresent()
-                ? Integer.toString(p.upstreamInFlight().getAsInt())
-                : "";
-        providers.row(p.provider(), limit, p.active(), p.cooling(), p.queued(), up, paused);
-      } else {
-        providers.row(p.provider(), limit, p.active(), p.cooling(), p.queued(), paused);
-      }
-    }
-    providers.print(out);
-    if (lowered) {
-      out.println(
-          "(\"N of M\": 429s lowered this adaptive limit from M to N; successes raise it back one"
-              + " step at a time after a quiet period)");
-    }
-    if (!s.leases().isEmpty()) {
-      out.println();
-      out.println("Active leases:");
-      Table leases = new Table("ID>", "PROVIDER", "PID>", "LABEL", "HELD FOR>");
-      for (LeaseInfo l : s.leases()) {
-        leases.row(l.id(), l.provider(), l.pid(), l.label(), Text.duration(l.held()));
-      }
-      leases.print(out);
-    }
-    if (!s.waiters().isEmpty()) {
-      out.println();
-      out.println("Waiting:");
-      Table waiters = new Table("PROVIDER", "POSITION>", "PID>", "LABEL", "WAITING FOR>");
-      for (WaiterInfo w : s.waiters()) {
-        waiters.row(w.provider(), w.position(), w.pid(), w.label(), Text.duration(w.waiting()));
-      }
-      waiters.print(out);
-    }
-  }
-
-  /** {@code 4}; {@code 2 of 4} while an adaptive limit is lowered; {@code unlimited}. */
-  static String limitCell(ProviderStatus p) {
-    if (p.limit().isEmpty()) {
-      return "unlimited";
-    }
-    String configured = Integer.toString(p.limit().getAsInt());
-    return p.effectiveLimit().isPresent()
-        ? p.effectiveLimit().getAsInt() + " of " + configured
-        : configured;
-  }
-
-  /**
-   * {@code no}, {@code paused} (by hand), or {@code until 12:03:41 (30s left, 429 from the
-   * provider)} while a 429 pause is in force (both when both are).
-   */
-  static String pausedCell(ProviderStatus p, Instant now) {
-    if (p.pausedUntil().isEmpty()) {
-      return p.paused() ? "paused" : "no";
-    }
-    Instant until = p.pausedUntil().get();
-    String timed =
-        "until "
-            + When.local(until, now)
-            + " ("
-            + When.left(until, now)
-            + " left, "
-            + reason(p)
-            + ")";
-    return p.paused() ? "paused, and " + timed : timed;
+    out.print(Terminal.fit(StatusText.tables(s, db), Terminal.columns()));
   }
 
   private static String reason(ProviderStatus p) {
-    return p.pauseReason().isEmpty() ? "429" : p.pauseReason();
+    return StatusText.reason(p);
   }
 }

@@ -37,7 +37,15 @@ final class Table {
     return rows.isEmpty();
   }
 
+  /** Prints the table; on a terminal, lines wider than it are cut with an ellipsis. */
   void print(PrintStream out) {
+    StringBuilder sb = new StringBuilder();
+    render(sb);
+    out.print(Terminal.fit(sb.toString(), Terminal.columns()));
+  }
+
+  /** Appends the table, one line per row after the headers, each ending in a newline. */
+  void render(StringBuilder sb) {
     int[] width = new int[headers.length];
     for (int i = 0; i < headers.length; i++) {
       width[i] = length(headers[i]);
@@ -45,12 +53,10 @@ final class Table {
         width[i] = Math.max(width[i], length(r[i]));
       }
     }
-    StringBuilder sb = new StringBuilder();
     line(sb, headers, width);
     for (String[] r : rows) {
       line(sb, r, width);
     }
-    out.print(sb);
   }
 
   private void line(StringBuilder sb, String[] cells, int[] width) {

@@ -142,6 +142,27 @@ class RunIT {
   }
 
   @Test
+  void run_withoutLabel_isNamedAfterItsCommand_notJava_andStatusShowsItWithTheLeaseId() {
+    Cli.Running holder = cli.start("run", "-p", "openai", "--", "sh", "-c", Cli.HOLD);
+    holder.awaitOut("holding"::equals);
+
+    JsonNode lease = cli.statusJson().get("leases").get(0);
+    Cli.Result table = cli.run("status");
+
+    assertThat(lease.get("process").asText()).isEqualTo("sh …");
+    assertThat(lease.get("label").asText()).isEqualTo("sh …");
+    assertThat(table.out())
+        .containsPattern(
+            "ID +PROVIDER +PID +PROCESS +LABEL +HELD FOR\n +"
+                + lease.get("id").asLong()
+                + " +openai +"
+                + holder.pid()
+                + " +sh … +sh … ");
+    holder.closeStdin();
+    assertThat(holder.await().code()).isZero();
+  }
+
+  @Test
   void run_noLeaseWithinTimeout_exits75WithTheProvidersState() {
     assertThat(cli.run("limits", "set", "p", "1").code()).isZero();
     Cli.Running holder = cli.start("run", "-p", "p", "--", "sh", "-c", Cli.HOLD);

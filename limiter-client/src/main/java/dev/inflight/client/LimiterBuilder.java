@@ -31,8 +31,38 @@ public final class LimiterBuilder {
   private Duration probeCacheTtl = Duration.ofSeconds(1);
   private Duration probeTimeout = Duration.ofSeconds(2);
   private Duration defaultRetryAfter = Duration.ofSeconds(30);
+  private String processName;
 
   LimiterBuilder() {}
+
+  /** How long a {@link #processName} may be, in characters. */
+  public static final int MAX_PROCESS_NAME = 200;
+
+  /**
+   * How this process is named to other processes in status listings and the app (default: the file
+   * name of its executable, such as {@code java}). A launcher that runs another program names it
+   * here: {@code inflight run} says {@code python agent.py}.
+   *
+   * @throws IllegalArgumentException when {@code name} is blank, longer than {@value
+   *     #MAX_PROCESS_NAME} characters, or holds control characters (every terminal that lists it
+   *     would obey them)
+   */
+  public LimiterBuilder processName(String name) {
+    if (name == null
+        || name.isBlank()
+        || name.codePointCount(0, name.length()) > MAX_PROCESS_NAME
+        || name.chars().anyMatch(Character::isISOControl)
+        || name.indexOf('\uFFFD') >= 0) {
+      throw new IllegalArgumentException(
+          "processName must be 1 to "
+              + MAX_PROCESS_NAME
+              + " characters of text without control characters (was "
+              + (name == null ? "null" : "\"" + Text.printable(name) + "\"")
+              + ")");
+    }
+    this.processName = name;
+    return this;
+  }
 
   /** The config root (overrides {@code INFLIGHT_HOME} and the XDG default). */
   public LimiterBuilder home(Path home) {
@@ -154,7 +184,16 @@ public final class LimiterBuilder {
   }
 
   /** What this builder says, for a process with identity {@code me}. */
-  Settings settings(ProcessIdentity me) {
+  Settings settings(ProcessIdentity detected) {
+    ProcessIdentity me =
+        processName == null
+            ? detected
+            : new ProcessIdentity(
+                detected.host(),
+                detected.hostId(),
+                detected.pid(),
+                detected.startToken(),
+                processName);
     if (staleAfter.compareTo(heartbeatInterval.multipliedBy(2)) < 0) {
       throw new IllegalArgumentException(
           "staleAfter must be at least twice heartbeatInterval (was "

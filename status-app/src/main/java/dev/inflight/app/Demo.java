@@ -1,5 +1,6 @@
 package dev.inflight.app;
 
+import dev.inflight.cli.Terminal;
 import dev.inflight.client.ConfigRoot;
 import dev.inflight.client.LimitSpec;
 import dev.inflight.client.Limiter;
@@ -20,13 +21,16 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BiConsumer;
 import java.util.stream.Collectors;
 
 /**
  * {@code inflight demo}: sets small limits, starts agent processes ({@link DemoAgent}) that contend
- * for them, and shows it in the window or a live terminal table. Ending it any way (Ctrl-C, the
- * window, {@code --duration}) stops every agent, leaves no lease behind and puts the previous
- * limits back.
+ * for them, and shows it in the window or a live terminal table. Without {@code --home} it runs on
+ * a private config root of its own ({@link DemoRoot}), so it never touches the user's limits. With
+ * {@code --home} it sets its limits there and, when it ends in any way but {@code kill -9} (Ctrl-C,
+ * the window, {@code --duration}), puts the previous ones back. Either way it stops every agent and
+ * leaves no lease behind.
  */
 final class Demo {
   static final List<LimitSpec> LIMITS =
@@ -38,16 +42,42 @@ final class Demo {
       List.of("planner", "researcher", "coder", "reviewer", "subagent-1", "subagent-2");
 
   private final Path home;
+  private final boolean privateRoot;
   private final boolean gui;
   private final int agents;
   private final Duration duration;
+  private final BiConsumer<Path, Duration> window;
+  private final DemoScreen screen =
+      new DemoScreen(System.out, System.err, Terminal.isTerminal(), Terminal::columns);
   private final List<Process> children = new ArrayList<>();
   private final Map<String, Optional<LimitSpec>> previous = new LinkedHashMap<>();
   private final AtomicBoolean stopped = new AtomicBoolean();
   private Limiter limiter;
 
-  Demo(Path home, boolean gui, int agents, Duration duration) {
-    this.home = ConfigRoot.resolve(home);
+  /**
+   * @param explicitHome the {@code --home} given, or null for the demo's private root
+   */
+  Demo(Path explicitHome, boolean gui, int agents, Duration duration) {
+    this(explicitHome, gui, agents, duration, System.getenv(), StatusApp::launch);
+  }
+
+  /**
+   * @param env the environment that locates the private root
+   * @param window opens the status window on a config root and returns when it closes
+   */
+  Demo(
+      Path explicitHome,
+      boolean gui,
+      int agents,
+      Duration duration,
+      Map<String, String> env,
+      BiConsumer<Path, Duration> window) {
+    this.privateRoot = explicitHome == null;
+    this.home =
+        privateRoot
+            ? DemoRoot.locate(env, System.getProperty("user.home"))
+            : ConfigRoot.resolve(explicitHome);
+    this.window = window;
     this.gui = gui;
     this.agents = agents;
     this.duration = duration;
@@ -58,9 +88,19 @@ final class Demo {
   }
 
   int run() {
+    System.err.println(whereLine());
+    System.err.println(
+        "inflight demo: watch it with 'inflight status --home "
+            + Shell.quote(home.toString())
+            + "' or 'inflight app --home "
+            + Shell.quote(home.toString())
+            + "'");
     try {
+      if (privateRoot) {
+        DemoRoot.prepare(home);
+      }
       limiter = Limiter.builder().home(home).build();
-    } catch (LimiterException e) {
+    } catch (IOException | LimiterException e) {
       System.err.println("inflight demo: " + e.getMessage());
       return 1;
     }
@@ -81,7 +121,7 @@ final class Demo {
             + LIMITS.stream()
                 .map(l -> l.provider() + "=" + l.maxInFlight())
                 .collect(Collectors.joining(", "))
-            + " (previous limits come back when the demo ends)");
+            + (privateRoot ? "" : " (previous limits come back when the demo ends)"));
     try {
       startAgents();
     } catch (IOException e) {
@@ -93,7 +133,7 @@ final class Demo {
       boolean shown = false;
       if (gui) {
         try {
-          StatusApp.launch(home, duration);
+          window.accept(home, duration);
           shown = true;
         } catch (RuntimeException e) {
           System.err.println(
@@ -142,12 +182,20 @@ final class Demo {
 
   /** Redraws on every change (debounced) and each second, until the duration or Ctrl-C. */
   private void terminal() throws InterruptedException {
-    boolean tty = System.console() != null;
     BlockingQueue<Boolean> changes = new ArrayBlockingQueue<>(1);
     AutoCloseable sub = limiter.onChange(() -> changes.offer(Boolean.TRUE));
     long end = duration == null ? Long.MAX_VALUE : System.nanoTime() + duration.toNanos();
     long nextLine = 0;
     DateTimeFormatter hms = DateTimeFormatter.ofPattern("HH:mm:ss");
+    String title =
+        "inflight demo · "
+            + agents
+            + " agents · "
+            + limiter.databaseFile()
+            + (privateRoot ? " (private)" : "")
+            + " · Ctrl-C stops\n"
+            + "watch it with: inflight status --home "
+            + Shell.quote(home.toString());
     try {
       while (!stopped.get() && System.nanoTime() < end) {
         long waitMs = Math.max(1, Math.min(1000, (end - System.nanoTime()) / 1_000_000));
@@ -159,20 +207,15 @@ final class Demo {
         try {
           s = limiter.status();
         } catch (LimiterException e) {
-          System.out.println("cannot read the database: " + e.getMessage());
+          if (!stopped.get()) {
+            screen.line("cannot read the database: " + e.getMessage());
+          }
           continue;
         }
-        if (tty) {
-          String title =
-              "inflight demo · "
-                  + agents
-                  + " agents · "
-                  + limiter.databaseFile()
-                  + " · Ctrl-C stops";
-          System.out.print("\033[H\033[2J" + TerminalTable.render(s, title));
-          System.out.flush();
+        if (screen.terminal()) {
+          screen.draw(TerminalTable.render(s, title));
         } else if (System.nanoTime() >= nextLine) {
-          System.out.println(LocalTime.now().format(hms) + " " + TerminalTable.line(s));
+          screen.line(LocalTime.now().format(hms) + " " + TerminalTable.line(s));
           nextLine = System.nanoTime() + 2_000_000_000L;
         }
       }
@@ -185,7 +228,22 @@ final class Demo {
     }
   }
 
-  /** Stops the agents (SIGTERM, then kill), checks no lease is left, restores the limits. */
+  /** The demo's first line: which config root it uses and what that means for the user's limits. */
+  String whereLine() {
+    if (privateRoot) {
+      return "inflight demo: on a private config root, "
+          + home
+          + ", so your own limits are not touched (--home DIR runs it on another root)";
+    }
+    return "inflight demo: on the config root "
+        + home
+        + " (--home): it sets its limits there and puts the previous ones back when it ends";
+  }
+
+  /**
+   * Stops the agents (SIGTERM, then kill), checks no lease is left and, on a root given by {@code
+   * --home}, restores the limits.
+   */
   void stop() {
     if (!stopped.compareAndSet(false, true)) {
       return;
@@ -210,27 +268,36 @@ final class Demo {
     try {
       Set<Long> pids = procs.stream().map(Process::pid).collect(Collectors.toSet());
       long left = limiter.status().leases().stream().filter(l -> pids.contains(l.pid())).count();
-      for (Map.Entry<String, Optional<LimitSpec>> e : previous.entrySet()) {
-        if (e.getValue().isPresent()) {
-          LimitSpec old = e.getValue().get();
-          limiter.limits().set(old);
-          if (old.paused()) {
-            limiter.limits().pause(old.provider());
-          }
-        } else {
-          limiter.limits().unset(e.getKey());
-        }
+      if (!privateRoot) {
+        restoreLimits();
       }
-      System.err.println(
+      screen.finish(
           "inflight demo: stopped "
               + procs.size()
               + " agents; "
               + left
-              + " of their leases left; limits restored");
+              + " of their leases left; "
+              + (privateRoot
+                  ? "your own limits were not touched (the demo's root: " + home + ")"
+                  : "limits restored"));
     } catch (RuntimeException e) {
-      System.err.println("inflight demo: " + e.getMessage());
+      screen.finish("inflight demo: " + e.getMessage());
     } finally {
       limiter.close();
+    }
+  }
+
+  private void restoreLimits() {
+    for (Map.Entry<String, Optional<LimitSpec>> e : previous.entrySet()) {
+      if (e.getValue().isPresent()) {
+        LimitSpec old = e.getValue().get();
+        limiter.limits().set(old);
+        if (old.paused()) {
+          limiter.limits().pause(old.provider());
+        }
+      } else {
+        limiter.limits().unset(e.getKey());
+      }
     }
   }
 }

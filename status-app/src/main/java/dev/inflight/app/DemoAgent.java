@@ -40,7 +40,9 @@ public final class DemoAgent {
     }
     ProcessHandle.current().parent().ifPresent(p -> p.onExit().thenRun(() -> System.exit(0)));
     Limiter limiter =
-        home == null ? Limiter.builder().build() : Limiter.builder().home(home).build();
+        (home == null ? Limiter.builder() : Limiter.builder().home(home))
+            .processName("demo agent")
+            .build();
     DemoAgent agent = new DemoAgent(label, seed);
     Thread main = Thread.currentThread();
     Runtime.getRuntime()

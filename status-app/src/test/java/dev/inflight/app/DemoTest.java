@@ -17,7 +17,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** The demo as a newcomer runs it: real agent processes, stopped like Ctrl-C or by itself. */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class DemoTest {
-  private static final Pattern SOMETHING_HELD = Pattern.compile(".* [1-9]/[0-9]+ .*");
+  private static final Pattern SOMETHING_HELD = Pattern.compile(".* active [1-9].*");
 
   @TempDir Path home;
 

@@ -58,15 +58,7 @@ class PlainModelTest {
   }
 
   @Test
-  void mainOptions_badValues_areRefusedWithTheRule() {
-    assertThat(Main.duration("90s")).isEqualTo(Duration.ofSeconds(90));
-    assertThat(Main.duration("5m")).isEqualTo(Duration.ofMinutes(5));
-    assertThatThrownBy(() -> Main.duration("soon"))
-        .hasMessage("--duration must be a positive duration such as 90s or 5m (was \"soon\")");
-    assertThatThrownBy(() -> Main.agents("99"))
-        .hasMessage("--agents must be an integer from 1 to 24 (was \"99\")");
-    assertThatThrownBy(() -> Main.run(List.of("frobnicate")))
-        .hasMessage("unknown command 'frobnicate'");
+  void demoLabels_areNamedAfterRoles() {
     assertThat(Demo.label(0)).isEqualTo("planner");
     assertThat(Demo.label(7)).isEqualTo("subagent-4");
   }
@@ -90,67 +82,6 @@ class PlainModelTest {
                 "openai", OptionalInt.of(2), Duration.ZERO, false, active, 0, 1, age)),
         List.of(new LeaseInfo(7, "openai", 41, "h", "java", "planner", at.minus(age), age)),
         List.of(new WaiterInfo("openai", 1, 42, "h", "java", "coder", at.minus(age), age)));
-  }
-
-  @Test
-  void terminalTable_showsTheLimitInForce_andA429PauseWithTimeLeft() {
-    Instant at = Instant.parse("2026-11-22T10:00:00Z");
-    StatusSnapshot s =
-        new StatusSnapshot(
-            at,
-            List.of(
-                new ProviderStatus(
-                    "openai",
-                    OptionalInt.of(2),
-                    Duration.ZERO,
-                    false,
-                    0,
-                    0,
-                    1,
-                    Duration.ofMillis(1500),
-                    true,
-                    OptionalInt.of(1),
-                    Optional.of(at.plusSeconds(25)),
-                    "429 from the provider",
-                    OptionalInt.empty())),
-            List.of(),
-            List.of());
-
-    assertThat(TerminalTable.render(s, "title"))
-        .contains("openai         1 of 2      0       0      1    429 25s  1.5s");
-    assertThat(TerminalTable.line(s))
-        .isEqualTo("openai 0/1 of 2 queued 1 (longest 1.5s) paused 429 25s");
-  }
-
-  @Test
-  void terminalTable_showsCountsHoldersAndQueue() {
-    Instant at = Instant.parse("2026-11-22T10:00:00Z");
-    StatusSnapshot s =
-        new StatusSnapshot(
-            at,
-            List.of(
-                new ProviderStatus(
-                    "openai",
-                    OptionalInt.of(2),
-                    Duration.ZERO,
-                    false,
-                    2,
-                    0,
-                    1,
-                    Duration.ofMillis(1500))),
-            List.of(
-                new LeaseInfo(7, "openai", 41, "h", "java", "planner", at, Duration.ofSeconds(3))),
-            List.of(
-                new WaiterInfo(
-                    "openai", 1, 42, "h", "java", "subagent-3", at, Duration.ofMillis(1500))));
-
-    String table = TerminalTable.render(s, "title");
-
-    assertThat(table)
-        .contains("openai              2      2       0      1             1.5s")
-        .contains("holding: planner(41) 3s")
-        .contains("waiting: 1.subagent-3(42)");
-    assertThat(TerminalTable.line(s)).isEqualTo("openai 2/2 queued 1 (longest 1.5s)");
   }
 
   private static ProviderStatus pausedUntil(Instant until, String reason, OptionalInt effective) {
