@@ -23,6 +23,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import javax.imageio.ImageIO;
@@ -47,6 +48,7 @@ class TrayIconTest {
   private static final String PANEL = "^panel$";
   private static final String ICON = "^JavaEmbeddedFrame$";
   private static final String MENU = "^sun-awt-X11-XPopupMenuPeer$";
+  private static final String WINDOW = "^inflight status$";
   private static final String APP_CLASS = "dev-inflight-app-Main";
   private static final Pattern GEOMETRY =
       Pattern.compile("(?s).*Position: (\\d+),(\\d+) .*Geometry: (\\d+)x(\\d+).*");
@@ -108,7 +110,7 @@ class TrayIconTest {
   }
 
   @Test
-  void trayIcon_showsTotals_redDotWhileQueued_andMenuQuits() throws Exception {
+  void trayIcon_showsTotals_redDotOnlyWhileQueued_andItsMenuReopensAndQuits() throws Exception {
     try (Limiter limiter = Limiter.builder().home(home).build()) {
       limiter.limits().set(LimitSpec.of("openai", 1));
       List<String> cmd = Jvm.command(Main.class.getName(), "app", "--home", home.toString());
@@ -120,8 +122,8 @@ class TrayIconTest {
       String panel = visible(PANEL).get(0);
       await("the tray icon is inside trayer's panel", () -> iconIn(panel) != null);
       String icon = iconIn(panel);
-      await("the idle icon is drawn", () -> bluePixels(shot(icon, "tray-idle")) > 20);
-      assertThat(redPixels(shot(icon, "tray-idle"))).as("red pixels while idle").isZero();
+      await("the idle icon is drawn", () -> bluePixels(capture(icon, "tray-idle")) > 20);
+      assertThat(redPixels(capture(icon, "tray-idle"))).as("red pixels while idle").isZero();
 
       // when: one lease is held and a second request queues behind it in another process
       Lease held = limiter.acquire("openai", "holder", Duration.ofSeconds(30));
@@ -133,7 +135,7 @@ class TrayIconTest {
 
       // then: the tooltip has the totals and the icon gets its red dot
       app.awaitErr(tooltip("1 active · 1 queued · 1 provider"));
-      await("the icon shows a red dot", () -> redPixels(shot(icon, "tray-queued")) > 20);
+      await("the icon shows a red dot", () -> redPixels(capture(icon, "tray-queued")) > 20);
       Point at = centre(icon);
       hoverUntilTooltip(at);
       saveTopLeft("tray-tooltip-queued");
@@ -143,14 +145,22 @@ class TrayIconTest {
       held.close();
       waiter.awaitOut("held ");
       app.awaitErr(tooltip("1 active · 0 queued · 1 provider"));
-      await("the red dot goes", () -> redPixels(shot(icon, "tray-drained")) == 0);
-      assertThat(bluePixels(shot(icon, "tray-drained"))).isGreaterThan(20);
+      await("the red dot goes", () -> redPixels(capture(icon, "tray-drained")) == 0);
+      assertThat(bluePixels(capture(icon, "tray-drained"))).isGreaterThan(20);
 
-      // and the menu opens on a right click, and its Quit ends the app
-      xdotool("mousemove", "" + at.x, "" + at.y, "click", "3");
-      await("the tray menu opens", () -> !visible(MENU).isEmpty());
+      // when the window is closed (Ctrl+W) the app stays in the tray
+      String window = visible(WINDOW).get(0);
+      xdotool("windowfocus", window, "key", "ctrl+w");
+      await("the window closes", () -> visible(WINDOW).isEmpty());
+      assertThat(visible(ICON)).as("the tray icon with the window closed").contains(icon);
+      assertThat(app.process().isAlive()).as(app.describe()).isTrue();
+
+      // and the menu (a right click) brings it back with Open, and ends the app with Quit
+      Rect menu = openMenu(at);
       saveTopLeft("tray-menu");
-      Rect menu = geometry(visible(MENU).get(0));
+      xdotool("mousemove", "" + (menu.x + menu.w / 2), "" + (menu.y + 10), "click", "1");
+      await("Open shows the window again", () -> !visible(WINDOW).isEmpty());
+      menu = openMenu(at);
       xdotool("mousemove", "" + (menu.x + menu.w / 2), "" + (menu.y + menu.h - 10), "click", "1");
       Child.Result ended = app.await();
       assertThat(ended.code()).as(ended.describe()).isZero();
@@ -158,8 +168,15 @@ class TrayIconTest {
     }
   }
 
+  /** Right-clicks the icon and returns where its menu opened. */
+  private Rect openMenu(Point at) {
+    xdotool("mousemove", "" + at.x, "" + at.y, "click", "3");
+    await("the tray menu opens", () -> !visible(MENU).isEmpty());
+    return geometry(visible(MENU).get(0));
+  }
+
   /** The app's debug line for a tooltip with these totals. */
-  private static java.util.function.Predicate<String> tooltip(String totals) {
+  private static Predicate<String> tooltip(String totals) {
     String line = "inflight-app tray tooltip " + StatusApp.trayTooltip(totals);
     return line::equals;
   }
@@ -241,11 +258,6 @@ class TrayIconTest {
     return lines(x("xdotool", "search", "--onlyvisible", "--class", APP_CLASS).out());
   }
 
-  /** Screenshot of one window, saved as target/screenshots/NAME.png. */
-  private BufferedImage shot(String window, String name) {
-    return capture(window, name);
-  }
-
   /** The screen's top-left corner (tray, tooltip, menu), saved for a person to look at. */
   private void saveTopLeft(String name) throws IOException {
     BufferedImage root = capture("root", name + "-screen");
@@ -254,6 +266,7 @@ class TrayIconTest {
     Files.delete(screenshots().resolve(name + "-screen.png"));
   }
 
+  /** Screenshot of one window (an X id, or "root"), saved as target/screenshots/NAME.png. */
   private BufferedImage capture(String window, String name) {
     try {
       Path file = screenshots().resolve(name + ".png");
