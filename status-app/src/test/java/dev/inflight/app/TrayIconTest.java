@@ -41,7 +41,10 @@ import org.junit.jupiter.api.io.TempDir;
  * hands the tray as tooltip text is read from its debug lines. Screenshots go to
  * target/screenshots/tray-*.png for a person to look at.
  *
- * <p>Skipped only when Xvfb or trayer is not installed ({@code .ci/run} installs both).
+ * <p>Skipped only when Xvfb or trayer is not installed ({@code .ci/run} installs both). The tools
+ * it looks with, {@code xdotool}, {@code xwininfo} (x11-utils) and {@code import} (imagemagick),
+ * fail it when missing, naming the package; the app itself needs GTK 3 and a JRE with AWT's X11
+ * part.
  */
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class TrayIconTest {
