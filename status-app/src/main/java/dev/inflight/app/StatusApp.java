@@ -25,7 +25,10 @@ import javafx.stage.Stage;
  * path.
  */
 public final class StatusApp extends Application {
-  /** Logs "applied" lines with timestamps to stderr, for the change-to-screen figure. */
+  /**
+   * Logs "applied" lines with timestamps to stderr, for the change-to-screen figure, and what the
+   * tray icon is given ("tray tooltip TEXT", "tray queued BOOLEAN"), for the tray test.
+   */
   static final String DEBUG_PROPERTY = "inflight.app.debug";
 
   private static volatile Path home;
@@ -209,13 +212,34 @@ public final class StatusApp extends Application {
       tray.setOnAction(e -> showWindow(stage));
       tray.show();
       Platform.setImplicitExit(false);
-      vm.summaryProperty().addListener((obs, o, n) -> tray.setTrayIconTooltip("inflight: " + n));
-      vm.anyQueuedProperty().addListener((obs, o, q) -> tray.setGraphic(Icons.awt(32, q)));
+      boolean debug = Boolean.getBoolean(DEBUG_PROPERTY);
+      vm.summaryProperty()
+          .addListener(
+              (obs, o, n) -> {
+                String tip = trayTooltip(n);
+                tray.setTrayIconTooltip(tip);
+                if (debug) {
+                  System.err.println("inflight-app tray tooltip " + tip);
+                }
+              });
+      vm.anyQueuedProperty()
+          .addListener(
+              (obs, o, q) -> {
+                tray.setGraphic(Icons.awt(32, q));
+                if (debug) {
+                  System.err.println("inflight-app tray queued " + q);
+                }
+              });
     } catch (RuntimeException e) {
       System.err.println("inflight: no tray icon (" + e + "); closing the window quits");
       tray = null;
       Platform.setImplicitExit(true);
     }
+  }
+
+  /** The tray icon's tooltip for the view-model's summary line. */
+  static String trayTooltip(String summary) {
+    return "inflight: " + summary;
   }
 
   private static void showWindow(Stage stage) {
