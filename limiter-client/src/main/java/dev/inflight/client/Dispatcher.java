@@ -267,12 +267,14 @@ final class Dispatcher implements Runnable {
           }
           continue;
         }
-        // A request queued just now needs no read when a recent full read saw its provider and
-        // every owner there is watched: the queueing transaction itself settled and reclaimed.
+        // A request queued just now needs no read when a recent full read saw its provider: the
+        // queueing transaction itself settled and reclaimed, and that read found the owners to
+        // watch. (An owner that cannot be watched, a lock wait refused with EDEADLK among
+        // processes that watch each other, is re-read every second anyway: a read per queued
+        // request would learn nothing more of it.)
         boolean enqueuedOnly =
             (why & ENQUEUED) != 0
                 && now - lastPassNanos < FRESH_NANOS
-                && owners.allWatched()
                 && lastStates.keySet().containsAll(queue.providers());
         if ((why & ENQUEUED) != 0 && !enqueuedOnly) {
           why |= SIGNALED;
