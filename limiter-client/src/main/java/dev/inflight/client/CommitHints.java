@@ -13,12 +13,12 @@ import java.util.function.LongSupplier;
  *       visible. A hint whose commit is not visible yet ({@code commitCount} unchanged since the
  *       last read) is looked at again after 1, 1, 2, 4 … 256 ms, instead of being dropped.
  *   <li><b>Back off.</b> When this process can be woken directly and reads (prompted by anything)
- *       keep finding nothing to write for, more than {@value #UNBACKED_READS} in a row, the next
- *       read prompted by a commit waits a little longer (1 ms doubling to 100 ms); a read that had
- *       to settle, or 250 ms without a read, resets the gap. Under heavy traffic of other
- *       processes' commits a waiter so reads at most 10 times a second on their account, while a
- *       hand edit after a few unrelated commits (a limit set back, a request queued) is read at
- *       once.
+ *       keep finding nothing to write for, more than {@value #UNBACKED_READS} in a row after a
+ *       quiet moment (or one after a read that had to settle), the next read prompted by a commit
+ *       waits a little longer (1 ms doubling to 100 ms); a read that had to settle, or 250 ms
+ *       without a read, resets the gap. Under heavy traffic of other processes' commits a waiter so
+ *       reads at most 10 times a second on their account, while a hand edit after a few unrelated
+ *       commits (a limit set back, a request queued) is read at once.
  * </ul>
  *
  * <p>Used by the dispatcher thread only; times are monotonic nanoseconds.
@@ -123,9 +123,13 @@ final class CommitHints {
     if (coveredHints) {
       clear(); // a full read covered what had been committed when it began
     }
-    if (useful || !wakeable || now - lastReadNanos > QUIET_NANOS) {
+    if (useful || !wakeable) {
+      gapNanos = 0;
+      // Traffic that also brings grants is still traffic: the next useless read backs off.
+      uselessReads = UNBACKED_READS;
+    } else if (now - lastReadNanos > QUIET_NANOS) {
       gapNanos = 0; // a read now and then (a heartbeat's commit) is no traffic to back off from
-      uselessReads = useful || !wakeable ? 0 : 1;
+      uselessReads = 1;
     } else if (++uselessReads > UNBACKED_READS) {
       gapNanos = Math.min(MAX_GAP_NANOS, Math.max(1_000_000L, gapNanos * 2));
     }

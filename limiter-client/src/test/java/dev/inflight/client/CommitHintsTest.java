@@ -85,6 +85,9 @@ class CommitHintsTest {
 
     hints.passed(now + gap, true, true, true); // a read that granted something
     assertThat(hints.backingOff(now + gap)).isFalse();
+    now += gap + MS;
+    uselessRead(); // still in the traffic: backs off again at once
+    assertThat(hints.backingOff(now)).isTrue();
   }
 
   @Test
