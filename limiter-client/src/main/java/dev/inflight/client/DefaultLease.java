@@ -9,10 +9,7 @@ import java.time.Instant;
  */
 final class DefaultLease extends OnceReleased {
   private final LeaseBook book;
-  private final long id;
   private final String token;
-  private final String provider;
-  private final String label;
   private final Instant acquiredAt;
   private final Duration waited;
   private final long grantedAtNanos;
@@ -28,11 +25,9 @@ final class DefaultLease extends OnceReleased {
       Duration waited,
       long grantedAtNanos,
       int generation) {
+    super(id, provider, label);
     this.book = book;
-    this.id = id;
     this.token = token;
-    this.provider = provider;
-    this.label = label;
     this.acquiredAt = acquiredAt;
     this.waited = waited;
     this.grantedAtNanos = grantedAtNanos;
@@ -57,21 +52,6 @@ final class DefaultLease extends OnceReleased {
   }
 
   @Override
-  public long id() {
-    return id;
-  }
-
-  @Override
-  public String provider() {
-    return provider;
-  }
-
-  @Override
-  public String label() {
-    return label;
-  }
-
-  @Override
   public Instant acquiredAt() {
     return acquiredAt;
   }
@@ -88,16 +68,16 @@ final class DefaultLease extends OnceReleased {
 
   @Override
   public java.util.Map<String, String> childEnvironment() {
-    return Lease.childEnvironment(token, provider, id);
+    return Lease.childEnvironment(token, provider(), id());
   }
 
   @Override
   public String toString() {
     return "Lease["
-        + id
+        + id()
         + " "
-        + Text.printable(provider)
-        + (label.isEmpty() ? "" : " '" + Text.printable(label) + "'")
+        + Text.printable(provider())
+        + (label().isEmpty() ? "" : " '" + Text.printable(label()) + "'")
         + "]";
   }
 }

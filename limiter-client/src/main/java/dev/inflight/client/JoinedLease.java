@@ -11,10 +11,7 @@ import java.util.function.BiFunction;
  * the provider for everyone, as {@link Limiter#report429} does.
  */
 final class JoinedLease extends OnceReleased {
-  private final long id;
   private final String token;
-  private final String provider;
-  private final String label;
   private final Instant parentAcquiredAt;
   private final Instant joinedAt;
   private final BiFunction<String, Duration, Instant> report429;
@@ -27,29 +24,11 @@ final class JoinedLease extends OnceReleased {
       Instant parentAcquiredAt,
       Instant joinedAt,
       BiFunction<String, Duration, Instant> report429) {
-    this.id = id;
+    super(id, provider, label);
     this.token = token;
-    this.provider = provider;
-    this.label = label;
     this.parentAcquiredAt = parentAcquiredAt;
     this.joinedAt = joinedAt;
     this.report429 = report429;
-  }
-
-  /** The ancestor's lease id: the one status shows and {@code inflight release} takes. */
-  @Override
-  public long id() {
-    return id;
-  }
-
-  @Override
-  public String provider() {
-    return provider;
-  }
-
-  @Override
-  public String label() {
-    return label;
   }
 
   /** When this request joined; the ancestor's lease may be older ({@link #toString}). */
@@ -66,7 +45,7 @@ final class JoinedLease extends OnceReleased {
   @Override
   ReleaseResult releaseOnce(Outcome outcome, Duration retryAfter) {
     if (outcome == Outcome.RATE_LIMITED) {
-      report429.apply(provider, retryAfter);
+      report429.apply(provider(), retryAfter);
     }
     return ReleaseResult.JOINED;
   }
@@ -74,16 +53,16 @@ final class JoinedLease extends OnceReleased {
   /** The same inheritance again: a grandchild joins the same lease. */
   @Override
   public Map<String, String> childEnvironment() {
-    return Lease.childEnvironment(token, provider, id);
+    return Lease.childEnvironment(token, provider(), id());
   }
 
   @Override
   public String toString() {
     return "Lease["
-        + id
+        + id()
         + " "
-        + Text.printable(provider)
-        + (label.isEmpty() ? "" : " '" + Text.printable(label) + "'")
+        + Text.printable(provider())
+        + (label().isEmpty() ? "" : " '" + Text.printable(label()) + "'")
         + ", joined; held by an ancestor since "
         + parentAcquiredAt
         + "]";

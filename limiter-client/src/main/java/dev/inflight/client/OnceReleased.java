@@ -9,7 +9,31 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * {@link #close()} a release that never throws a store failure (it is logged).
  */
 abstract class OnceReleased implements Lease {
+  private final long id;
+  private final String provider;
+  private final String label;
   private final AtomicBoolean released = new AtomicBoolean();
+
+  OnceReleased(long id, String provider, String label) {
+    this.id = id;
+    this.provider = provider;
+    this.label = label;
+  }
+
+  @Override
+  public final long id() {
+    return id;
+  }
+
+  @Override
+  public final String provider() {
+    return provider;
+  }
+
+  @Override
+  public final String label() {
+    return label;
+  }
 
   /** The one release; {@code retryAfter} is null unless the caller gave one with a 429. */
   abstract ReleaseResult releaseOnce(Outcome outcome, Duration retryAfter);
