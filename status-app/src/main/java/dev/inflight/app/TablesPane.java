@@ -27,12 +27,16 @@ import javafx.scene.control.TableColumn;
 import javafx.scene.control.TableView;
 import javafx.scene.layout.Priority;
 import javafx.scene.layout.VBox;
+import javafx.util.Callback;
 
 /**
  * The active leases and the queue, side by side: sortable by any column (held longest first, and
  * the queue in order, until a header is clicked), filtered by the window's filter.
  */
 final class TablesPane {
+  /** The leases table's id column; each of its cells is {@code lease-id-<id>}. */
+  static final String ID_COLUMN = "lease-id-column";
+
   private final StatusViewModel vm;
   private final SplitPane node;
 
@@ -48,6 +52,18 @@ final class TablesPane {
     leases.setItems(sortedLeases);
     leases.setId("leases");
     leases.setPlaceholder(new Label("No active leases"));
+    // The id is what `inflight release ID` takes; narrow, since ids are short numbers.
+    TableColumn<LeaseRow, LeaseRow> id =
+        column(
+            "id",
+            36,
+            r -> text(Long.toString(r.info().id())),
+            Comparator.comparingLong(r -> r.info().id()));
+    id.setId(ID_COLUMN);
+    id.setMinWidth(32);
+    id.setMaxWidth(64);
+    id.setCellFactory(idCells(id.getCellFactory()));
+    leases.getColumns().add(id);
     leases
         .getColumns()
         .add(
@@ -174,9 +190,11 @@ final class TablesPane {
     return node;
   }
 
-  /** What the filter looks in: provider, label and process. */
+  /** What the filter looks in: id, provider, label and process. */
   static String[] words(LeaseInfo l) {
-    return new String[] {l.provider(), l.label(), Fmt.process(l.pid(), l.processName())};
+    return new String[] {
+      Long.toString(l.id()), l.provider(), l.label(), Fmt.process(l.pid(), l.processName())
+    };
   }
 
   static String[] words(WaiterInfo w) {
@@ -197,6 +215,7 @@ final class TablesPane {
             }
             LeaseInfo l = r.info();
             Map<String, String> facts = new LinkedHashMap<>();
+            facts.put("Lease id", Long.toString(l.id()));
             facts.put("Provider", Text.printable(l.provider()));
             if (!l.label().isEmpty()) {
               facts.put("Label", Text.printable(l.label()));
@@ -208,7 +227,10 @@ final class TablesPane {
                 "Release lease " + l.id() + "?",
                 facts,
                 "The slot is freed for the next waiter at once. The holder is not stopped: it"
-                    + " finds its lease lost when it next renews or releases it.",
+                    + " finds its lease lost when it next renews or releases it. From a terminal:"
+                    + " inflight release "
+                    + l.id()
+                    + ".",
                 "Release lease")) {
               vm.forceRelease(l.id());
             }
@@ -221,6 +243,18 @@ final class TablesPane {
       button.setId(empty || item == null ? null : "release-" + item.info().id());
       setGraphic(empty || item == null ? null : button);
     }
+  }
+
+  /** Cells of the id column, each with a node id naming its lease (for tests and lookups). */
+  private static Callback<TableColumn<LeaseRow, LeaseRow>, TableCell<LeaseRow, LeaseRow>> idCells(
+      Callback<TableColumn<LeaseRow, LeaseRow>, TableCell<LeaseRow, LeaseRow>> plain) {
+    return col -> {
+      TableCell<LeaseRow, LeaseRow> cell = plain.call(col);
+      cell.itemProperty()
+          .addListener(
+              (o, was, now) -> cell.setId(now == null ? null : "lease-id-" + now.info().id()));
+      return cell;
+    };
   }
 
   /** A column of rows, sorted by {@code order}, each cell showing {@code value} as it changes. */

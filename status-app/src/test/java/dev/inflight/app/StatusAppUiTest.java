@@ -146,6 +146,8 @@ class StatusAppUiTest extends ApplicationTest {
     assertThat(node("#" + Dialogs.CONFIRM_BUTTON, Button.class).getText())
         .isEqualTo("Release lease");
     assertThat(node("#" + Dialogs.CANCEL_BUTTON, Button.class).isDefaultButton()).isTrue();
+    assertThat(lookup("Lease id").tryQuery()).isPresent();
+    assertThat(lookup(Long.toString(id)).tryQuery()).isPresent();
     interact(
         () -> {
           try {
@@ -256,6 +258,9 @@ class StatusAppUiTest extends ApplicationTest {
     assertThat("held " + row.info().id()).isEqualTo(held);
     assertThat(node("#active-openai", Label.class).getText()).isEqualTo("1");
     assertThat(lookup("holder-x").tryQuery()).isPresent();
+    await(() -> shown("#lease-id-" + row.info().id()));
+    assertThat(node("#lease-id-" + row.info().id(), javafx.scene.control.TableCell.class).getText())
+        .isEqualTo(Long.toString(row.info().id()));
   }
 
   @Test

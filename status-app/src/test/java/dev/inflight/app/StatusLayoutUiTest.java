@@ -14,8 +14,10 @@ import java.util.function.BooleanSupplier;
 import javafx.geometry.Bounds;
 import javafx.scene.Node;
 import javafx.scene.Scene;
+import javafx.scene.control.Button;
 import javafx.scene.control.Label;
 import javafx.scene.control.ScrollPane;
+import javafx.scene.control.TableCell;
 import javafx.stage.Stage;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -118,7 +120,11 @@ class StatusLayoutUiTest extends ApplicationTest {
 
   @Test
   void thirtyProviders_at800x600_keepEverythingInReach_andTheRowsScroll() throws Exception {
-    await(() -> vm.providers().size() == 30 && shown("#pause-provider-30"));
+    await(
+        () ->
+            vm.providers().size() == 30
+                && shown("#pause-provider-30")
+                && shown("#lease-id-" + held.get(0).id()));
     resize(800, 600);
 
     for (String id :
@@ -131,9 +137,16 @@ class StatusLayoutUiTest extends ApplicationTest {
             "#add-provider",
             "#add-button",
             "#leases",
-            "#waiters")) {
+            "#waiters",
+            "#lease-id-" + held.get(0).id(),
+            "#release-" + held.get(0).id())) {
       assertInside(id);
     }
+    assertThat(lookup("#lease-id-" + held.get(0).id()).queryAs(TableCell.class).getText())
+        .isEqualTo(Long.toString(held.get(0).id()));
+    assertThat(lookup("#release-" + held.get(0).id()).queryAs(Button.class).getWidth())
+        .isGreaterThanOrEqualTo(
+            lookup("#release-" + held.get(0).id()).queryAs(Button.class).prefWidth(-1));
     assertThat(lookup("#in-force-provider-03").queryAs(Label.class).getText()).isEqualTo("3 of 4");
     Label inForce = lookup("#in-force-provider-03").queryAs(Label.class);
     assertThat(inForce.getWidth()).isGreaterThanOrEqualTo(inForce.prefWidth(-1));
