@@ -11,7 +11,6 @@ import dev.inflight.store.ReleaseRequest;
 import dev.inflight.store.Rows.AcquireOutcome;
 import dev.inflight.store.Rows.CancelOutcome;
 import dev.inflight.store.Rows.Glance;
-import dev.inflight.store.Rows.Grant;
 import dev.inflight.store.Rows.Heartbeat;
 import dev.inflight.store.Rows.HeldLease;
 import dev.inflight.store.Rows.LeaseRow;
@@ -23,7 +22,6 @@ import dev.inflight.store.Rows.Snapshot;
 import dev.inflight.store.Rows.TokenState;
 import dev.inflight.store.Rows.UpstreamRecord;
 import dev.inflight.store.Rows.WaitCheck;
-import dev.inflight.store.Rows.WatchTarget;
 import dev.inflight.store.Signals;
 import dev.inflight.store.UpstreamSample;
 import java.io.IOException;
@@ -36,7 +34,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.Consumer;
 
 /**
  * The SQLite engine: one database file in WAL mode on this machine, {@code BEGIN IMMEDIATE}
@@ -60,7 +57,7 @@ public final class SqliteEngine implements LeaseEngine {
   private final StatusSql status;
   private final CommitWatcher commits;
   private final WakeSockets wakes;
-  private final SqliteSignals signals = new SqliteSignals();
+  private final SqliteSignals signals;
 
   /** The files as this engine opened them. */
   private final Integrity integrity;
@@ -87,6 +84,7 @@ public final class SqliteEngine implements LeaseEngine {
     this.commits = new CommitWatcher(db.file());
     this.wakes = new WakeSockets(files);
     db.onGranted(wakes::wake);
+    this.signals = new SqliteSignals(db, files, commits, wakes);
     this.integrity = new Integrity(db.file());
   }
 
@@ -370,37 +368,5 @@ public final class SqliteEngine implements LeaseEngine {
       files.delete(r.whose().id());
     }
     return reclaimed;
-  }
-
-  private final class SqliteSignals implements Signals {
-    @Override
-    public CommitWatch onCommit(Runnable onCommit) {
-      return commits.subscribe(onCommit);
-    }
-
-    @Override
-    public boolean commitsWatched() {
-      return commits.watching();
-    }
-
-    @Override
-    public AutoCloseable onWake(Consumer<List<Grant>> onWake) {
-      return wakes.subscribe(onWake);
-    }
-
-    @Override
-    public boolean wakeable() {
-      return wakes.listening();
-    }
-
-    @Override
-    public long commitCount() {
-      return db.dataVersion();
-    }
-
-    @Override
-    public OwnerWatch watch(WatchTarget owner, Runnable onGone) {
-      return LockWatch.start(files.processLock(owner.processId()), onGone);
-    }
   }
 }
