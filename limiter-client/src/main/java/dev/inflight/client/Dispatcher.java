@@ -3,7 +3,6 @@ package dev.inflight.client;
 import dev.inflight.store.LeaseEngine;
 import dev.inflight.store.Rows.Glance;
 import dev.inflight.store.Rows.ProviderState;
-import dev.inflight.store.Rows.TokenState;
 import dev.inflight.store.Rows.WaitCheck;
 import dev.inflight.store.Signals.CommitWatch;
 import dev.inflight.store.StoreException;
@@ -383,13 +382,13 @@ final class Dispatcher implements Runnable {
             || owners.takeDeathSeen()
             || deathRetryDue
             || wc.nextChangeAtMs() <= wc.atMs();
-    apply(wc);
+    queue.apply(wc, events::reclaimed);
     if (settle && !queue.isEmpty()) {
       Set<String> providers = new LinkedHashSet<>(wc.providers().keySet());
       providers.addAll(queue.providers());
       events.reclaimed(engine.settle(providers));
       wc = engine.check(registration.current(), queue.tokens());
-      apply(wc);
+      queue.apply(wc, events::reclaimed);
     }
     nextChangeAtNanos =
         wc.nextChangeAtMs() == Long.MAX_VALUE
@@ -409,34 +408,5 @@ final class Dispatcher implements Runnable {
     owners.update(wc.watch(), registration.me().pid(), clocks.nanos());
     lastStates = wc.providers();
     return settle;
-  }
-
-  private void apply(WaitCheck wc) {
-    for (Map.Entry<String, TokenState> e : wc.tokens().entrySet()) {
-      Pending p = queue.get(e.getKey());
-      if (p == null) {
-        continue;
-      }
-      TokenState ts = e.getValue();
-      switch (ts.kind()) {
-        case GRANTED -> queue.deliver(p, ts.leaseId(), ts.acquiredAtMs());
-        case QUEUED -> p.position = ts.position(); // deadlines are handled after the settle
-        case MISSING -> {
-          if (!p.done()) {
-            try {
-              events.reclaimed(queue.requeue(p).reclaimed());
-            } catch (RuntimeException failure) {
-              // One request that cannot be queued again must not stop the others, or deadlines.
-              Events.LOG.log(
-                  Level.WARNING,
-                  "could not queue a request for '"
-                      + Text.printable(p.provider)
-                      + "' again (will retry): "
-                      + failure.getMessage());
-            }
-          }
-        }
-      }
-    }
   }
 }

@@ -5,6 +5,9 @@ import dev.inflight.store.LeaseEngine;
 import dev.inflight.store.Rows.AcquireOutcome;
 import dev.inflight.store.Rows.CancelOutcome;
 import dev.inflight.store.Rows.ProviderState;
+import dev.inflight.store.Rows.Reclaimed;
+import dev.inflight.store.Rows.TokenState;
+import dev.inflight.store.Rows.WaitCheck;
 import dev.inflight.store.StoreException;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
@@ -12,11 +15,13 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.OptionalInt;
 import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Consumer;
 
 /**
  * This process's queued requests, and the four ways one ends: delivered a lease, timed out, queued
@@ -110,6 +115,40 @@ final class WaitQueue {
     DefaultLease lease = lease(p, token, leaseId, acquiredAtMs);
     if (!p.future.complete(lease)) {
       unused(lease); // the caller cancelled at the same instant
+    }
+  }
+
+  /**
+   * Applies what a check read to the requests it names (dispatcher thread): delivers the granted,
+   * notes positions, and queues again those whose row vanished, handing {@code reclaimed} what the
+   * engine reclaimed on the way as it goes.
+   */
+  void apply(WaitCheck wc, Consumer<List<Reclaimed>> reclaimed) {
+    for (Map.Entry<String, TokenState> e : wc.tokens().entrySet()) {
+      Pending p = get(e.getKey());
+      if (p == null) {
+        continue;
+      }
+      TokenState ts = e.getValue();
+      switch (ts.kind()) {
+        case GRANTED -> deliver(p, ts.leaseId(), ts.acquiredAtMs());
+        case QUEUED -> p.position = ts.position(); // deadlines are handled after the settle
+        case MISSING -> {
+          if (!p.done()) {
+            try {
+              reclaimed.accept(requeue(p).reclaimed());
+            } catch (RuntimeException failure) {
+              // One request that cannot be queued again must not stop the others, or deadlines.
+              Events.LOG.log(
+                  Level.WARNING,
+                  "could not queue a request for '"
+                      + Text.printable(p.provider)
+                      + "' again (will retry): "
+                      + failure.getMessage());
+            }
+          }
+        }
+      }
     }
   }
 

@@ -110,12 +110,7 @@ final class WakeUps {
   private boolean deliverNamed(List<Grant> grants) {
     boolean all = true;
     for (Grant g : grants) {
-      Pending p = queue.get(g.token());
-      if (p == null) {
-        all = false;
-      } else {
-        queue.deliver(p, g.leaseId(), g.acquiredAtMs());
-      }
+      all &= handOver(g.token(), g.leaseId(), g.acquiredAtMs());
     }
     return all;
   }
@@ -130,13 +125,19 @@ final class WakeUps {
   boolean deliver(Map<String, TokenState> granted) {
     boolean any = false;
     for (Map.Entry<String, TokenState> e : granted.entrySet()) {
-      Pending p = queue.get(e.getKey());
-      if (p != null) {
-        queue.deliver(p, e.getValue().leaseId(), e.getValue().acquiredAtMs());
-        any = true;
-      }
+      any |= handOver(e.getKey(), e.getValue().leaseId(), e.getValue().acquiredAtMs());
     }
     return any;
+  }
+
+  /** Delivers a lease to the queued request holding {@code token}; false when none does. */
+  private boolean handOver(String token, long leaseId, long acquiredAtMs) {
+    Pending p = queue.get(token);
+    if (p == null) {
+      return false;
+    }
+    queue.deliver(p, leaseId, acquiredAtMs);
+    return true;
   }
 
   /**
