@@ -70,14 +70,4 @@ final class DefaultLease extends OnceReleased {
   public java.util.Map<String, String> childEnvironment() {
     return Lease.childEnvironment(token, provider(), id());
   }
-
-  @Override
-  public String toString() {
-    return "Lease["
-        + id()
-        + " "
-        + Text.printable(provider())
-        + (label().isEmpty() ? "" : " '" + Text.printable(label()) + "'")
-        + "]";
-  }
 }

@@ -57,14 +57,7 @@ final class JoinedLease extends OnceReleased {
   }
 
   @Override
-  public String toString() {
-    return "Lease["
-        + id()
-        + " "
-        + Text.printable(provider())
-        + (label().isEmpty() ? "" : " '" + Text.printable(label()) + "'")
-        + ", joined; held by an ancestor since "
-        + parentAcquiredAt
-        + "]";
+  String describeMore() {
+    return ", joined; held by an ancestor since " + parentAcquiredAt;
   }
 }

@@ -78,4 +78,20 @@ abstract class OnceReleased implements Lease {
           System.Logger.Level.WARNING, "could not release " + this + ": " + e.getMessage());
     }
   }
+
+  /** What a description adds after the id, provider and label; nothing by default. */
+  String describeMore() {
+    return "";
+  }
+
+  @Override
+  public final String toString() {
+    return "Lease["
+        + id
+        + " "
+        + Text.printable(provider)
+        + (label.isEmpty() ? "" : " '" + Text.printable(label) + "'")
+        + describeMore()
+        + "]";
+  }
 }
