@@ -7,6 +7,7 @@ import dev.inflight.store.Rows.Heartbeat;
 import dev.inflight.store.Rows.HeldLease;
 import dev.inflight.store.Rows.LeaseRow;
 import dev.inflight.store.Rows.LimitRow;
+import dev.inflight.store.Rows.ModelLimitRow;
 import dev.inflight.store.Rows.ProviderState;
 import dev.inflight.store.Rows.Reclaimed;
 import dev.inflight.store.Rows.ReleaseOutcome;
@@ -149,6 +150,15 @@ public interface LeaseEngine extends AutoCloseable {
 
   /** Removes a limit; returns whether there was one. */
   boolean unsetLimit(String provider);
+
+  /** Every model's own limit row, by provider and model. */
+  List<ModelLimitRow> modelLimits();
+
+  /** Creates or changes a model's limit; a raise grants waiting requests. */
+  ModelLimitRow setModelLimit(ModelLimitChange change);
+
+  /** Removes a model's limit (its requests then count against the provider's alone). */
+  boolean unsetModelLimit(String provider, String model);
 
   /** Stops granting; returns false when the provider has no limit to pause. */
   boolean pause(String provider);

@@ -8,14 +8,95 @@ import java.util.OptionalInt;
 public final class Rows {
   private Rows() {}
 
-  /** A row of {@code limits}. */
+  /**
+   * A row of {@code limits}: a provider's own level. {@code maxInFlight}, {@code requestsPerMinute}
+   * and {@code tokensPerMinute} are 0 where the row sets no such limit.
+   */
   public record LimitRow(
       String provider,
       int maxInFlight,
       long cooldownMs,
       boolean paused,
       boolean adaptive,
+      long updatedAtMs,
+      int requestsPerMinute,
+      long tokensPerMinute,
+      long defaultTokens,
+      long agingMs) {
+    /** The aging interval of a provider that has no row, or a row that does not set it. */
+    public static final long DEFAULT_AGING_MS = 30_000;
+
+    /** A row with an in-flight cap only (no budgets, the default aging interval). */
+    public LimitRow(
+        String provider,
+        int maxInFlight,
+        long cooldownMs,
+        boolean paused,
+        boolean adaptive,
+        long updatedAtMs) {
+      this(
+          provider,
+          maxInFlight,
+          cooldownMs,
+          paused,
+          adaptive,
+          updatedAtMs,
+          0,
+          0,
+          0,
+          DEFAULT_AGING_MS);
+    }
+  }
+
+  /**
+   * A row of {@code model_limits}: a model's own pool inside its provider. Limits are 0 where the
+   * row sets none.
+   */
+  public record ModelLimitRow(
+      String provider,
+      String model,
+      int maxInFlight,
+      int requestsPerMinute,
+      long tokensPerMinute,
+      long defaultTokens,
       long updatedAtMs) {}
+
+  /**
+   * A level's per-minute budget and what the rolling 60-second window holds now: requests started
+   * and tokens reserved (or, once released, used). A limit of 0 is no limit.
+   */
+  public record Budget(int requestsPerMinute, long tokensPerMinute, int requests, long tokens) {
+    public static final Budget NONE = new Budget(0, 0, 0, 0);
+
+    public boolean any() {
+      return requestsPerMinute > 0 || tokensPerMinute > 0;
+    }
+  }
+
+  /**
+   * What the provider last said remains of a level's budget, while it is in force: -1 where it said
+   * nothing, or its reset time has passed.
+   */
+  public record Word(
+      long requestsRemaining, long requestsResetAtMs, long tokensRemaining, long tokensResetAtMs) {
+    public static final Word NONE = new Word(-1, 0, -1, 0);
+
+    public boolean any() {
+      return requestsRemaining >= 0 || tokensRemaining >= 0;
+    }
+  }
+
+  /**
+   * One model level of a provider: its pool ({@code maxInFlight} 0 when it has no cap of its own),
+   * the units its leases hold (held and cooling), its budget and the provider's word about it.
+   */
+  public record ModelState(
+      String model, int maxInFlight, int inFlight, Budget budget, Word word, long defaultTokens) {
+    /** Units free at this level; {@link Integer#MAX_VALUE} when it has no cap. */
+    public int free() {
+      return maxInFlight == 0 ? Integer.MAX_VALUE : Math.max(0, maxInFlight - inFlight);
+    }
+  }
 
   /** A registered client process, as others see it. */
   public record ProcessRow(long id, String host, long pid, String name) {
@@ -32,7 +113,21 @@ public final class Rows {
       ProcessRow owner,
       String label,
       long queuedAtMs,
-      long acquiredAtMs) {}
+      long acquiredAtMs,
+      String model,
+      int weight,
+      long tokens) {
+    /** A lease of the provider as a whole, of weight 1, that reserved no tokens. */
+    public LeaseRow(
+        long id,
+        String provider,
+        ProcessRow owner,
+        String label,
+        long queuedAtMs,
+        long acquiredAtMs) {
+      this(id, provider, owner, label, queuedAtMs, acquiredAtMs, "", 1, 0);
+    }
+  }
 
   /** A queued request; {@code position} is 1 for the head of its provider's queue. */
   public record WaiterRow(
@@ -41,7 +136,22 @@ public final class Rows {
       ProcessRow owner,
       String label,
       long queuedAtMs,
-      int position) {}
+      int position,
+      String model,
+      int weight,
+      long tokens,
+      Priority priority) {
+    /** A request for the provider as a whole, of weight 1 and normal priority. */
+    public WaiterRow(
+        long ticket,
+        String provider,
+        ProcessRow owner,
+        String label,
+        long queuedAtMs,
+        int position) {
+      this(ticket, provider, owner, label, queuedAtMs, position, "", 1, 0, Priority.NORMAL);
+    }
+  }
 
   /**
    * How full a provider is at one instant. {@code limit} is empty when the provider has no row in
@@ -56,6 +166,14 @@ public final class Rows {
    * @param upstreamInFlight the provider's own in-flight count from a usage probe, while valid
    * @param upstreamHidden requests upstream counts that are not ours (0 unless a sample is valid)
    * @param upstreamValidUntilMs when the upstream sample stops counting (0 when none)
+   * @param active units held by leases in use (a lease of weight 3 holds 3)
+   * @param cooling units held by released leases that still cool
+   * @param budget the provider level's per-minute budget and its window's use
+   * @param word what the provider last said remains of its budget, while in force
+   * @param defaultTokens the tokens a request that names none expects at this level
+   * @param agingMs how long a queued request waits before it rises one priority class
+   * @param windowChangesAtMs when the oldest start in the window leaves it (0 when none)
+   * @param models the provider's model levels: those with a row in {@code model_limits} or a word
    */
   public record ProviderState(
       String provider,
@@ -73,9 +191,32 @@ public final class Rows {
       String pauseText,
       OptionalInt upstreamInFlight,
       int upstreamHidden,
-      long upstreamValidUntilMs) {
+      long upstreamValidUntilMs,
+      Budget budget,
+      Word word,
+      long defaultTokens,
+      long agingMs,
+      long windowChangesAtMs,
+      List<ModelState> models) {
 
-    /** This state after {@code leases} more active leases and {@code waiters} more waiters. */
+    public ProviderState {
+      models = List.copyOf(models);
+    }
+
+    /** The model level named {@code model}, if it has a pool, a budget or a word of its own. */
+    public java.util.Optional<ModelState> model(String model) {
+      for (ModelState m : models) {
+        if (m.model().equals(model)) {
+          return java.util.Optional.of(m);
+        }
+      }
+      return java.util.Optional.empty();
+    }
+
+    /**
+     * This state after {@code leases} more units held and {@code waiters} more waiters, as a grant
+     * or a queueing that touched no budget and no model level leaves it.
+     */
     public ProviderState plus(int leases, int waiters) {
       return new ProviderState(
           provider,
@@ -93,7 +234,13 @@ public final class Rows {
           pauseText,
           upstreamInFlight,
           upstreamHidden,
-          upstreamValidUntilMs);
+          upstreamValidUntilMs,
+          budget,
+          word,
+          defaultTokens,
+          agingMs,
+          windowChangesAtMs,
+          models);
     }
 
     /** The limit grants obey now: the adaptive one when lower, else the configured one. */
@@ -213,7 +360,8 @@ public final class Rows {
       long acquiredAtMs,
       long ownerPid,
       String ownerHostId,
-      String ownerStartToken) {}
+      String ownerStartToken,
+      String model) {}
 
   /**
    * A queued request that a transaction turned into a lease, as its waker tells the request's owner

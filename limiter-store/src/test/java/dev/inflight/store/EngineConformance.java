@@ -16,13 +16,8 @@ import dev.inflight.store.Rows.WaitCheck;
 import dev.inflight.testing.MutableClock;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.OptionalInt;
-import java.util.Set;
-import java.util.UUID;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -33,90 +28,7 @@ import org.junit.jupiter.api.Test;
  * <p>A subclass opens the engine and makes hand edits the way a person would with the engine's own
  * command-line tool.
  */
-public abstract class EngineConformance {
-  protected final MutableClock clock = new MutableClock();
-
-  /** Pids the liveness check reports as dead (processes of "this host" that have ended). */
-  protected final Set<Long> dead = new HashSet<>();
-
-  protected static final String HOST = "conformance-host";
-  protected static final Duration TTL = Duration.ofSeconds(30);
-
-  protected LeaseEngine engine;
-  protected long owner;
-
-  /** Opens the engine under test with this suite's clock and liveness; {@code hostId} is "here". */
-  protected abstract LeaseEngine open(Liveness liveness, String hostId);
-
-  /**
-   * Runs {@code sql} as a person would by hand (sqlite3, psql).
-   *
-   * @return null when the edit was applied, else what the tool printed when the database refused it
-   */
-  protected abstract String handEdit(String sql);
-
-  @BeforeEach
-  void openEngine() {
-    engine = open((pid, token) -> !dead.contains(pid), HOST);
-    owner = register(4242, HOST, Duration.ofHours(1));
-  }
-
-  @AfterEach
-  void closeEngine() {
-    engine.close();
-  }
-
-  // ---------------------------------------------------------------- helpers
-
-  protected long register(long pid, String hostId) {
-    return register(pid, hostId, TTL);
-  }
-
-  protected long register(long pid, String hostId, Duration ttl) {
-    return engine.register(
-        Registration.first(new ProcessIdentity("box", hostId, pid, "start-" + pid, "test"), ttl));
-  }
-
-  /** A granted token, or "queued:" + token. */
-  protected String take(String provider) {
-    return take(owner, provider);
-  }
-
-  protected String take(long who, String provider) {
-    String token = UUID.randomUUID().toString();
-    AcquireOutcome o =
-        engine.acquire(new AcquireRequest(who, 1, provider, "", token, AcquireMode.QUEUE));
-    return o.kind() == AcquireOutcome.Kind.GRANTED ? token : "queued:" + token;
-  }
-
-  protected static String queued(String taken) {
-    assertThat(taken).startsWith("queued:");
-    return taken.substring("queued:".length());
-  }
-
-  protected ReleaseOutcome release(String token, Ending ending, long retryAfterMs) {
-    return engine.release(new ReleaseRequest(token, ending, retryAfterMs));
-  }
-
-  protected ProviderState state(String provider) {
-    return engine.snapshot().providers().stream()
-        .filter(p -> p.provider().equals(provider))
-        .findFirst()
-        .orElseThrow(() -> new AssertionError(provider + " is not in the snapshot"));
-  }
-
-  protected void setLimit(String provider, int max, long cooldownMs, boolean adaptive) {
-    engine.setLimit(new LimitChange(provider, max, cooldownMs, adaptive));
-  }
-
-  protected void advance(long ms) {
-    clock.advance(Duration.ofMillis(ms));
-  }
-
-  private TokenState stateOf(String token) {
-    return engine.check(owner, List.of(token)).tokens().get(token);
-  }
-
+public abstract class EngineConformance extends ConformanceBase {
   // ---------------------------------------------------------------- the limit
 
   @Test
@@ -494,7 +406,7 @@ public abstract class EngineConformance {
         List.of(
             "UPDATE limits SET max_in_flight = 0",
             "UPDATE limits SET max_in_flight = 10001",
-            "UPDATE limits SET max_in_flight = NULL",
+            "UPDATE limits SET max_in_flight = -1",
             "UPDATE limits SET cooldown_ms = -1",
             "UPDATE limits SET cooldown_ms = 3600001",
             "UPDATE limits SET paused = 2",
@@ -515,7 +427,7 @@ public abstract class EngineConformance {
     for (String edit :
         List.of(
             // a waiter with a held lease's token: every promote would fail on it
-            "INSERT INTO waiters (token, provider, owner_id, pid, label, queued_at_ms) VALUES ('"
+            "INSERT INTO queue (token, provider, owner_id, pid, label, queued_at_ms) VALUES ('"
                 + held
                 + "', 'openai', "
                 + owner
@@ -569,7 +481,7 @@ public abstract class EngineConformance {
     assertThat(wc.tokens().get(held).kind()).isEqualTo(TokenState.Kind.GRANTED);
     assertThat(wc.tokens().get(waiting).kind()).isEqualTo(TokenState.Kind.QUEUED);
     assertThat(wc.tokens().get(waiting).position()).isEqualTo(1);
-    assertThat(handEdit("DELETE FROM waiters")).isNull();
+    assertThat(handEdit("DELETE FROM queue")).isNull();
     assertThat(stateOf(waiting).kind()).isEqualTo(TokenState.Kind.MISSING);
   }
 

@@ -34,7 +34,11 @@ final class BadNames {
                   + where
                   + " DELETE FROM leases"
                   + where
-                  + " DELETE FROM waiters"
+                  + " DELETE FROM queue"
+                  + where
+                  + " DELETE FROM model_limits"
+                  + where
+                  + " DELETE FROM ledger"
                   + where
                   + " DELETE FROM admission"
                   + where

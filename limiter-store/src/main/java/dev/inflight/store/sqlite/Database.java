@@ -220,6 +220,9 @@ final class Database implements AutoCloseable {
         throw e;
       }
       tx = new Tx(c, cache, clock.millis());
+      if (begin.equals("BEGIN IMMEDIATE")) {
+        checkSchema(tx);
+      }
       result = work.run(tx);
       control(c, cache, "COMMIT");
       open = false;
@@ -245,6 +248,30 @@ final class Database implements AutoCloseable {
       onGranted.accept(tx.granted);
     }
     return result;
+  }
+
+  /**
+   * Refuses to write under rules that are no longer the file's: another process migrated the file
+   * to a newer schema while this one ran (or a hand edit changed its version). Reading the version
+   * costs about a microsecond, since the header page is in the cache already.
+   */
+  private void checkSchema(Tx tx) throws SQLException {
+    long version = tx.queryLong("PRAGMA user_version", 0);
+    if (version != SqliteEngine.SCHEMA_VERSION) {
+      throw new StoreException(
+          file.toString(),
+          Kind.NEWER_SCHEMA,
+          "the database "
+              + file
+              + " changed to schema version "
+              + version
+              + " while this process ran, and this inflight writes schema version "
+              + SqliteEngine.SCHEMA_VERSION
+              + " only; it stops granting rather than apply rules the file no longer has:"
+              + " restart this process with an inflight that knows schema version "
+              + version,
+          null);
+    }
   }
 
   /**

@@ -4,6 +4,8 @@ import dev.inflight.store.AcquireMode;
 import dev.inflight.store.AcquireRequest;
 import dev.inflight.store.Ending;
 import dev.inflight.store.PauseReason;
+import dev.inflight.store.Plan;
+import dev.inflight.store.Plan.Want;
 import dev.inflight.store.ReleaseRequest;
 import dev.inflight.store.Rows.AcquireOutcome;
 import dev.inflight.store.Rows.CancelOutcome;
@@ -27,41 +29,40 @@ final class LeaseSql {
     this.admission = admission;
   }
 
-  /**
-   * Rows are written only for an owner that is registered: a process whose row was reclaimed or
-   * deleted must register again first, or its lease would be an orphan that the next settle of
-   * another process deletes while this one still uses it.
-   */
-  private static final String GRANT =
-      "INSERT INTO leases (token, provider, owner_id, pid, label, queued_at_ms, acquired_at_ms)"
-          + " SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?6 WHERE EXISTS (SELECT 1 FROM processes WHERE id = ?3)"
-          + " RETURNING id";
-
   private static final String QUEUE =
-      "INSERT INTO waiters (token, provider, owner_id, pid, label, queued_at_ms)"
-          + " SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE EXISTS (SELECT 1 FROM processes WHERE id = ?3)";
+      "INSERT INTO queue (token, provider, owner_id, pid, label, queued_at_ms, model, weight,"
+          + " tokens, priority) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10"
+          + " WHERE EXISTS (SELECT 1 FROM processes WHERE id = ?3)";
 
   AcquireOutcome acquire(Tx tx, AcquireRequest r) throws SQLException {
     List<Reclaimed> reclaimed = new ArrayList<>();
     ProviderState st = settle.settle(tx, r.provider(), true, reclaimed);
-    if (st.queued() == 0 && st.free() > 0) {
-      long id = 0;
-      try (ResultSet rs =
-          tx.query(GRANT, r.token(), r.provider(), r.ownerId(), r.pid(), r.label(), tx.now)) {
-        if (rs.next()) {
-          id = rs.getLong(1);
-        }
-      }
+    Want want = Plan.want(st, r);
+    if (Queue.fitsNow(tx, st, want, r.priority())) {
+      long id = Queue.write(tx, st, r.token(), r.ownerId(), r.pid(), r.label(), tx.now, want);
       if (id == 0) {
         return unregistered(tx, st, reclaimed);
       }
-      return new AcquireOutcome(
-          AcquireOutcome.Kind.GRANTED, id, tx.now, 0, st.plus(1, 0), reclaimed);
+      boolean plain = !st.budget().any() && !st.word().any() && st.models().isEmpty();
+      ProviderState after = plain ? st.plus(want.weight(), 0) : Settle.state(tx, r.provider());
+      return new AcquireOutcome(AcquireOutcome.Kind.GRANTED, id, tx.now, 0, after, reclaimed);
     }
     if (r.mode() == AcquireMode.TRY) {
       return new AcquireOutcome(AcquireOutcome.Kind.BUSY, 0, tx.now, 0, st, reclaimed);
     }
-    if (tx.update(QUEUE, r.token(), r.provider(), r.ownerId(), r.pid(), r.label(), tx.now) == 0) {
+    if (tx.update(
+            QUEUE,
+            r.token(),
+            r.provider(),
+            r.ownerId(),
+            r.pid(),
+            r.label(),
+            tx.now,
+            want.model(),
+            want.weight(),
+            want.tokens(),
+            r.priority().sqlName())
+        == 0) {
       return unregistered(tx, st, reclaimed);
     }
     return new AcquireOutcome(
@@ -120,6 +121,9 @@ final class LeaseSql {
         kind = ReleaseOutcome.Kind.RELEASED;
       }
     }
+    if (r.usedTokens() >= 0) {
+      tx.update(CORRECT_LEDGER, r.usedTokens(), r.token());
+    }
     if (r.ending() == Ending.RATE_LIMITED) {
       admission.record429(tx, provider, r.retryAfterMs(), PauseReason.PROVIDER_429, acquiredAt);
     } else if (nothingToHandOver(tx, provider, r.ending())) {
@@ -137,8 +141,11 @@ final class LeaseSql {
     return new ReleaseOutcome(kind, id, provider, tx.now, st.pausedUntilMs());
   }
 
+  /** A release's real token count replaces what its grant reserved in the window. */
+  private static final String CORRECT_LEDGER = "UPDATE ledger SET tokens = ? WHERE token = ?";
+
   private static final String AFTER_RELEASE =
-      "SELECT EXISTS (SELECT 1 FROM waiters WHERE provider = ?1),"
+      "SELECT EXISTS (SELECT 1 FROM queue WHERE provider = ?1),"
           + " coalesce((SELECT adaptive FROM limits WHERE provider = ?1), 0)";
 
   /** Whether nobody waits for the provider and no adaptive limit may step up on this ending. */
@@ -152,7 +159,7 @@ final class LeaseSql {
     }
   }
 
-  private static final String DELETE_WAITER = "DELETE FROM waiters WHERE token = ?";
+  private static final String DELETE_WAITER = "DELETE FROM queue WHERE token = ?";
   private static final String FIND_OWN_LEASE =
       "SELECT id, acquired_at_ms FROM leases WHERE token = ? AND owner_id IS NOT NULL";
 
@@ -171,7 +178,7 @@ final class LeaseSql {
   private static final String FIND_ACTIVE_LEASE =
       "SELECT l.id, l.provider, coalesce(l.owner_id, 0), coalesce(p.host, ''), l.pid,"
           + " coalesce(p.name, ''), l.label, l.queued_at_ms, l.acquired_at_ms,"
-          + " coalesce(m.cooldown_ms, 0)"
+          + " l.model, l.weight, l.tokens, coalesce(m.cooldown_ms, 0)"
           + " FROM leases l LEFT JOIN processes p ON p.id = l.owner_id"
           + " LEFT JOIN limits m ON m.provider = l.provider"
           + " WHERE l.id = ? AND l.released_at_ms IS NULL";
@@ -184,7 +191,7 @@ final class LeaseSql {
         return Optional.empty();
       }
       row = StatusSql.leaseRow(rs);
-      cooldown = rs.getLong(10);
+      cooldown = rs.getLong(13);
     }
     // Like any release: the provider's own counter still counts it for the cooldown.
     if (cooldown > 0) {

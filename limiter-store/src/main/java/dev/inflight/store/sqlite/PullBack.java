@@ -35,6 +35,15 @@ final class PullBack {
     "UPDATE admission SET upstream_valid_until_ms = CASE WHEN upstream_valid_until_ms IS NULL"
         + " THEN NULL ELSE ?2 + max(0, min(upstream_valid_until_ms - upstream_at_ms, 3600000)) END,"
         + " upstream_at_ms = ?2 WHERE provider = ?1 AND upstream_at_ms > ?2",
+    // Started "in the future": it counts in the window for its 60 s from now (never less).
+    "UPDATE ledger SET started_at_ms = ?2 WHERE provider = ?1 AND started_at_ms > ?2",
+    // Observed "in the future": the provider's word holds for as long as it said, from now.
+    "UPDATE upstream_budget SET"
+        + " requests_reset_at_ms = CASE WHEN requests_reset_at_ms IS NULL THEN NULL"
+        + "  ELSE ?2 + (requests_reset_at_ms - observed_at_ms) END,"
+        + " tokens_reset_at_ms = CASE WHEN tokens_reset_at_ms IS NULL THEN NULL"
+        + "  ELSE ?2 + (tokens_reset_at_ms - observed_at_ms) END,"
+        + " observed_at_ms = ?2 WHERE provider = ?1 AND observed_at_ms > ?2",
   };
   private static final String[] PULL_BACK_PROCESSES = {
     // Heart-beaten "in the future": its TTL counts from when this clock sees it.

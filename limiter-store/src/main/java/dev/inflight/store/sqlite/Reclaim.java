@@ -94,15 +94,15 @@ final class Reclaim {
       "SELECT p.id, p.host, p.pid, p.name, p.start_token FROM processes p"
           + " WHERE p.host_id = ? AND p.id IN"
           + " (SELECT owner_id FROM leases WHERE provider = ? AND owner_id IS NOT NULL"
-          + "  UNION SELECT owner_id FROM waiters WHERE provider = ?)";
+          + "  UNION SELECT owner_id FROM queue WHERE provider = ?)";
   private static final String ORPHAN_LEASES =
       "SELECT l.id, l.owner_id, l.pid, l.label, l.queued_at_ms, l.acquired_at_ms FROM leases l"
           + " WHERE l.provider = ? AND l.owner_id IS NOT NULL"
           + " AND NOT EXISTS (SELECT 1 FROM processes p WHERE p.id = l.owner_id)";
   private static final String DELETE_LEASE = "DELETE FROM leases WHERE id = ?";
   private static final String DELETE_ORPHAN_WAITERS =
-      "DELETE FROM waiters WHERE provider = ?"
-          + " AND NOT EXISTS (SELECT 1 FROM processes p WHERE p.id = waiters.owner_id)";
+      "DELETE FROM queue WHERE provider = ?"
+          + " AND NOT EXISTS (SELECT 1 FROM processes p WHERE p.id = queue.owner_id)";
 
   /**
    * How long an owner found alive is trusted to still be. Only a "dead" answer leads to a reclaim,
@@ -194,7 +194,7 @@ final class Reclaim {
   private static final String LEASES_OF_PROCESS =
       "SELECT id, provider, label, queued_at_ms, acquired_at_ms FROM leases WHERE owner_id = ?";
   private static final String COUNT_WAITERS_OF_PROCESS =
-      "SELECT count(*) FROM waiters WHERE owner_id = ?";
+      "SELECT count(*) FROM queue WHERE owner_id = ?";
 
   /** Frees everything process {@code p} holds and records it as reclaimed. */
   static Set<String> reap(Tx tx, ProcessRow p, ReclaimReason why, List<Reclaimed> out)
@@ -214,7 +214,7 @@ final class Reclaim {
   }
 
   private static final String PROVIDERS_OF_PROCESS =
-      "SELECT provider FROM leases WHERE owner_id = ?1 UNION SELECT provider FROM waiters"
+      "SELECT provider FROM leases WHERE owner_id = ?1 UNION SELECT provider FROM queue"
           + " WHERE owner_id = ?1";
   private static final String COOL_LEASES_OF_PROCESS =
       "UPDATE leases SET owner_id = NULL, released_at_ms = ?1,"
@@ -225,7 +225,7 @@ final class Reclaim {
           + "   WHERE m.provider = leases.provider), 0) > 0";
   private static final String DELETE_PROCESS = "DELETE FROM processes WHERE id = ?";
   private static final String DELETE_LEASES_OF_PROCESS = "DELETE FROM leases WHERE owner_id = ?";
-  private static final String DELETE_WAITERS_OF_PROCESS = "DELETE FROM waiters WHERE owner_id = ?";
+  private static final String DELETE_WAITERS_OF_PROCESS = "DELETE FROM queue WHERE owner_id = ?";
 
   /**
    * Deletes a process row; its leases cool (where a cooldown applies) or go, its waiters go.

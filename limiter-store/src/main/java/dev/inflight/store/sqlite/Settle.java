@@ -1,11 +1,12 @@
 package dev.inflight.store.sqlite;
 
 import dev.inflight.store.PauseReason;
-import dev.inflight.store.ReclaimReason;
-import dev.inflight.store.Rows.Grant;
-import dev.inflight.store.Rows.ProcessRow;
+import dev.inflight.store.Rows.Budget;
+import dev.inflight.store.Rows.LimitRow;
+import dev.inflight.store.Rows.ModelState;
 import dev.inflight.store.Rows.ProviderState;
 import dev.inflight.store.Rows.Reclaimed;
+import dev.inflight.store.Rows.Word;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
@@ -35,8 +36,10 @@ final class Settle {
 
   /**
    * Everything admission needs about one provider, in one statement. Admission state counts only
-   * while it is in force: a pause that has ended, an upstream sample past its validity, or an
-   * adaptive limit of a provider no longer adaptive reads as absent.
+   * while it is in force: a pause that has ended, an upstream sample past its validity, an adaptive
+   * limit of a provider no longer adaptive, or a provider's word past its reset reads as absent.
+   * Units are weights: a lease of weight 3 holds 3. The window is the last 60 s: the ledger's
+   * running totals less its rows that have left the window but are not deleted yet.
    */
   private static final String STATE =
       "SELECT m.max_in_flight, coalesce(m.cooldown_ms, 0), coalesce(m.paused, 0),"
@@ -48,11 +51,12 @@ final class Settle {
           + " CASE WHEN a.upstream_valid_until_ms > ?2 THEN a.upstream_in_flight END,"
           + " CASE WHEN a.upstream_valid_until_ms > ?2 THEN a.upstream_hidden ELSE 0 END,"
           + " CASE WHEN a.upstream_valid_until_ms > ?2 THEN a.upstream_valid_until_ms ELSE 0 END,"
-          + " (SELECT count(*) FROM leases l WHERE l.provider = ?1 AND l.released_at_ms IS NULL),"
-          + " (SELECT count(*) FROM leases l WHERE l.provider = ?1 AND l.released_at_ms IS NOT NULL"
-          + "   AND l.cool_until_ms > ?2),"
-          + " (SELECT count(*) FROM waiters w WHERE w.provider = ?1),"
-          + " (SELECT coalesce(min(w.queued_at_ms), 0) FROM waiters w WHERE w.provider = ?1),"
+          + " (SELECT coalesce(sum(l.weight), 0) FROM leases l WHERE l.provider = ?1"
+          + "   AND l.released_at_ms IS NULL),"
+          + " (SELECT coalesce(sum(l.weight), 0) FROM leases l WHERE l.provider = ?1"
+          + "   AND l.released_at_ms IS NOT NULL AND l.cool_until_ms > ?2),"
+          + " (SELECT count(*) FROM queue w WHERE w.provider = ?1),"
+          + " (SELECT coalesce(min(w.queued_at_ms), 0) FROM queue w WHERE w.provider = ?1),"
           + " EXISTS (SELECT 1 FROM leases l WHERE l.provider = ?1 AND l.released_at_ms IS NOT NULL"
           + "   AND l.cool_until_ms <= ?2),"
           + " CASE WHEN ?3 THEN EXISTS (SELECT 1 FROM processes p WHERE p.expires_at_ms < ?2) END,"
@@ -60,24 +64,79 @@ final class Settle {
           + "   AND (l.released_at_ms > ?2 OR l.cool_until_ms - l.released_at_ms > 3600000"
           + "    OR l.cool_until_ms < l.released_at_ms))"
           + "  OR coalesce(a.last_429_at_ms > ?2 OR a.last_step_at_ms > ?2 OR a.upstream_at_ms > ?2"
-          + "   OR a.paused_until_ms > ?2 + 86460000, 0),"
+          + "   OR a.paused_until_ms > ?2 + 86460000, 0)"
+          + "  OR EXISTS (SELECT 1 FROM ledger e WHERE e.provider = ?1 AND e.started_at_ms > ?2)"
+          + "  OR EXISTS (SELECT 1 FROM upstream_budget u WHERE u.provider = ?1"
+          + "   AND u.observed_at_ms > ?2),"
           + " CASE WHEN ?3 THEN EXISTS (SELECT 1 FROM processes p WHERE p.heartbeat_at_ms > ?2"
-          + "   OR p.expires_at_ms > ?2 + 86400000) END"
+          + "   OR p.expires_at_ms > ?2 + 86400000) END,"
+          // 19: the provider level's budget and defaults
+          + " coalesce(m.requests_per_minute, 0), coalesce(m.tokens_per_minute, 0),"
+          + " coalesce(m.default_tokens, 0), coalesce(m.aging_ms, "
+          + LimitRow.DEFAULT_AGING_MS
+          + "),"
+          // 23: the window
+          + " coalesce((SELECT t.requests FROM ledger_totals t WHERE t.provider = ?1"
+          + "   AND t.model = ''), 0)"
+          + "  - (SELECT count(*) FROM ledger e WHERE e.provider = ?1"
+          + "   AND e.started_at_ms <= ?2 - 60000),"
+          + " coalesce((SELECT t.tokens FROM ledger_totals t WHERE t.provider = ?1"
+          + "   AND t.model = ''), 0)"
+          + "  - (SELECT coalesce(sum(e.tokens), 0) FROM ledger e WHERE e.provider = ?1"
+          + "   AND e.started_at_ms <= ?2 - 60000),"
+          + " (SELECT min(e.started_at_ms) FROM ledger e WHERE e.provider = ?1"
+          + "   AND e.started_at_ms > ?2 - 60000),"
+          + " EXISTS (SELECT 1 FROM ledger e WHERE e.provider = ?1"
+          + "   AND e.started_at_ms <= ?2 - 60000),"
+          // 27: the provider's word about itself
+          + " (SELECT CASE WHEN u.requests_reset_at_ms > ?2 THEN u.requests_remaining ELSE -1 END"
+          + "   FROM upstream_budget u WHERE u.provider = ?1 AND u.model = ''),"
+          + " (SELECT u.requests_reset_at_ms FROM upstream_budget u WHERE u.provider = ?1"
+          + "   AND u.model = ''),"
+          + " (SELECT CASE WHEN u.tokens_reset_at_ms > ?2 THEN u.tokens_remaining ELSE -1 END"
+          + "   FROM upstream_budget u WHERE u.provider = ?1 AND u.model = ''),"
+          + " (SELECT u.tokens_reset_at_ms FROM upstream_budget u WHERE u.provider = ?1"
+          + "   AND u.model = ''),"
+          // 31: whether the provider has model levels
+          + " EXISTS (SELECT 1 FROM model_limits x WHERE x.provider = ?1)"
+          + "  OR EXISTS (SELECT 1 FROM upstream_budget u WHERE u.provider = ?1 AND u.model <> '')"
           + " FROM (SELECT ?1 AS provider) q LEFT JOIN limits m ON m.provider = q.provider"
           + " LEFT JOIN admission a ON a.provider = q.provider";
 
+  /** A provider's model levels: their pools, units held, windows and the provider's word. */
+  private static final String MODELS =
+      "SELECT k.model, coalesce(x.max_in_flight, 0), coalesce(x.requests_per_minute, 0),"
+          + " coalesce(x.tokens_per_minute, 0), coalesce(x.default_tokens, 0),"
+          + " (SELECT coalesce(sum(l.weight), 0) FROM leases l WHERE l.provider = ?1"
+          + "   AND l.model = k.model AND (l.released_at_ms IS NULL OR l.cool_until_ms > ?2)),"
+          + " coalesce(t.requests, 0) - (SELECT count(*) FROM ledger e WHERE e.provider = ?1"
+          + "   AND e.model = k.model AND e.started_at_ms <= ?2 - 60000),"
+          + " coalesce(t.tokens, 0) - (SELECT coalesce(sum(e.tokens), 0) FROM ledger e"
+          + "   WHERE e.provider = ?1 AND e.model = k.model AND e.started_at_ms <= ?2 - 60000),"
+          + " CASE WHEN u.requests_reset_at_ms > ?2 THEN u.requests_remaining ELSE -1 END,"
+          + " coalesce(u.requests_reset_at_ms, 0),"
+          + " CASE WHEN u.tokens_reset_at_ms > ?2 THEN u.tokens_remaining ELSE -1 END,"
+          + " coalesce(u.tokens_reset_at_ms, 0)"
+          + " FROM (SELECT model FROM model_limits WHERE provider = ?1"
+          + "   UNION SELECT model FROM upstream_budget WHERE provider = ?1 AND model <> '') k"
+          + " LEFT JOIN model_limits x ON x.provider = ?1 AND x.model = k.model"
+          + " LEFT JOIN ledger_totals t ON t.provider = ?1 AND t.model = k.model"
+          + " LEFT JOIN upstream_budget u ON u.provider = ?1 AND u.model = k.model"
+          + " ORDER BY k.model";
+
   /**
    * A provider's state, and whether the settle step has housekeeping to do: cooled rows to delete
-   * (they no longer count either way), expired processes anywhere to reclaim, and rows whose times
-   * lie ahead of this transaction's clock (a writer whose clock was ahead, a hand edit) to pull
-   * back into it.
+   * (they no longer count either way), ledger rows that left the window, expired processes anywhere
+   * to reclaim, and rows whose times lie ahead of this transaction's clock (a writer whose clock
+   * was ahead, a hand edit) to pull back into it.
    */
   record Seen(
       ProviderState state,
       boolean coolingEnded,
       boolean anyExpired,
       boolean rowsAhead,
-      boolean processesAhead) {
+      boolean processesAhead,
+      boolean ledgerExpired) {
     /** Whether a settle has something to do that a read cannot see in the counts. */
     boolean housekeepingDue() {
       return anyExpired || rowsAhead || processesAhead;
@@ -95,6 +154,13 @@ final class Settle {
    * in one transaction asks for them once.
    */
   static Seen look(Tx tx, String provider, boolean processFlags) throws SQLException {
+    ProviderState st;
+    boolean cooling;
+    boolean expired;
+    boolean ahead;
+    boolean processesAhead;
+    boolean ledgerExpired;
+    boolean hasModels;
     try (ResultSet rs = tx.query(STATE, provider, tx.now, processFlags)) {
       rs.next();
       int max = rs.getInt(1);
@@ -111,7 +177,12 @@ final class Settle {
       int hidden = rs.getInt(9);
       long validUntil = rs.getLong(10);
       String text = reason == null ? "" : reason;
-      ProviderState st =
+      Budget budget =
+          new Budget(rs.getInt(19), rs.getLong(20), (int) rs.getLong(23), rs.getLong(24));
+      long oldest = rs.getLong(25);
+      long windowChanges = rs.wasNull() ? 0 : oldest + WINDOW_MS;
+      Word word = word(rs, 27);
+      st =
           new ProviderState(
               provider,
               limit,
@@ -128,14 +199,89 @@ final class Settle {
               pausedUntil == 0 ? "" : text,
               upstream,
               hidden,
-              validUntil);
-      return new Seen(
-          st, rs.getInt(15) != 0, rs.getInt(16) != 0, rs.getInt(17) != 0, rs.getInt(18) != 0);
+              validUntil,
+              budget,
+              word,
+              rs.getLong(21),
+              rs.getLong(22),
+              windowChanges,
+              List.of());
+      cooling = rs.getInt(15) != 0;
+      expired = rs.getInt(16) != 0;
+      ahead = rs.getInt(17) != 0;
+      processesAhead = rs.getInt(18) != 0;
+      ledgerExpired = rs.getInt(26) != 0;
+      hasModels = rs.getInt(31) != 0;
     }
+    if (hasModels) {
+      st = withModels(tx, st);
+    }
+    return new Seen(st, cooling, expired, ahead, processesAhead, ledgerExpired);
+  }
+
+  /** How long a start counts in its level's per-minute budgets. */
+  static final long WINDOW_MS = 60_000;
+
+  private static Word word(ResultSet rs, int first) throws SQLException {
+    long requests = rs.getLong(first);
+    if (rs.wasNull()) {
+      requests = -1;
+    }
+    long requestsReset = rs.getLong(first + 1);
+    long tokens = rs.getLong(first + 2);
+    if (rs.wasNull()) {
+      tokens = -1;
+    }
+    long tokensReset = rs.getLong(first + 3);
+    return requests < 0 && tokens < 0
+        ? Word.NONE
+        : new Word(
+            requests, requests < 0 ? 0 : requestsReset, tokens, tokens < 0 ? 0 : tokensReset);
+  }
+
+  private static ProviderState withModels(Tx tx, ProviderState st) throws SQLException {
+    List<ModelState> models = new ArrayList<>();
+    try (ResultSet rs = tx.query(MODELS, st.provider(), tx.now)) {
+      while (rs.next()) {
+        models.add(
+            new ModelState(
+                rs.getString(1),
+                rs.getInt(2),
+                rs.getInt(6),
+                new Budget(rs.getInt(3), rs.getLong(4), (int) rs.getLong(7), rs.getLong(8)),
+                word(rs, 9),
+                rs.getLong(5)));
+      }
+    }
+    return new ProviderState(
+        st.provider(),
+        st.limit(),
+        st.cooldownMs(),
+        st.paused(),
+        st.active(),
+        st.cooling(),
+        st.queued(),
+        st.oldestQueuedAtMs(),
+        st.adaptive(),
+        st.effectiveLimit(),
+        st.pausedUntilMs(),
+        st.pauseReason(),
+        st.pauseText(),
+        st.upstreamInFlight(),
+        st.upstreamHidden(),
+        st.upstreamValidUntilMs(),
+        st.budget(),
+        st.word(),
+        st.defaultTokens(),
+        st.agingMs(),
+        st.windowChangesAtMs(),
+        models);
   }
 
   // ---------------------------------------------------------------- settle
 
+  private static final String EXPIRE_LEDGER =
+      "DELETE FROM ledger WHERE provider = ? AND started_at_ms <= ?";
   private static final String EXPIRE_COOLING =
       "DELETE FROM leases WHERE provider = ? AND released_at_ms IS NOT NULL AND cool_until_ms <= ?";
 
@@ -153,6 +299,9 @@ final class Settle {
     }
     if (seen.coolingEnded()) {
       tx.update(EXPIRE_COOLING, provider, tx.now);
+    }
+    if (seen.ledgerExpired()) {
+      tx.update(EXPIRE_LEDGER, provider, tx.now - WINDOW_MS);
     }
     Set<String> touched = new LinkedHashSet<>();
     if (seen.anyExpired()) {
@@ -182,91 +331,19 @@ final class Settle {
 
   // ---------------------------------------------------------------- promote
 
-  private static final String HEAD_OF_QUEUE =
-      "SELECT ticket, token, owner_id, pid, label, queued_at_ms FROM waiters WHERE provider = ?"
-          + " ORDER BY ticket LIMIT ?";
-  static final String INSERT_LEASE =
-      "INSERT INTO leases (token, provider, owner_id, pid, label, queued_at_ms, acquired_at_ms)"
-          + " VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id";
-  private static final String DELETE_WAITER_BY_TICKET = "DELETE FROM waiters WHERE ticket = ?";
-
-  /** Grants free slots to the head of the queue, in ticket order. */
+  /** Grants what the queue's order and every level's room allow (see {@link Queue}). */
   static ProviderState promote(Tx tx, String provider) throws SQLException {
-    return promote(tx, provider, state(tx, provider), new ArrayList<>());
+    return Queue.promote(tx, state(tx, provider), new ArrayList<>());
   }
 
   /** {@link #promote(Tx, String)} from a state read in this transaction. */
   static ProviderState promote(Tx tx, String provider, ProviderState st) throws SQLException {
-    return promote(tx, provider, st, new ArrayList<>());
+    return Queue.promote(tx, st, new ArrayList<>());
   }
 
-  /**
-   * Grants free slots to the head of the queue, in ticket order. Each waiter leaves the queue
-   * before its lease is written under the same token (tokens are unique across both tables). A
-   * waiter the database refuses to turn into a lease (its token is a held lease's, a foreign
-   * client's bad row) is dropped and reported, and the next one is served: one bad row never wedges
-   * a provider.
-   */
+  /** {@link #promote(Tx, String)}, reporting queued requests the database refused to grant. */
   static ProviderState promote(Tx tx, String provider, ProviderState st, List<Reclaimed> reclaimed)
       throws SQLException {
-    int n = Math.min(st.free(), st.queued());
-    if (n <= 0) {
-      return st;
-    }
-    record Head(long ticket, String token, long owner, long pid, String label, long queuedAt) {}
-    List<Head> heads = new ArrayList<>(n);
-    try (ResultSet rs = tx.query(HEAD_OF_QUEUE, provider, n)) {
-      while (rs.next()) {
-        heads.add(
-            new Head(
-                rs.getLong(1),
-                rs.getString(2),
-                rs.getLong(3),
-                rs.getLong(4),
-                rs.getString(5),
-                rs.getLong(6)));
-      }
-    }
-    int granted = 0;
-    int refused = 0;
-    for (Head h : heads) {
-      tx.update(DELETE_WAITER_BY_TICKET, h.ticket());
-      try {
-        long id;
-        try (ResultSet rs =
-            tx.query(
-                INSERT_LEASE,
-                h.token(),
-                provider,
-                h.owner(),
-                h.pid(),
-                h.label(),
-                h.queuedAt(),
-                tx.now)) {
-          rs.next();
-          id = rs.getLong(1);
-        }
-        granted++;
-        tx.grantedTo(h.owner(), new Grant(h.token(), id, tx.now));
-      } catch (SQLException e) {
-        if (!Database.refused(e)) {
-          throw e;
-        }
-        refused++;
-        // Id 0: its owner is alive and registered; nothing of the owner is taken back.
-        reclaimed.add(
-            new Reclaimed(ProcessRow.unknown(0, h.pid()), ReclaimReason.INVALID, List.of(), 1));
-        SqliteEngine.LOG.log(
-            System.Logger.Level.WARNING,
-            "dropped a waiter of '"
-                + provider
-                + "' (pid "
-                + h.pid()
-                + ") that the database refused to grant: "
-                + e.getMessage());
-      }
-    }
-    ProviderState after = st.plus(granted, -heads.size()); // no need to read back what was written
-    return refused == 0 ? after : promote(tx, provider, state(tx, provider), reclaimed);
+    return Queue.promote(tx, st, reclaimed);
   }
 }

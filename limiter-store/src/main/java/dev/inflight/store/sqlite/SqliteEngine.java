@@ -5,6 +5,7 @@ import dev.inflight.store.EngineConfig;
 import dev.inflight.store.LazyLogger;
 import dev.inflight.store.LeaseEngine;
 import dev.inflight.store.LimitChange;
+import dev.inflight.store.ModelLimitChange;
 import dev.inflight.store.RateLimitReport;
 import dev.inflight.store.Registration;
 import dev.inflight.store.ReleaseRequest;
@@ -15,6 +16,7 @@ import dev.inflight.store.Rows.Heartbeat;
 import dev.inflight.store.Rows.HeldLease;
 import dev.inflight.store.Rows.LeaseRow;
 import dev.inflight.store.Rows.LimitRow;
+import dev.inflight.store.Rows.ModelLimitRow;
 import dev.inflight.store.Rows.ProviderState;
 import dev.inflight.store.Rows.Reclaimed;
 import dev.inflight.store.Rows.ReleaseOutcome;
@@ -42,7 +44,7 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class SqliteEngine implements LeaseEngine {
   /** The newest schema this code knows; must equal the highest V migration. */
-  public static final int SCHEMA_VERSION = 3;
+  public static final int SCHEMA_VERSION = 4;
 
   static final System.Logger LOG =
       new LazyLogger("dev.inflight.store", () -> System.getLogger("dev.inflight.store"));
@@ -317,6 +319,21 @@ public final class SqliteEngine implements LeaseEngine {
   @Override
   public LimitRow setLimit(LimitChange c) {
     return db.write("set a limit in", tx -> limits.set(tx, c));
+  }
+
+  @Override
+  public List<ModelLimitRow> modelLimits() {
+    return db.read("read the model limits in", limits::modelLimits);
+  }
+
+  @Override
+  public ModelLimitRow setModelLimit(ModelLimitChange c) {
+    return db.write("set a model limit in", tx -> limits.setModel(tx, c));
+  }
+
+  @Override
+  public boolean unsetModelLimit(String provider, String model) {
+    return db.write("remove a model limit in", tx -> limits.unsetModel(tx, provider, model));
   }
 
   @Override

@@ -1,5 +1,6 @@
 package dev.inflight.store.sqlite;
 
+import dev.inflight.store.Priority;
 import dev.inflight.store.Rows.Glance;
 import dev.inflight.store.Rows.HeldLease;
 import dev.inflight.store.Rows.LeaseRow;
@@ -36,20 +37,25 @@ final class StatusSql {
   private static final String ACTIVE_PROVIDERS =
       "SELECT provider, hex(provider) FROM (SELECT provider FROM limits"
           + " UNION SELECT provider FROM leases WHERE released_at_ms IS NULL OR cool_until_ms > ?1"
-          + " UNION SELECT provider FROM waiters"
+          + " UNION SELECT provider FROM queue"
+          + " UNION SELECT provider FROM model_limits"
+          + " UNION SELECT provider FROM ledger WHERE started_at_ms > ?1 - 60000"
           + " UNION SELECT provider FROM admission"
           + "   WHERE paused_until_ms > ?1 OR upstream_valid_until_ms > ?1)"
           + " ORDER BY 1";
   private static final String ACTIVE_LEASES =
       "SELECT l.id, l.provider, coalesce(l.owner_id, 0), coalesce(p.host, ''), l.pid,"
-          + " coalesce(p.name, ''), l.label, l.queued_at_ms, l.acquired_at_ms"
+          + " coalesce(p.name, ''), l.label, l.queued_at_ms, l.acquired_at_ms,"
+          + " l.model, l.weight, l.tokens"
           + " FROM leases l LEFT JOIN processes p ON p.id = l.owner_id"
           + " WHERE l.released_at_ms IS NULL ORDER BY l.provider, l.acquired_at_ms, l.id";
   private static final String ALL_WAITERS =
       "SELECT w.ticket, w.provider, w.owner_id, coalesce(p.host, ''), w.pid, coalesce(p.name, ''),"
-          + " w.label, w.queued_at_ms, row_number() OVER (PARTITION BY w.provider ORDER BY w.ticket)"
-          + " FROM waiters w LEFT JOIN processes p ON p.id = w.owner_id"
-          + " ORDER BY w.provider, w.ticket";
+          + " w.label, w.queued_at_ms, row_number() OVER (PARTITION BY w.provider ORDER BY "
+          + Queue.rank("w.", "?1", Queue.agingOf("w."))
+          + ", w.ticket), w.model, w.weight, w.tokens, w.priority"
+          + " FROM queue w LEFT JOIN processes p ON p.id = w.owner_id"
+          + " ORDER BY w.provider, 9";
 
   Snapshot snapshot(Tx tx) throws SQLException {
     List<String> names = new ArrayList<>();
@@ -71,7 +77,7 @@ final class StatusSql {
       }
     }
     List<WaiterRow> waiters = new ArrayList<>();
-    try (ResultSet rs = tx.query(ALL_WAITERS)) {
+    try (ResultSet rs = tx.query(ALL_WAITERS, tx.now)) {
       while (rs.next()) {
         waiters.add(
             new WaiterRow(
@@ -80,7 +86,11 @@ final class StatusSql {
                 new ProcessRow(rs.getLong(3), rs.getString(4), rs.getLong(5), rs.getString(6)),
                 rs.getString(7),
                 rs.getLong(8),
-                rs.getInt(9)));
+                rs.getInt(9),
+                rs.getString(10),
+                rs.getInt(11),
+                rs.getLong(12),
+                Priority.fromSql(rs.getString(13))));
       }
     }
     return new Snapshot(tx.now, providers, leases, waiters);
@@ -88,7 +98,7 @@ final class StatusSql {
 
   /**
    * A lease as others see it, from the columns {@code id, provider, owner_id, host, pid, name,
-   * label, queued_at_ms, acquired_at_ms} (in that order, from column 1).
+   * label, queued_at_ms, acquired_at_ms, model, weight, tokens} (in that order, from column 1).
    */
   static LeaseRow leaseRow(ResultSet rs) throws SQLException {
     return new LeaseRow(
@@ -97,25 +107,36 @@ final class StatusSql {
         new ProcessRow(rs.getLong(3), rs.getString(4), rs.getLong(5), rs.getString(6)),
         rs.getString(7),
         rs.getLong(8),
-        rs.getLong(9));
+        rs.getLong(9),
+        rs.getString(10),
+        rs.getInt(11),
+        rs.getLong(12));
   }
 
   private static final String MY_LEASES =
       "SELECT token, id, provider, acquired_at_ms FROM leases WHERE owner_id = ?";
   private static final String MY_WAITERS =
       "SELECT w.token, w.provider,"
-          + " (SELECT count(*) FROM waiters x WHERE x.provider = w.provider AND x.ticket <= w.ticket)"
-          + " FROM waiters w WHERE w.owner_id = ?";
+          + " (SELECT count(*) FROM queue x WHERE x.provider = w.provider AND ("
+          + Queue.rank("x.", "?2", Queue.agingOf("w."))
+          + " < "
+          + Queue.rank("w.", "?2", Queue.agingOf("w."))
+          + " OR "
+          + Queue.rank("x.", "?2", Queue.agingOf("w."))
+          + " = "
+          + Queue.rank("w.", "?2", Queue.agingOf("w."))
+          + " AND x.ticket <= w.ticket))"
+          + " FROM queue w WHERE w.owner_id = ?1";
   private static final String NEXT_COOL_END =
       "SELECT min(cool_until_ms) FROM leases WHERE provider = ? AND released_at_ms IS NOT NULL"
           + " AND cool_until_ms > ?";
   private static final String OWNERS_OF_PROVIDER =
       "SELECT p.id, p.host_id, p.pid, p.start_token, p.expires_at_ms FROM processes p"
           + " WHERE p.id IN (SELECT owner_id FROM leases WHERE provider = ?1 AND owner_id IS NOT NULL"
-          + "  UNION SELECT owner_id FROM waiters WHERE provider = ?1)";
+          + "  UNION SELECT owner_id FROM queue WHERE provider = ?1)";
 
   private static final String HELD_LEASE =
-      "SELECT l.id, l.provider, l.label, l.acquired_at_ms, p.pid, p.host_id, p.start_token"
+      "SELECT l.id, l.provider, l.label, l.acquired_at_ms, p.pid, p.host_id, p.start_token, l.model"
           + " FROM leases l JOIN processes p ON p.id = l.owner_id"
           + " WHERE l.token = ? AND l.released_at_ms IS NULL";
 
@@ -133,7 +154,8 @@ final class StatusSql {
               rs.getLong(4),
               rs.getLong(5),
               rs.getString(6),
-              rs.getString(7)));
+              rs.getString(7),
+              rs.getString(8)));
     }
   }
 
@@ -165,10 +187,20 @@ final class StatusSql {
     for (String p : providers) {
       Settle.Seen look = Settle.look(tx, p, states.isEmpty()); // process flags once
       states.put(p, look.state());
-      settleNeeded |=
-          look.state().queued() > 0 && look.state().free() > 0 || look.housekeepingDue();
+      settleNeeded |= look.housekeepingDue() || Queue.dryRun(tx, look.state()).grants();
     }
     return new Glance(granted, states, settleNeeded);
+  }
+
+  private static final String NEXT_AGING =
+      "SELECT min(queued_at_ms + ((max(0, ?2 - queued_at_ms) / ?3) + 1) * ?3) FROM queue"
+          + " WHERE provider = ?1 AND "
+          + Queue.rank("", "?2", "?3")
+          + " > 0";
+
+  /** When the next queued request of {@code st} that can still rise rises a class. */
+  private static long nextAging(Tx tx, ProviderState st) throws SQLException {
+    return tx.queryLong(NEXT_AGING, Long.MAX_VALUE, st.provider(), tx.now, st.agingMs());
   }
 
   WaitCheck check(Tx tx, long ownerId, Collection<String> tokens) throws SQLException {
@@ -182,7 +214,7 @@ final class StatusSql {
                 TokenState.Kind.GRANTED, rs.getString(3), rs.getLong(2), rs.getLong(4), 0));
       }
     }
-    try (ResultSet rs = tx.query(MY_WAITERS, ownerId)) {
+    try (ResultSet rs = tx.query(MY_WAITERS, ownerId, tx.now)) {
       while (rs.next()) {
         found.put(
             rs.getString(1),
@@ -209,8 +241,18 @@ final class StatusSql {
       Settle.Seen look = Settle.look(tx, p, pstates.isEmpty()); // process flags once
       ProviderState st = look.state();
       pstates.put(p, st);
-      if (st.queued() > 0 && st.free() > 0 || look.housekeepingDue()) {
+      Queue.DryRun dry = Queue.dryRun(tx, st);
+      if (dry.grants() || look.housekeepingDue() || look.ledgerExpired()) {
         settleNeeded = true;
+      }
+      // A budget's window and the provider's word free room with no commit: sleep until they
+      // have freed what the first blocked request needs.
+      next = Math.min(next, Queue.budgetFreesAt(tx, st, dry.plan()));
+      next = Math.min(next, dry.plan().wordResetAtMs());
+      // Aging reorders the queue with no commit: a request that rises may fit where the one it
+      // passes did not.
+      if (st.queued() > 1 && st.oldestQueuedAtMs() > 0) {
+        next = Math.min(next, nextAging(tx, st));
       }
       // A 429 pause ending and an upstream sample going stale free slots with no commit.
       if (st.pausedUntilMs() > 0) {

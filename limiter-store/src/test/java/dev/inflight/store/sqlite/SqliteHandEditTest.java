@@ -52,7 +52,30 @@ class SqliteHandEditTest {
     "UPDATE limits SET max_in_flight = 2.5",
     "UPDATE limits SET max_in_flight = '2.5'",
     "UPDATE limits SET max_in_flight = 'lots'",
-    "UPDATE limits SET max_in_flight = NULL",
+    "UPDATE limits SET requests_per_minute = 0",
+    "UPDATE limits SET tokens_per_minute = -5",
+    "UPDATE limits SET aging_ms = 10",
+    "UPDATE limits SET default_tokens = -1",
+    "UPDATE limits SET tokens_per_minute = 100, default_tokens = 500",
+    "INSERT INTO model_limits (provider, model, max_in_flight) VALUES ('openai', 'openai/gpt-4o', 2)",
+    "INSERT INTO model_limits (provider, model, max_in_flight) VALUES ('', 'gpt-4o', 2)",
+    "INSERT INTO model_limits (provider, model, max_in_flight) VALUES ('openai', '', 2)",
+    "INSERT INTO model_limits (provider, model, max_in_flight) VALUES ('openai', 'g' || char(27), 2)",
+    "INSERT INTO model_limits (provider, model, max_in_flight) VALUES ('openai', 'gpt-4o', 0)",
+    "INSERT INTO model_limits (provider, model, requests_per_minute) VALUES ('openai', 'gpt-4o', -1)",
+    "INSERT INTO model_limits (provider, model, tokens_per_minute) VALUES ('openai', 'gpt-4o', 'many')",
+    "INSERT INTO queue (token, provider, owner_id, pid, queued_at_ms, weight)"
+        + " VALUES ('cccccccccccccccccccc', 'openai', 1, 1, 1000, 0)",
+    "INSERT INTO queue (token, provider, owner_id, pid, queued_at_ms, priority)"
+        + " VALUES ('cccccccccccccccccccc', 'openai', 1, 1, 1000, 'urgent')",
+    "INSERT INTO queue (token, provider, owner_id, pid, queued_at_ms, tokens)"
+        + " VALUES ('cccccccccccccccccccc', 'openai', 1, 1, 1000, -1)",
+    "INSERT INTO queue (token, provider, owner_id, pid, queued_at_ms, model)"
+        + " VALUES ('cccccccccccccccccccc', 'openai', 1, 1, 1000, 'a' || char(10))",
+    "INSERT INTO ledger (provider, token, started_at_ms, tokens)"
+        + " VALUES ('openai', 'cccccccccccccccccccc', 1000, -1)",
+    "INSERT INTO upstream_budget (provider, requests_remaining, observed_at_ms)"
+        + " VALUES ('openai', 5, 1000)",
     "UPDATE limits SET cooldown_ms = -1",
     "UPDATE limits SET cooldown_ms = 1.5",
     "UPDATE limits SET paused = 2",
@@ -74,6 +97,7 @@ class SqliteHandEditTest {
   @Test
   void everyBadEdit_withJdbc_isRefused_andNothingChanges() throws SQLException {
     List<Rows.LimitRow> before = store.limits();
+    List<Rows.ModelLimitRow> modelsBefore = store.modelLimits();
     try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db);
         Statement s = c.createStatement()) {
       for (String edit : BAD_EDITS) {
@@ -81,6 +105,8 @@ class SqliteHandEditTest {
       }
     }
     assertThat(store.limits()).isEqualTo(before);
+    assertThat(store.modelLimits()).isEqualTo(modelsBefore).isEmpty();
+    assertThat(store.snapshot().waiters()).isEmpty();
   }
 
   @ParameterizedTest
@@ -104,7 +130,12 @@ class SqliteHandEditTest {
       assertThat(r.err())
           .as(edit)
           .containsAnyOf(
-              "constraint failed", "cannot store", "CHECK", "UNIQUE", "must not hold control");
+              "constraint failed",
+              "cannot store",
+              "CHECK",
+              "UNIQUE",
+              "must not hold control",
+              "own name");
     }
     assertThat(store.limits()).isEqualTo(before);
   }
@@ -153,7 +184,7 @@ class SqliteHandEditTest {
                 + ", "
                 + now
                 + ")",
-            "INSERT INTO waiters (token, provider, owner_id, pid, label, queued_at_ms)"
+            "INSERT INTO queue (token, provider, owner_id, pid, label, queued_at_ms)"
                 + " VALUES ('bbbbbbbbbbbbbbbbbbbb', 'a' || char(10) || 'b', 1, 1, '', "
                 + now
                 + ")",
@@ -181,12 +212,12 @@ class SqliteHandEditTest {
     take(owner, a);
     take(owner, b);
     // A row a foreign client wrote before version 3 refused it: its token is lease a's.
-    assertThat(sqlite3(db, "DROP TRIGGER waiters_token_unique_insert").code()).isZero();
+    assertThat(sqlite3(db, "DROP TRIGGER queue_token_unique_insert").code()).isZero();
     String now = Long.toString(clock.millis());
     assertThat(
             sqlite3(
                     db,
-                    "INSERT INTO waiters (token, provider, owner_id, pid, label, queued_at_ms)"
+                    "INSERT INTO queue (token, provider, owner_id, pid, label, queued_at_ms)"
                         + " VALUES ('"
                         + a
                         + "', 'openai', "

@@ -1,0 +1,320 @@
+package dev.inflight.store.sqlite;
+
+import dev.inflight.store.Plan;
+import dev.inflight.store.Plan.Decision;
+import dev.inflight.store.Plan.Want;
+import dev.inflight.store.Priority;
+import dev.inflight.store.ReclaimReason;
+import dev.inflight.store.Rows.Grant;
+import dev.inflight.store.Rows.ModelState;
+import dev.inflight.store.Rows.ProcessRow;
+import dev.inflight.store.Rows.ProviderState;
+import dev.inflight.store.Rows.Reclaimed;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A provider's queue in the order it is served, and the writes of a grant: the lease, its ledger
+ * row where a level has a budget, and what it takes from the provider's word. {@link Plan} decides;
+ * this class reads and writes. See migrations/README.md ("Admission").
+ */
+final class Queue {
+  private Queue() {}
+
+  /**
+   * The rank of {@link Plan#rank} in SQL, of the row whose columns are prefixed {@code row} ("w."
+   * or ""), at time {@code now}, aging every {@code aging} ms (SQL expressions). The conformance
+   * suite's priority cases keep it in step with {@link Plan#rank}.
+   */
+  static String rank(String row, String now, String aging) {
+    return "max(0, CASE "
+        + row
+        + "priority WHEN 'interactive' THEN 0 WHEN 'normal' THEN 1 ELSE 2 END - min(3, max(0, "
+        + now
+        + " - "
+        + row
+        + "queued_at_ms) / "
+        + aging
+        + "))";
+  }
+
+  /** A queue row's aging interval: its provider's, or the default. */
+  static String agingOf(String row) {
+    return "coalesce((SELECT g.aging_ms FROM limits g WHERE g.provider = "
+        + row
+        + "provider), "
+        + dev.inflight.store.Rows.LimitRow.DEFAULT_AGING_MS
+        + ")";
+  }
+
+  private static final String IN_ORDER =
+      "SELECT ticket, token, owner_id, pid, label, queued_at_ms, model, weight, tokens, "
+          + rank("", "?2", "?3")
+          + " FROM queue WHERE provider = ?1 ORDER BY 10, ticket";
+
+  private static final String DELETE_BY_TICKET = "DELETE FROM queue WHERE ticket = ?";
+
+  /**
+   * Rows are written only for an owner that is registered: a process whose row was reclaimed or
+   * deleted must register again first, or its lease would be an orphan that the next settle of
+   * another process deletes while this one still uses it.
+   */
+  static final String INSERT_LEASE =
+      "INSERT INTO leases (token, provider, owner_id, pid, label, queued_at_ms, acquired_at_ms,"
+          + " model, weight, tokens) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10"
+          + " WHERE EXISTS (SELECT 1 FROM processes WHERE id = ?3) RETURNING id";
+
+  private static final String INSERT_LEDGER =
+      "INSERT INTO ledger (provider, model, token, started_at_ms, tokens) VALUES (?, ?, ?, ?, ?)";
+
+  private static final String TAKE_FROM_WORD =
+      "UPDATE upstream_budget SET"
+          + " requests_remaining = CASE WHEN requests_reset_at_ms > ?4"
+          + "   THEN max(0, requests_remaining - 1) ELSE requests_remaining END,"
+          + " tokens_remaining = CASE WHEN tokens_reset_at_ms > ?4"
+          + "   THEN max(0, tokens_remaining - ?3) ELSE tokens_remaining END"
+          + " WHERE provider = ?1 AND model IN ('', ?2)";
+
+  /** A queued request as read, in serving order. */
+  private record Row(
+      long ticket,
+      String token,
+      long owner,
+      long pid,
+      String label,
+      long queuedAt,
+      String model,
+      int weight,
+      long tokens,
+      int rank) {
+    Want want() {
+      return new Want(model, weight, tokens);
+    }
+  }
+
+  /**
+   * Grants what the queue's order and every level's room allow. Each queued request leaves the
+   * queue before its lease is written under the same token (tokens are unique across both tables).
+   * A request the database refuses to turn into a lease (its token is a held lease's, a foreign
+   * client's bad row) is dropped and reported, and the rest are served: one bad row never wedges a
+   * provider.
+   */
+  static ProviderState promote(Tx tx, ProviderState st, List<Reclaimed> reclaimed)
+      throws SQLException {
+    if (st.queued() == 0 || st.free() == 0) {
+      return st; // nothing waits, or the provider level (which every request uses) is full
+    }
+    Plan plan = new Plan(st);
+    List<Row> grants = new ArrayList<>();
+    int offered = 0;
+    try (ResultSet rs = tx.query(IN_ORDER, st.provider(), tx.now, st.agingMs())) {
+      while (rs.next()) {
+        Row r = row(rs);
+        offered++;
+        Decision d = plan.offer(r.want());
+        if (d == Decision.GRANT) {
+          grants.add(r);
+        } else if (d == Decision.STOP) {
+          break;
+        }
+      }
+    }
+    if (grants.isEmpty()) {
+      return st;
+    }
+    int granted = 0;
+    int refused = 0;
+    boolean simple = true;
+    for (Row r : grants) {
+      tx.update(DELETE_BY_TICKET, r.ticket());
+      try {
+        long id = write(tx, st, r.token(), r.owner(), r.pid(), r.label(), r.queuedAt(), r.want());
+        if (id == 0) {
+          continue; // its owner is gone: the next reclaim takes the rest of what it left
+        }
+        granted += r.weight();
+        simple &= r.weight() == 1 && r.model().isEmpty();
+        tx.grantedTo(r.owner(), new Grant(r.token(), id, tx.now));
+      } catch (SQLException e) {
+        if (!Database.refused(e)) {
+          throw e;
+        }
+        refused++;
+        // Id 0: its owner is alive and registered; nothing of the owner is taken back.
+        reclaimed.add(
+            new Reclaimed(ProcessRow.unknown(0, r.pid()), ReclaimReason.INVALID, List.of(), 1));
+        SqliteEngine.LOG.log(
+            System.Logger.Level.WARNING,
+            "dropped a queued request of '"
+                + st.provider()
+                + "' (pid "
+                + r.pid()
+                + ") that the database refused to grant: "
+                + e.getMessage());
+      }
+    }
+    boolean plain = simple && !st.budget().any() && !st.word().any() && st.models().isEmpty();
+    if (refused == 0 && plain) {
+      return st.plus(granted, -grants.size()); // no need to read back what was written
+    }
+    ProviderState after = Settle.state(tx, st.provider());
+    return refused == 0 ? after : promote(tx, after, reclaimed);
+  }
+
+  /**
+   * Whether a new request of rank {@code rank} would be granted now by the queue's rules: nobody
+   * served before it is waiting for room at one of its levels, and they all have room for it. Reads
+   * the part of the queue that is served before it (nothing when the queue is empty).
+   */
+  static boolean fitsNow(Tx tx, ProviderState st, Want want, Priority priority)
+      throws SQLException {
+    Plan plan = new Plan(st);
+    if (st.queued() > 0) {
+      if (st.free() == 0) {
+        return false;
+      }
+      int rank = priority.ordinal(); // a new request has waited for nothing yet
+      try (ResultSet rs = tx.query(IN_ORDER, st.provider(), tx.now, st.agingMs())) {
+        while (rs.next()) {
+          Row r = row(rs);
+          if (r.rank() > rank || plan.offer(r.want()) == Decision.STOP) {
+            break;
+          }
+        }
+      }
+    }
+    return plan.fitsNow(want);
+  }
+
+  /** What a settle would do now, found without writing: whether it grants, and what blocks. */
+  record DryRun(boolean grants, Plan plan) {}
+
+  /** Runs the plan over the queue without writing (a waiter's read-only check). */
+  static DryRun dryRun(Tx tx, ProviderState st) throws SQLException {
+    Plan plan = new Plan(st);
+    if (st.queued() == 0 || st.free() == 0) {
+      return new DryRun(false, plan);
+    }
+    boolean grants = false;
+    try (ResultSet rs = tx.query(IN_ORDER, st.provider(), tx.now, st.agingMs())) {
+      while (rs.next()) {
+        Decision d = plan.offer(row(rs).want());
+        if (d == Decision.GRANT) {
+          grants = true;
+          break; // one is enough to know a settle is due
+        }
+        if (d == Decision.STOP) {
+          break;
+        }
+      }
+    }
+    return new DryRun(grants, plan);
+  }
+
+  private static final String NTH_START =
+      "SELECT started_at_ms FROM ledger WHERE provider = ?1 AND (?2 = '' OR model = ?2)"
+          + " AND started_at_ms > ?3 - 60000 ORDER BY started_at_ms, id LIMIT 1 OFFSET ?4";
+  private static final String START_FREEING_TOKENS =
+      "SELECT started_at_ms FROM (SELECT started_at_ms, sum(tokens) OVER"
+          + " (ORDER BY started_at_ms, id) AS freed FROM ledger WHERE provider = ?1"
+          + " AND (?2 = '' OR model = ?2) AND started_at_ms > ?3 - 60000)"
+          + " WHERE freed >= ?4 LIMIT 1";
+
+  /**
+   * When the window has lost what {@code plan}'s blocked budgets need: the latest of the times at
+   * which each need is met, since each level must free its own. {@link Long#MAX_VALUE} when no
+   * budget blocks.
+   */
+  static long budgetFreesAt(Tx tx, ProviderState st, Plan plan) throws SQLException {
+    long at = Long.MAX_VALUE;
+    for (Plan.BudgetNeed n : plan.budgetNeeds()) {
+      long when = 0;
+      if (n.requests() > 0) {
+        when =
+            Math.max(
+                when,
+                tx.queryLong(
+                    NTH_START,
+                    st.windowChangesAtMs() - Settle.WINDOW_MS,
+                    st.provider(),
+                    n.model(),
+                    tx.now,
+                    n.requests() - 1));
+      }
+      if (n.tokens() > 0) {
+        when =
+            Math.max(
+                when,
+                tx.queryLong(
+                    START_FREEING_TOKENS,
+                    st.windowChangesAtMs() - Settle.WINDOW_MS,
+                    st.provider(),
+                    n.model(),
+                    tx.now,
+                    n.tokens()));
+      }
+      at = Math.min(at, when + Settle.WINDOW_MS);
+    }
+    return at;
+  }
+
+  /**
+   * Writes a grant: the lease, a ledger row when one of its levels has a budget, and what it takes
+   * from the provider's word where one is in force. Returns the lease's id, or 0 when {@code owner}
+   * is not registered (and nothing was written).
+   */
+  static long write(
+      Tx tx,
+      ProviderState st,
+      String token,
+      long owner,
+      long pid,
+      String label,
+      long queuedAt,
+      Want w)
+      throws SQLException {
+    long id;
+    try (ResultSet rs =
+        tx.query(
+            INSERT_LEASE,
+            token,
+            st.provider(),
+            owner,
+            pid,
+            label,
+            queuedAt,
+            tx.now,
+            w.model(),
+            w.weight(),
+            w.tokens())) {
+      if (!rs.next()) {
+        return 0;
+      }
+      id = rs.getLong(1);
+    }
+    ModelState m = st.model(w.model()).orElse(null);
+    if (st.budget().any() || (m != null && m.budget().any())) {
+      tx.update(INSERT_LEDGER, st.provider(), w.model(), token, tx.now, w.tokens());
+    }
+    if (st.word().any() || (m != null && m.word().any())) {
+      tx.update(TAKE_FROM_WORD, st.provider(), w.model(), w.tokens(), tx.now);
+    }
+    return id;
+  }
+
+  private static Row row(ResultSet rs) throws SQLException {
+    return new Row(
+        rs.getLong(1),
+        rs.getString(2),
+        rs.getLong(3),
+        rs.getLong(4),
+        rs.getString(5),
+        rs.getLong(6),
+        rs.getString(7),
+        rs.getInt(8),
+        rs.getLong(9),
+        rs.getInt(10));
+  }
+}
