@@ -19,13 +19,12 @@ final class DefaultLease extends OnceReleased {
       LeaseBook book,
       long id,
       String token,
-      String provider,
-      String label,
+      LeaseRequest request,
       Instant acquiredAt,
       Duration waited,
       long grantedAtNanos,
       int generation) {
-    super(id, provider, label);
+    super(id, request);
     this.book = book;
     this.token = token;
     this.acquiredAt = acquiredAt;
@@ -62,8 +61,8 @@ final class DefaultLease extends OnceReleased {
   }
 
   @Override
-  ReleaseResult releaseOnce(Outcome outcome, Duration retryAfter) {
-    return book.release(this, outcome, retryAfter);
+  ReleaseResult releaseOnce(Outcome outcome, Duration retryAfter, long usedTokens) {
+    return book.release(this, outcome, retryAfter, usedTokens);
   }
 
   @Override

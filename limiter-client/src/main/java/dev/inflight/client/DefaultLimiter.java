@@ -15,6 +15,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -87,11 +88,10 @@ final class DefaultLimiter implements Limiter {
   // ================================================================ acquiring
 
   @Override
-  public Optional<Lease> tryAcquire(String provider, String label) {
-    Validation.provider(provider);
-    String l = Validation.label(label);
+  public Optional<Lease> tryAcquire(LeaseRequest request) {
+    LeaseRequest q = Objects.requireNonNull(request, "request");
     ensureOpen();
-    Optional<Lease> joined = joining.join(provider, l);
+    Optional<Lease> joined = joining.join(q);
     if (joined.isPresent()) {
       return joined;
     }
@@ -99,26 +99,26 @@ final class DefaultLimiter implements Limiter {
     String token = newToken();
     Registration.Attempt a;
     try {
-      a = registration.acquire(provider, l, token, AcquireMode.TRY, retryDeadline(asked, null));
+      a = registration.acquire(q, token, AcquireMode.TRY, retryDeadline(asked, null));
     } catch (StoreException e) {
-      return Optional.of(failOpenOrThrow(provider, l, e));
+      return Optional.of(failOpenOrThrow(q, e));
     }
     AcquireOutcome o = a.outcome();
     events.reclaimed(o.reclaimed());
     if (o.kind() != AcquireOutcome.Kind.GRANTED) {
       return Optional.empty();
     }
-    return Optional.of(
-        book.granted(o.leaseId(), token, provider, l, o.atMs(), asked, a.generation(), false));
+    return Optional.of(book.granted(o.leaseId(), token, q, o.atMs(), asked, a.generation(), false));
   }
 
   @Override
-  public Lease acquire(String provider, String label, Duration timeout) {
+  public Lease acquire(LeaseRequest request, Duration timeout) {
     if (timeout == null) {
       throw new IllegalArgumentException(
           "timeout must be from 0 to 30d (was null; acquireAsync without a timeout waits for ever)");
     }
-    CompletableFuture<Lease> f = acquireAsync(provider, label, timeout);
+    CompletableFuture<Lease> f = acquireAsync(request, timeout);
+    String provider = request.key();
     try {
       return f.get();
     } catch (InterruptedException e) {
@@ -134,18 +134,20 @@ final class DefaultLimiter implements Limiter {
       if (cause instanceof LimiterException le) {
         throw le;
       }
+      if (cause instanceof IllegalArgumentException iae) {
+        throw new IllegalArgumentException(iae.getMessage(), iae);
+      }
       throw new LimiterException(
           "acquiring a lease for '" + Text.printable(provider) + "' failed: " + cause, cause);
     }
   }
 
   @Override
-  public CompletableFuture<Lease> acquireAsync(String provider, String label, Duration timeout) {
-    Validation.provider(provider);
-    String l = Validation.label(label);
+  public CompletableFuture<Lease> acquireAsync(LeaseRequest request, Duration timeout) {
+    LeaseRequest q = Objects.requireNonNull(request, "request");
     Validation.timeout(timeout);
     ensureOpen();
-    Optional<Lease> joined = joining.join(provider, l);
+    Optional<Lease> joined = joining.join(q);
     if (joined.isPresent()) {
       return CompletableFuture.completedFuture(joined.get());
     }
@@ -155,12 +157,10 @@ final class DefaultLimiter implements Limiter {
     long wakeUpsBefore = dispatcher.wakeUps();
     Registration.Attempt a;
     try {
-      a =
-          registration.acquire(
-              provider, l, token, AcquireMode.QUEUE, retryDeadline(asked, timeout));
+      a = registration.acquire(q, token, AcquireMode.QUEUE, retryDeadline(asked, timeout));
     } catch (StoreException e) {
       try {
-        return CompletableFuture.completedFuture(failOpenOrThrow(provider, l, e));
+        return CompletableFuture.completedFuture(failOpenOrThrow(q, e));
       } catch (LimiterException le) {
         return CompletableFuture.failedFuture(le);
       }
@@ -169,13 +169,11 @@ final class DefaultLimiter implements Limiter {
     events.reclaimed(o.reclaimed());
     if (o.kind() == AcquireOutcome.Kind.GRANTED) {
       return CompletableFuture.completedFuture(
-          book.granted(o.leaseId(), token, provider, l, o.atMs(), asked, a.generation(), false));
+          book.granted(o.leaseId(), token, q, o.atMs(), asked, a.generation(), false));
     }
     Pending p =
-        queue.add(
-            new Pending(
-                token, provider, l, asked, deadline, timeout, o.position(), a.generation()));
-    events.queued(provider, l, o.position(), Views.describe(o.state()));
+        queue.add(new Pending(token, q, asked, deadline, timeout, o.position(), a.generation()));
+    events.queued(q.provider(), q.label(), o.position(), Views.describe(o.state()));
     dispatcher.start(wakeUpsBefore);
     return p.future;
   }
@@ -192,7 +190,8 @@ final class DefaultLimiter implements Limiter {
     return Math.max(brief, Clocks.plusNanos(askedNanos, timeout.toNanos()));
   }
 
-  private Lease failOpenOrThrow(String provider, String label, StoreException e) {
+  private Lease failOpenOrThrow(LeaseRequest q, StoreException e) {
+    String provider = q.provider();
     if (settings.failurePolicy() == FailurePolicy.FAIL_OPEN) {
       Events.LOG.log(
           Level.WARNING,
@@ -200,7 +199,7 @@ final class DefaultLimiter implements Limiter {
               + Text.printable(provider)
               + "' without a limit (failure policy FAIL_OPEN): "
               + e.getMessage());
-      return book.unrecorded(provider, label);
+      return book.unrecorded(q);
     }
     throw Errors.limiter(e);
   }

@@ -19,12 +19,11 @@ final class JoinedLease extends OnceReleased {
   JoinedLease(
       long id,
       String token,
-      String provider,
-      String label,
+      LeaseRequest request,
       Instant parentAcquiredAt,
       Instant joinedAt,
       BiFunction<String, Duration, Instant> report429) {
-    super(id, provider, label);
+    super(id, request);
     this.token = token;
     this.parentAcquiredAt = parentAcquiredAt;
     this.joinedAt = joinedAt;
@@ -43,7 +42,7 @@ final class JoinedLease extends OnceReleased {
   }
 
   @Override
-  ReleaseResult releaseOnce(Outcome outcome, Duration retryAfter) {
+  ReleaseResult releaseOnce(Outcome outcome, Duration retryAfter, long usedTokens) {
     if (outcome == Outcome.RATE_LIMITED) {
       report429.apply(provider(), retryAfter);
     }

@@ -103,11 +103,13 @@ final class Joining {
   }
 
   /**
-   * The inherited lease, joined, when it is held for {@code provider} by an ancestor of this
-   * process; empty otherwise (the caller then takes a lease of its own). A database that cannot be
-   * read is left to the caller's own acquisition to report.
+   * The inherited lease, joined, when it is held for the request's provider by an ancestor of this
+   * process, and covers the request's model (a lease of the provider as a whole covers every model;
+   * a lease of one model covers that model); empty otherwise (the caller then takes a lease of its
+   * own). A database that cannot be read is left to the caller's own acquisition to report.
    */
-  Optional<Lease> join(String provider, String label) {
+  Optional<Lease> join(LeaseRequest request) {
+    String provider = request.provider();
     if (token == null) {
       return Optional.empty();
     }
@@ -119,6 +121,7 @@ final class Joining {
     }
     if (held == null
         || !held.provider().equals(provider)
+        || !(held.model().isEmpty() || held.model().equals(request.model()))
         || !held.ownerHostId().equals(hostId)
         || !ancestry.isAncestor(held.ownerPid(), held.ownerStartToken())) {
       return Optional.empty();
@@ -136,8 +139,7 @@ final class Joining {
         new JoinedLease(
             held.leaseId(),
             token,
-            provider,
-            label,
+            request,
             Instant.ofEpochMilli(held.acquiredAtMs()),
             clocks.wall().instant(),
             report429));

@@ -43,6 +43,21 @@ public interface Lease extends AutoCloseable {
   ReleaseResult release(Outcome outcome);
 
   /**
+   * {@link #release(Outcome)}, reporting the tokens the request really used (input plus output,
+   * from the provider's usage): they replace what its grant reserved in every token budget's
+   * window, so that a request that used less frees the rest for others at once.
+   *
+   * @throws IllegalArgumentException when {@code usedTokens} is negative or above 100000000
+   */
+  ReleaseResult release(Outcome outcome, long usedTokens);
+
+  /** The model this lease was taken for ("" for the provider as a whole). */
+  String model();
+
+  /** The units this lease takes at each level it counts against. */
+  int weight();
+
+  /**
    * Gives the slot back after the provider answered 429: admission for the provider pauses in every
    * process until {@code retryAfter} from now (the limiter's default when null), and an adaptive
    * limit steps down.

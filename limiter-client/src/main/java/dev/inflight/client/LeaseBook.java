@@ -63,8 +63,7 @@ final class LeaseBook {
   DefaultLease granted(
       long id,
       String token,
-      String provider,
-      String label,
+      LeaseRequest request,
       long acquiredAtMs,
       long askedAtNanos,
       int generation,
@@ -76,34 +75,29 @@ final class LeaseBook {
     }
     DefaultLease lease =
         new DefaultLease(
-            this,
-            id,
-            token,
-            provider,
-            label,
-            Instant.ofEpochMilli(acquiredAtMs),
-            waited,
-            now,
-            generation);
+            this, id, token, request, Instant.ofEpochMilli(acquiredAtMs), waited, now, generation);
     held.add(lease);
     events.acquired(lease, waited, queued);
     return lease;
   }
 
   /** A lease the database does not know (the fail-open policy): releasing it does nothing. */
-  DefaultLease unrecorded(String provider, String label) {
+  DefaultLease unrecorded(LeaseRequest request) {
     return new DefaultLease(
-        this, 0, null, provider, label, clocks.wall().instant(), Duration.ZERO, clocks.nanos(), 0);
+        this, 0, null, request, clocks.wall().instant(), Duration.ZERO, clocks.nanos(), 0);
   }
 
-  ReleaseResult release(DefaultLease lease, Outcome outcome, Duration retryAfter) {
+  ReleaseResult release(DefaultLease lease, Outcome outcome, Duration retryAfter, long usedTokens) {
     if (!lease.recorded()) {
       return ReleaseResult.NOT_RECORDED;
     }
     long retryMs = (retryAfter == null ? defaultRetryAfter : retryAfter).toMillis();
     ReleaseRequest request =
         new ReleaseRequest(
-            lease.token(), Views.ending(outcome), outcome == Outcome.RATE_LIMITED ? retryMs : 0);
+            lease.token(),
+            Views.ending(outcome),
+            outcome == Outcome.RATE_LIMITED ? retryMs : 0,
+            usedTokens);
     ReleaseOutcome o;
     try {
       o =

@@ -9,6 +9,9 @@ import java.time.Instant;
  * @param pid the holder's process id, on {@code host}
  * @param processName the holder's executable name, when known
  * @param held how long it had been held when the snapshot was taken
+ * @param model the model it was taken for ("" for the provider as a whole)
+ * @param weight the units it takes at each of its levels
+ * @param tokens the tokens it reserved in its levels' token budgets
  */
 public record LeaseInfo(
     long id,
@@ -18,4 +21,25 @@ public record LeaseInfo(
     String processName,
     String label,
     Instant acquiredAt,
-    Duration held) {}
+    Duration held,
+    String model,
+    int weight,
+    long tokens) {
+  /** A lease of the provider as a whole, of weight 1, that reserved no tokens. */
+  public LeaseInfo(
+      long id,
+      String provider,
+      long pid,
+      String host,
+      String processName,
+      String label,
+      Instant acquiredAt,
+      Duration held) {
+    this(id, provider, pid, host, processName, label, acquiredAt, held, "", 1, 0);
+  }
+
+  /** {@code provider} or {@code provider/model}. */
+  public String key() {
+    return model.isEmpty() ? provider : provider + "/" + model;
+  }
+}

@@ -39,7 +39,16 @@ public interface Limiter extends AutoCloseable {
    * @param label shown to other processes and users (agent name, model, session); may be empty
    * @return the lease, or empty when the provider is full, paused or has waiters
    */
-  Optional<Lease> tryAcquire(String provider, String label);
+  default Optional<Lease> tryAcquire(String provider, String label) {
+    return tryAcquire(new LeaseRequest(provider, "", label, 1, -1, Priority.NORMAL));
+  }
+
+  /**
+   * Takes a lease for {@code request} if every level it counts against (its provider, and its model
+   * when the model has a limit of its own) has room for its weight and its tokens now, and nobody
+   * served before it waits for that room; never waits.
+   */
+  Optional<Lease> tryAcquire(LeaseRequest request);
 
   /** {@link #tryAcquire(String, String)} with no label. */
   default Optional<Lease> tryAcquire(String provider) {
@@ -54,7 +63,20 @@ public interface Limiter extends AutoCloseable {
    * @throws LeaseInterruptedException when the thread was interrupted while waiting (the request
    *     leaves the queue and the interrupt flag is set again)
    */
-  Lease acquire(String provider, String label, Duration timeout);
+  default Lease acquire(String provider, String label, Duration timeout) {
+    return acquire(new LeaseRequest(provider, "", label, 1, -1, Priority.NORMAL), timeout);
+  }
+
+  /**
+   * Waits for a lease for {@code request}: in its provider's queue, served by priority class (a
+   * waiting request rises a class per aging interval), then arrival order; a later request goes
+   * ahead only where no earlier one waits for the room it takes.
+   *
+   * @throws IllegalArgumentException when its weight is above a level's in-flight limit, or its
+   *     tokens above a level's token budget (it could never be granted)
+   * @throws LeaseTimeoutException when no lease came within {@code timeout}
+   */
+  Lease acquire(LeaseRequest request, Duration timeout);
 
   /** {@link #acquire(String, String, Duration)} with no label. */
   default Lease acquire(String provider, Duration timeout) {
@@ -66,7 +88,12 @@ public interface Limiter extends AutoCloseable {
    * the request out of the queue; if a lease was granted at that moment it is released for you. The
    * future fails with {@link LeaseTimeoutException} after {@code timeout}.
    */
-  CompletableFuture<Lease> acquireAsync(String provider, String label, Duration timeout);
+  default CompletableFuture<Lease> acquireAsync(String provider, String label, Duration timeout) {
+    return acquireAsync(new LeaseRequest(provider, "", label, 1, -1, Priority.NORMAL), timeout);
+  }
+
+  /** {@link #acquire(LeaseRequest, Duration)} without blocking; null waits as long as it takes. */
+  CompletableFuture<Lease> acquireAsync(LeaseRequest request, Duration timeout);
 
   /** {@link #acquireAsync(String, String, Duration)} that waits as long as it takes. */
   default CompletableFuture<Lease> acquireAsync(String provider, String label) {

@@ -37,4 +37,16 @@ public interface Limits {
    * @throws IllegalArgumentException when the provider has no limit and no 429 pause in force
    */
   void resume(String provider);
+
+  /** Every model's own limit, by provider and model. */
+  List<ModelLimitSpec> models();
+
+  /**
+   * Creates or replaces a model's own limit. Applies at once to requests already waiting in every
+   * process (a raise grants them).
+   */
+  ModelLimitSpec setModel(ModelLimitSpec limit);
+
+  /** Removes a model's own limit (its requests then count against the provider's alone). */
+  boolean unsetModel(String provider, String model);
 }

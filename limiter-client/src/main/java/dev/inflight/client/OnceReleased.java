@@ -10,14 +10,26 @@ import java.util.concurrent.atomic.AtomicBoolean;
  */
 abstract class OnceReleased implements Lease {
   private final long id;
+  private final LeaseRequest request;
   private final String provider;
   private final String label;
   private final AtomicBoolean released = new AtomicBoolean();
 
-  OnceReleased(long id, String provider, String label) {
+  OnceReleased(long id, LeaseRequest request) {
     this.id = id;
-    this.provider = provider;
-    this.label = label;
+    this.request = request;
+    this.provider = request.provider();
+    this.label = request.label();
+  }
+
+  @Override
+  public final String model() {
+    return request.model();
+  }
+
+  @Override
+  public final int weight() {
+    return request.weight();
   }
 
   @Override
@@ -35,8 +47,11 @@ abstract class OnceReleased implements Lease {
     return label;
   }
 
-  /** The one release; {@code retryAfter} is null unless the caller gave one with a 429. */
-  abstract ReleaseResult releaseOnce(Outcome outcome, Duration retryAfter);
+  /**
+   * The one release; {@code retryAfter} is null unless the caller gave one with a 429, and {@code
+   * usedTokens} is -1 unless the caller reported the request's real token count.
+   */
+  abstract ReleaseResult releaseOnce(Outcome outcome, Duration retryAfter, long usedTokens);
 
   /** Marks the lease released without a release (its row is already gone); false if it was. */
   final boolean markReleased() {
@@ -54,19 +69,32 @@ abstract class OnceReleased implements Lease {
       throw new IllegalArgumentException(
           "outcome must be one of SUCCEEDED, RATE_LIMITED, FAILED, CANCELLED (was null)");
     }
-    return releaseWith(outcome, null);
+    return releaseWith(outcome, null, -1);
+  }
+
+  @Override
+  public final ReleaseResult release(Outcome outcome, long usedTokens) {
+    if (outcome == null) {
+      throw new IllegalArgumentException(
+          "outcome must be one of SUCCEEDED, RATE_LIMITED, FAILED, CANCELLED (was null)");
+    }
+    if (usedTokens < 0) {
+      throw new IllegalArgumentException(
+          "usedTokens must be an integer from 0 to 100000000 (was " + usedTokens + ")");
+    }
+    return releaseWith(outcome, null, Validation.tokens("usedTokens", usedTokens));
   }
 
   @Override
   public final ReleaseResult releaseRateLimited(Duration retryAfter) {
-    return releaseWith(Outcome.RATE_LIMITED, Validation.retryAfter(retryAfter));
+    return releaseWith(Outcome.RATE_LIMITED, Validation.retryAfter(retryAfter), -1);
   }
 
-  private ReleaseResult releaseWith(Outcome outcome, Duration retryAfter) {
+  private ReleaseResult releaseWith(Outcome outcome, Duration retryAfter, long usedTokens) {
     if (!markReleased()) {
       return ReleaseResult.ALREADY_RELEASED;
     }
-    return releaseOnce(outcome, retryAfter);
+    return releaseOnce(outcome, retryAfter, usedTokens);
   }
 
   @Override
@@ -89,7 +117,8 @@ abstract class OnceReleased implements Lease {
     return "Lease["
         + id
         + " "
-        + Text.printable(provider)
+        + Text.printable(request.key())
+        + (request.weight() == 1 ? "" : " weight " + request.weight())
         + (label.isEmpty() ? "" : " '" + Text.printable(label) + "'")
         + describeMore()
         + "]";

@@ -18,6 +18,7 @@ final class Pending {
    */
   volatile String token;
 
+  final LeaseRequest request;
   final String provider;
   final String label;
 
@@ -69,16 +70,16 @@ final class Pending {
 
   Pending(
       String token,
-      String provider,
-      String label,
+      LeaseRequest request,
       long askedAtNanos,
       long deadlineNanos,
       Duration timeout,
       int position,
       int generation) {
     this.token = token;
-    this.provider = provider;
-    this.label = label;
+    this.request = request;
+    this.provider = request.provider();
+    this.label = request.label();
     this.askedAtNanos = askedAtNanos;
     this.deadlineNanos = deadlineNanos;
     this.timeout = timeout;

@@ -2,6 +2,8 @@ package dev.inflight.client;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 
@@ -32,7 +34,49 @@ public record ProviderStatus(
     OptionalInt effectiveLimit,
     Optional<Instant> pausedUntil,
     String pauseReason,
-    OptionalInt upstreamInFlight) {
+    OptionalInt upstreamInFlight,
+    Window window,
+    List<ModelStatus> models,
+    Map<Priority, Integer> queuedByClass) {
+
+  public ProviderStatus {
+    models = List.copyOf(models);
+    queuedByClass = Map.copyOf(queuedByClass);
+  }
+
+  /** A provider's state without budgets, models or classes (a provider limited in flight only). */
+  public ProviderStatus(
+      String provider,
+      OptionalInt limit,
+      Duration cooldown,
+      boolean paused,
+      int active,
+      int cooling,
+      int queued,
+      Duration longestWait,
+      boolean adaptive,
+      OptionalInt effectiveLimit,
+      Optional<Instant> pausedUntil,
+      String pauseReason,
+      OptionalInt upstreamInFlight) {
+    this(
+        provider,
+        limit,
+        cooldown,
+        paused,
+        active,
+        cooling,
+        queued,
+        longestWait,
+        adaptive,
+        effectiveLimit,
+        pausedUntil,
+        pauseReason,
+        upstreamInFlight,
+        Window.NONE,
+        List.of(),
+        queued == 0 ? Map.of() : Map.of(Priority.NORMAL, queued));
+  }
 
   /** A provider with no adaptive limit, no 429 pause and no upstream count. */
   public ProviderStatus(

@@ -91,12 +91,22 @@ final class Registration {
    * retried until {@code deadlineNanos}; a row found gone is registered again (under the same id)
    * before asking again, so that no lease is ever written for an owner that no longer exists.
    */
-  Attempt acquire(
-      String provider, String label, String token, AcquireMode mode, long deadlineNanos) {
+  Attempt acquire(LeaseRequest q, String token, AcquireMode mode, long deadlineNanos) {
     for (int tries = 1; ; tries++) {
       int seen = generation;
       long owner = id(deadlineNanos);
-      AcquireRequest r = new AcquireRequest(owner, me.pid(), provider, label, token, mode);
+      AcquireRequest r =
+          new AcquireRequest(
+              owner,
+              me.pid(),
+              q.provider(),
+              q.label(),
+              token,
+              mode,
+              q.model(),
+              q.weight(),
+              q.tokens(),
+              q.priority().toStore());
       AcquireOutcome o = retrying.until("acquire a lease", () -> engine.acquire(r), deadlineNanos);
       if (o.kind() != AcquireOutcome.Kind.UNREGISTERED) {
         return new Attempt(o, seen);

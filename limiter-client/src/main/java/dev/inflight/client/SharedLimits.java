@@ -2,6 +2,7 @@ package dev.inflight.client;
 
 import dev.inflight.store.LeaseEngine;
 import dev.inflight.store.LimitChange;
+import dev.inflight.store.ModelLimitChange;
 import dev.inflight.store.StoreException;
 import java.util.List;
 import java.util.Optional;
@@ -45,7 +46,14 @@ final class SharedLimits implements Limits {
     ensureOpen.run();
     LimitChange change =
         new LimitChange(
-            limit.provider(), limit.maxInFlight(), limit.cooldown().toMillis(), limit.adaptive());
+            limit.provider(),
+            limit.maxInFlight(),
+            limit.cooldown().toMillis(),
+            limit.adaptive(),
+            limit.requestsPerMinute(),
+            limit.tokensPerMinute(),
+            limit.defaultTokens(),
+            limit.aging().toMillis());
     LimitSpec s = call("set a limit", () -> Views.spec(engine.setLimit(change)));
     onChanged.run();
     return s;
@@ -78,6 +86,42 @@ final class SharedLimits implements Limits {
       throw unlimited(provider, "resume");
     }
     onChanged.run();
+  }
+
+  @Override
+  public List<ModelLimitSpec> models() {
+    ensureOpen.run();
+    return call(
+        "read the model limits", () -> engine.modelLimits().stream().map(Views::spec).toList());
+  }
+
+  @Override
+  public ModelLimitSpec setModel(ModelLimitSpec limit) {
+    if (limit == null) {
+      throw new IllegalArgumentException("limit must not be null");
+    }
+    ensureOpen.run();
+    ModelLimitChange change =
+        new ModelLimitChange(
+            limit.provider(),
+            limit.model(),
+            limit.maxInFlight(),
+            limit.requestsPerMinute(),
+            limit.tokensPerMinute(),
+            limit.defaultTokens());
+    ModelLimitSpec s = call("set a model limit", () -> Views.spec(engine.setModelLimit(change)));
+    onChanged.run();
+    return s;
+  }
+
+  @Override
+  public boolean unsetModel(String provider, String model) {
+    Validation.provider(provider);
+    Validation.model(model);
+    ensureOpen.run();
+    boolean had = call("remove a model limit", () -> engine.unsetModelLimit(provider, model));
+    onChanged.run();
+    return had;
   }
 
   private static IllegalArgumentException unlimited(String provider, String verb) {

@@ -46,6 +46,43 @@ final class Validation {
     return label;
   }
 
+  /** A model name: "" for none, else like a provider name (1 to 200 characters, no controls). */
+  static String model(String model) {
+    if (model == null || model.isEmpty()) {
+      return "";
+    }
+    int n = model.codePointCount(0, model.length());
+    if (model.indexOf('\uFFFD') >= 0) {
+      throw notText("model", model);
+    }
+    if (n > MAX_PROVIDER_LENGTH || hasControl(model)) {
+      throw new IllegalArgumentException(
+          "model must be at most 200 characters with no control characters (was "
+              + quote(model)
+              + ")");
+    }
+    return model;
+  }
+
+  static int weight(long value) {
+    if (value < 1 || value > MAX_IN_FLIGHT) {
+      throw new IllegalArgumentException(
+          "weight must be an integer from 1 to 10000 (was " + value + ")");
+    }
+    return (int) value;
+  }
+
+  static final long MAX_TOKENS = 100_000_000L;
+
+  /** Tokens a request expects, or really used: 0 to 100000000; -1 means "the default". */
+  static long tokens(String name, long value) {
+    if (value < -1 || value > MAX_TOKENS) {
+      throw new IllegalArgumentException(
+          name + " must be an integer from 0 to 100000000 (was " + value + ")");
+    }
+    return value;
+  }
+
   static int maxInFlight(long value) {
     if (value < 1 || value > MAX_IN_FLIGHT) {
       throw new IllegalArgumentException(

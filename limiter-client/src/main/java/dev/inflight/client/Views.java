@@ -2,6 +2,7 @@ package dev.inflight.client;
 
 import dev.inflight.store.Ending;
 import dev.inflight.store.ReclaimReason;
+import dev.inflight.store.Rows;
 import dev.inflight.store.Rows.LeaseRow;
 import dev.inflight.store.Rows.LimitRow;
 import dev.inflight.store.Rows.ProviderState;
@@ -13,6 +14,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -31,7 +33,9 @@ final class Views {
     long now = s.atMs();
     List<ProviderStatus> providers = new ArrayList<>();
     for (ProviderState st : s.providers()) {
-      providers.add(provider(st, now));
+      List<WaiterRow> queue =
+          s.waiters().stream().filter(w -> w.provider().equals(st.provider())).toList();
+      providers.add(provider(st, now, queue));
     }
     List<LeaseInfo> leases = new ArrayList<>();
     for (LeaseRow l : s.leases()) {
@@ -48,12 +52,52 @@ final class Views {
               w.owner().name(),
               w.label(),
               Instant.ofEpochMilli(w.queuedAtMs()),
-              since(w.queuedAtMs(), now)));
+              since(w.queuedAtMs(), now),
+              w.model(),
+              w.weight(),
+              w.tokens(),
+              priority(w.priority())));
     }
     return new StatusSnapshot(Instant.ofEpochMilli(now), providers, leases, waiters);
   }
 
-  static ProviderStatus provider(ProviderState st, long now) {
+  static Priority priority(dev.inflight.store.Priority p) {
+    return switch (p) {
+      case INTERACTIVE -> Priority.INTERACTIVE;
+      case NORMAL -> Priority.NORMAL;
+      case BATCH -> Priority.BATCH;
+    };
+  }
+
+  private static Window window(Rows.Budget b, long changesAtMs) {
+    if (!b.any()) {
+      return Window.NONE;
+    }
+    return new Window(
+        b.requestsPerMinute(),
+        b.requests(),
+        b.tokensPerMinute(),
+        b.tokens(),
+        changesAtMs == 0 ? Optional.empty() : Optional.of(Instant.ofEpochMilli(changesAtMs)));
+  }
+
+  /** A provider's status, with its queue ({@code queue}: its rows in the snapshot) by class. */
+  static ProviderStatus provider(ProviderState st, long now, List<WaiterRow> queue) {
+    List<ModelStatus> models = new ArrayList<>();
+    for (Rows.ModelState m : st.models()) {
+      int queued = (int) queue.stream().filter(w -> w.model().equals(m.model())).count();
+      models.add(
+          new ModelStatus(
+              m.model(),
+              m.maxInFlight(),
+              m.inFlight(),
+              queued,
+              window(m.budget(), st.windowChangesAtMs())));
+    }
+    Map<Priority, Integer> byClass = new java.util.EnumMap<>(Priority.class);
+    for (WaiterRow w : queue) {
+      byClass.merge(priority(w.priority()), 1, Integer::sum);
+    }
     return new ProviderStatus(
         st.provider(),
         st.limit(),
@@ -69,7 +113,15 @@ final class Views {
             ? Optional.empty()
             : Optional.of(Instant.ofEpochMilli(st.pausedUntilMs())),
         st.pauseText(),
-        st.upstreamInFlight());
+        st.upstreamInFlight(),
+        window(st.budget(), st.windowChangesAtMs()),
+        models,
+        byClass);
+  }
+
+  /** {@link #provider(ProviderState, long, List)} when the queue's rows are not at hand. */
+  static ProviderStatus provider(ProviderState st, long now) {
+    return provider(st, now, List.of());
   }
 
   static LeaseInfo lease(LeaseRow l, long now) {
@@ -81,7 +133,10 @@ final class Views {
         l.owner().name(),
         l.label(),
         Instant.ofEpochMilli(l.acquiredAtMs()),
-        since(l.acquiredAtMs(), now));
+        since(l.acquiredAtMs(), now),
+        l.model(),
+        l.weight(),
+        l.tokens());
   }
 
   ReclaimInfo reclaimInfo(Reclaimed r) {
@@ -96,7 +151,25 @@ final class Views {
 
   static LimitSpec spec(LimitRow r) {
     return new LimitSpec(
-        r.provider(), r.maxInFlight(), Duration.ofMillis(r.cooldownMs()), r.paused(), r.adaptive());
+        r.provider(),
+        r.maxInFlight(),
+        Duration.ofMillis(r.cooldownMs()),
+        r.paused(),
+        r.adaptive(),
+        r.requestsPerMinute(),
+        r.tokensPerMinute(),
+        r.defaultTokens(),
+        Duration.ofMillis(r.agingMs()));
+  }
+
+  static ModelLimitSpec spec(dev.inflight.store.Rows.ModelLimitRow r) {
+    return new ModelLimitSpec(
+        r.provider(),
+        r.model(),
+        r.maxInFlight(),
+        r.requestsPerMinute(),
+        r.tokensPerMinute(),
+        r.defaultTokens());
   }
 
   static ReclaimInfo.Reason reason(ReclaimReason why) {

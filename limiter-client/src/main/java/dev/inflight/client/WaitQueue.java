@@ -211,7 +211,7 @@ final class WaitQueue {
     pending.put(token, p);
     pending.remove(old);
     Registration.Attempt a =
-        registration.acquire(p.provider, p.label, token, AcquireMode.QUEUE, Long.MAX_VALUE);
+        registration.acquire(p.request, token, AcquireMode.QUEUE, Long.MAX_VALUE);
     AcquireOutcome o = a.outcome();
     p.generation = a.generation();
     if (p.givenUp()) {
@@ -273,7 +273,7 @@ final class WaitQueue {
   /** The lease the database granted to {@code p} under {@code token}, recorded as held. */
   private DefaultLease lease(Pending p, String token, long leaseId, long acquiredAtMs) {
     return book.granted(
-        leaseId, token, p.provider, p.label, acquiredAtMs, p.askedAtNanos, p.generation, true);
+        leaseId, token, p.request, acquiredAtMs, p.askedAtNanos, p.generation, true);
   }
 
   /** The limiter is closing: every waiting caller is told, and nothing is written. */

@@ -457,7 +457,7 @@ class LimiterTest {
         Statement s = c.createStatement()) {
       // The README's way out of a stuck process: delete its row (its waiter goes with it).
       s.executeUpdate(
-          "DELETE FROM processes WHERE id = (SELECT owner_id FROM waiters WHERE label = 'a')");
+          "DELETE FROM processes WHERE id = (SELECT owner_id FROM queue WHERE label = 'a')");
     }
     held.close();
     ((DefaultLimiter) a).dispatcher().signal();

@@ -209,7 +209,7 @@ class MultiProcessTest {
 
       // Someone deletes the first request's row by hand: its process queues it again, last.
       Child.Result edit =
-          Tools.sqlite3(here.databaseFile(), "DELETE FROM waiters WHERE label = 'first'");
+          Tools.sqlite3(here.databaseFile(), "DELETE FROM queue WHERE label = 'first'");
       assertThat(edit.code()).as(edit.describe()).isZero();
       StatusSnapshot s;
       do {

@@ -66,7 +66,8 @@ class NestedLeaseTest {
     Lease held = parent.tryAcquire("openai", "parent").orElseThrow();
     Joining child = joining(token(held), (pid, start) -> pid == me);
 
-    Lease joined = child.join("openai", "child").orElseThrow();
+    Lease joined =
+        child.join(new LeaseRequest("openai", "", "child", 1, -1, Priority.NORMAL)).orElseThrow();
     assertThat(joined.id()).isEqualTo(held.id());
     assertThat(joined.waited()).isZero();
     assertThat(parent.status().leases()).hasSize(1); // nothing extra counted
@@ -80,7 +81,10 @@ class NestedLeaseTest {
   @Test
   void aJoinedLease_passesTheSameInheritanceOn_toGrandchildren() {
     Lease held = parent.tryAcquire("openai", "parent").orElseThrow();
-    Lease joined = joining(token(held), (pid, start) -> pid == me).join("openai", "").orElseThrow();
+    Lease joined =
+        joining(token(held), (pid, start) -> pid == me)
+            .join(new LeaseRequest("openai", "", "", 1, -1, Priority.NORMAL))
+            .orElseThrow();
     assertThat(joined.childEnvironment()).isEqualTo(held.childEnvironment());
     assertThat(held.childEnvironment())
         .containsEntry("INFLIGHT_PROVIDER", "openai")
@@ -93,27 +97,44 @@ class NestedLeaseTest {
     Lease held = parent.tryAcquire("openai", "parent").orElseThrow();
     String t = token(held);
 
-    assertThat(joining(t, (pid, start) -> pid == me).join("anthropic", "")).isEmpty();
-    assertThat(joining(t, (pid, start) -> false).join("openai", "")).isEmpty();
-    assertThat(joining(null, (pid, start) -> true).join("openai", "")).isEmpty();
-    assertThat(joining("0123456789abcdef0123", (pid, start) -> true).join("openai", ""))
+    assertThat(
+            joining(t, (pid, start) -> pid == me)
+                .join(new LeaseRequest("anthropic", "", "", 1, -1, Priority.NORMAL)))
+        .isEmpty();
+    assertThat(
+            joining(t, (pid, start) -> false)
+                .join(new LeaseRequest("openai", "", "", 1, -1, Priority.NORMAL)))
+        .isEmpty();
+    assertThat(
+            joining(null, (pid, start) -> true)
+                .join(new LeaseRequest("openai", "", "", 1, -1, Priority.NORMAL)))
+        .isEmpty();
+    assertThat(
+            joining("0123456789abcdef0123", (pid, start) -> true)
+                .join(new LeaseRequest("openai", "", "", 1, -1, Priority.NORMAL)))
         .isEmpty(); // well-formed, but nobody holds a lease under it
 
     held.release();
-    assertThat(joining(t, (pid, start) -> pid == me).join("openai", "")).isEmpty();
+    assertThat(
+            joining(t, (pid, start) -> pid == me)
+                .join(new LeaseRequest("openai", "", "", 1, -1, Priority.NORMAL)))
+        .isEmpty();
   }
 
   @Test
   void theHoldersOwnProcess_isNoDescendant_ofItself() {
     Lease held = parent.tryAcquire("openai", "parent").orElseThrow();
     Joining real = joining(token(held), Joining.Ancestry.ofThisProcess());
-    assertThat(real.join("openai", "")).isEmpty();
+    assertThat(real.join(new LeaseRequest("openai", "", "", 1, -1, Priority.NORMAL))).isEmpty();
   }
 
   @Test
   void aRateLimitedJoinedRelease_reportsThe429_forEveryone() {
     Lease held = parent.tryAcquire("openai", "parent").orElseThrow();
-    Lease joined = joining(token(held), (pid, start) -> pid == me).join("openai", "").orElseThrow();
+    Lease joined =
+        joining(token(held), (pid, start) -> pid == me)
+            .join(new LeaseRequest("openai", "", "", 1, -1, Priority.NORMAL))
+            .orElseThrow();
     assertThat(joined.releaseRateLimited(Duration.ofSeconds(7))).isEqualTo(ReleaseResult.JOINED);
     assertThat(reported429).containsExactly("openai PT7S");
   }
@@ -139,7 +160,8 @@ class NestedLeaseTest {
     try {
       Joining j = joining("not a token; rm -rf", (pid, start) -> true);
       assertThat(j.inherited()).isFalse();
-      assertThat(j.join("openai", "")).isEqualTo(Optional.empty());
+      assertThat(j.join(new LeaseRequest("openai", "", "", 1, -1, Priority.NORMAL)))
+          .isEqualTo(Optional.empty());
     } finally {
       log.removeHandler(h);
     }

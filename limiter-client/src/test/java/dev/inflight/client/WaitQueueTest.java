@@ -103,7 +103,14 @@ class WaitQueueTest {
     AcquireOutcome queued = acquire(racer, "racer");
     Pending p =
         queue.add(
-            new Pending(racer, "openai", "racer", 0, Long.MAX_VALUE, null, queued.position(), 0));
+            new Pending(
+                racer,
+                LeaseRequest.of("openai").label("racer"),
+                0,
+                Long.MAX_VALUE,
+                null,
+                queued.position(),
+                0));
 
     // The release grants the waiter in the database; no dispatcher has delivered it yet, so the
     // caller's cancel arrives first, as it can in production.
@@ -132,8 +139,7 @@ class WaitQueueTest {
         queue.add(
             new Pending(
                 racer,
-                "openai",
-                "racer",
+                LeaseRequest.of("openai").label("racer"),
                 0,
                 Long.MAX_VALUE,
                 null,
@@ -161,8 +167,7 @@ class WaitQueueTest {
         queue.add(
             new Pending(
                 waiter,
-                "openai",
-                "waiter",
+                LeaseRequest.of("openai").label("waiter"),
                 0,
                 Long.MAX_VALUE,
                 timeout,
@@ -208,8 +213,7 @@ class WaitQueueTest {
         queue.add(
             new Pending(
                 quitter,
-                "openai",
-                "quitter",
+                LeaseRequest.of("openai").label("quitter"),
                 0,
                 Long.MAX_VALUE,
                 null,
