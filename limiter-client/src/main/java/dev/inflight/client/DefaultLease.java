@@ -67,6 +67,6 @@ final class DefaultLease extends OnceReleased {
 
   @Override
   public java.util.Map<String, String> childEnvironment() {
-    return Lease.childEnvironment(token, provider(), id());
+    return Lease.childEnvironment(token, provider(), model(), id());
   }
 }

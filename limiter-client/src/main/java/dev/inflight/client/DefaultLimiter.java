@@ -225,6 +225,46 @@ final class DefaultLimiter implements Limiter {
     return until;
   }
 
+  @Override
+  public Observation observe(String provider, String model, java.util.Map<String, ?> headers) {
+    Validation.provider(provider);
+    String m = Validation.model(model);
+    ensureOpen();
+    Instant now = clocks.wall().instant();
+    RateLimitHeaders.Read r = RateLimitHeaders.read(headers, now);
+    if (r.anyBudget()) {
+      dev.inflight.store.UpstreamWord word =
+          new dev.inflight.store.UpstreamWord(
+              provider,
+              m,
+              r.requestsRemaining(),
+              r.requestsResetAfterMs(),
+              r.tokensRemaining(),
+              r.tokensResetAfterMs());
+      try {
+        retrying.briefly("record the provider's word", () -> engine.recordWord(word));
+      } catch (StoreException e) {
+        throw Errors.limiter(e);
+      }
+      signalIfWaiting();
+    }
+    Optional<Instant> paused = Optional.empty();
+    if (r.retryAfterMs() >= 0) {
+      long ms = Math.min(r.retryAfterMs(), Validation.MAX_RETRY_AFTER.toMillis());
+      paused = Optional.of(report429(provider, Duration.ofMillis(ms)));
+    }
+    return new Observation(
+        r.requestsRemaining(),
+        r.requestsRemaining() < 0
+            ? Optional.empty()
+            : Optional.of(now.plusMillis(r.requestsResetAfterMs())),
+        r.tokensRemaining(),
+        r.tokensRemaining() < 0
+            ? Optional.empty()
+            : Optional.of(now.plusMillis(r.tokensResetAfterMs())),
+        paused);
+  }
+
   // ================================================================ status and limits
 
   @Override

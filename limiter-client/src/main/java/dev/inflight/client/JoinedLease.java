@@ -52,7 +52,7 @@ final class JoinedLease extends OnceReleased {
   /** The same inheritance again: a grandchild joins the same lease. */
   @Override
   public Map<String, String> childEnvironment() {
-    return Lease.childEnvironment(token, provider(), id());
+    return Lease.childEnvironment(token, provider(), model(), id());
   }
 
   @Override

@@ -81,13 +81,15 @@ public interface Lease extends AutoCloseable {
    * this lease instead of queueing behind it (nested leases: at limit 1 a child that takes its own
    * lease would otherwise wait for ever). {@code INFLIGHT_LEASE_TOKEN} is the lease's secret token:
    * give it only to processes you start, which then also could release it. {@code inflight run}
-   * passes it to COMMAND. A child joins only while this lease is held, for this provider, and only
-   * if it descends from this process; empty for a lease that was never recorded.
+   * passes it to COMMAND. A child joins only while this lease is held, for this provider (and, for
+   * a lease of one model, that model: {@code INFLIGHT_MODEL}, "" for the provider as a whole), and
+   * only if it descends from this process; empty for a lease that was never recorded.
    */
   Map<String, String> childEnvironment();
 
   /** The variables of {@link #childEnvironment()} for a lease. */
-  static Map<String, String> childEnvironment(String token, String provider, long id) {
+  static Map<String, String> childEnvironment(
+      String token, String provider, String model, long id) {
     if (token == null) {
       return Map.of();
     }
@@ -96,6 +98,8 @@ public interface Lease extends AutoCloseable {
         token,
         "INFLIGHT_PROVIDER",
         provider,
+        "INFLIGHT_MODEL",
+        model,
         "INFLIGHT_LEASE_ID",
         Long.toString(id));
   }

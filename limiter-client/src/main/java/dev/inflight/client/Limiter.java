@@ -101,6 +101,20 @@ public interface Limiter extends AutoCloseable {
   }
 
   /**
+   * Shares what a provider's response said of its rate limits with every process: OpenAI's {@code
+   * x-ratelimit-remaining-*} and {@code x-ratelimit-reset-*}, Anthropic's {@code
+   * anthropic-ratelimit-*}, and {@code retry-after}. Until each reset, grants at the level ({@code
+   * model}, or the provider as a whole when it is "") take from what remains and stop when nothing
+   * does; a {@code retry-after} pauses the provider as {@link #report429} does. Headers it does not
+   * know, or cannot read, are ignored (one debug line each); it never throws for them.
+   *
+   * @param headers the response's headers: values are strings or collections of strings (as {@code
+   *     java.net.http.HttpHeaders#map()} gives them); names in any case
+   * @throws LimiterException when the database cannot be written
+   */
+  Observation observe(String provider, String model, java.util.Map<String, ?> headers);
+
+  /**
    * Records a 429 that no lease carried (a script, another tool): admission for {@code provider}
    * pauses in every process until {@code retryAfter} from now, and an adaptive limit steps down.
    * {@link Limits#resume} lifts the pause early.

@@ -136,6 +136,12 @@ public interface LeaseEngine extends AutoCloseable {
   /** Records a 429 that no lease carried: pauses the provider for every process. */
   ProviderState report429(RateLimitReport report);
 
+  /**
+   * Records what the provider said remains of a level's budget (from its rate-limit headers): until
+   * each reset, grants at the level take from what remains, and stop when nothing does.
+   */
+  ProviderState recordWord(UpstreamWord word);
+
   /** Records what a usage probe read of the provider's own in-flight count (or clears it). */
   UpstreamRecord recordUpstream(UpstreamSample sample);
 

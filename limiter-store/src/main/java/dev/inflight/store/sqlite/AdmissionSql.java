@@ -123,4 +123,38 @@ final class AdmissionSql {
     ProviderState after = settle.settle(tx, s.provider(), false, reclaimed);
     return new UpstreamRecord(hiddenNow, after, reclaimed);
   }
+
+  private static final String UPSERT_WORD =
+      "INSERT INTO upstream_budget (provider, model, requests_remaining, requests_reset_at_ms,"
+          + " tokens_remaining, tokens_reset_at_ms, observed_at_ms)"
+          + " VALUES (?1, ?2, CASE WHEN ?3 >= 0 THEN min(?3, 100000000) END,"
+          + "  CASE WHEN ?3 >= 0 THEN ?7 + ?4 END,"
+          + "  CASE WHEN ?5 >= 0 THEN min(?5, 10000000000) END, CASE WHEN ?5 >= 0 THEN ?7 + ?6 END, ?7)"
+          + " ON CONFLICT (provider, model) DO UPDATE SET"
+          + " requests_remaining = coalesce(excluded.requests_remaining,"
+          + "  CASE WHEN requests_reset_at_ms > ?7 THEN requests_remaining END),"
+          + " requests_reset_at_ms = coalesce(excluded.requests_reset_at_ms,"
+          + "  CASE WHEN requests_reset_at_ms > ?7 THEN requests_reset_at_ms END),"
+          + " tokens_remaining = coalesce(excluded.tokens_remaining,"
+          + "  CASE WHEN tokens_reset_at_ms > ?7 THEN tokens_remaining END),"
+          + " tokens_reset_at_ms = coalesce(excluded.tokens_reset_at_ms,"
+          + "  CASE WHEN tokens_reset_at_ms > ?7 THEN tokens_reset_at_ms END),"
+          + " observed_at_ms = ?7";
+
+  /**
+   * Records what the provider said remains of a level's budget; a newer word replaces the counts it
+   * names, and keeps those it does not while they are in force. Grants what it frees.
+   */
+  ProviderState recordWord(Tx tx, dev.inflight.store.UpstreamWord w) throws SQLException {
+    tx.update(
+        UPSERT_WORD,
+        w.provider(),
+        w.model(),
+        w.requestsRemaining(),
+        w.requestsResetAfterMs(),
+        w.tokensRemaining(),
+        w.tokensResetAfterMs(),
+        tx.now);
+    return settle.settleQuietly(tx, w.provider());
+  }
 }

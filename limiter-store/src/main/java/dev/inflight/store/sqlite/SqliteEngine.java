@@ -293,6 +293,11 @@ public final class SqliteEngine implements LeaseEngine {
   // ---------------------------------------------------------------- upstream admission
 
   @Override
+  public ProviderState recordWord(dev.inflight.store.UpstreamWord w) {
+    return db.write("record the provider's word in", tx -> admission.recordWord(tx, w));
+  }
+
+  @Override
   public ProviderState report429(RateLimitReport r) {
     return db.write("record a 429 in", tx -> admission.report429(tx, r));
   }
