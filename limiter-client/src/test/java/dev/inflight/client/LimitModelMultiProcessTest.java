@@ -1,0 +1,273 @@
+package dev.inflight.client;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.inflight.testing.Child;
+import dev.inflight.testing.Jvm;
+import dev.inflight.testing.SharedClock;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The limit model's promises across real processes, each proven by a witness file the workers write
+ * (what they held and when), never by the limiter's own counts: pools per provider and model with
+ * weights, priority classes and their aging, and per-minute budgets on a clock all the processes
+ * share.
+ */
+class LimitModelMultiProcessTest {
+  @TempDir Path home;
+  final List<Child> workers = new ArrayList<>();
+
+  @AfterEach
+  void killWorkers() {
+    workers.forEach(w -> w.process().destroyForcibly());
+  }
+
+  Child start(String... args) {
+    Child c = Jvm.start(LimitModelWorker.class.getName(), args);
+    workers.add(c);
+    return c;
+  }
+
+  private static List<String[]> lines(Path witness) throws Exception {
+    List<String[]> out = new ArrayList<>();
+    for (String l : Files.readAllLines(witness)) {
+      out.add(l.split(" "));
+    }
+    return out;
+  }
+
+  @Test
+  void weightedRequestsForTwoModels_neverHoldMoreThanEitherLevel_andAllAreServed()
+      throws Exception {
+    int processes = 4;
+    int cycles = 150;
+    Path witness = home.resolve("witness.log");
+    try (Limiter admin = Limiter.builder().home(home).build()) {
+      admin.limits().set(LimitSpec.of("openai", 4));
+      admin.limits().setModel(ModelLimitSpec.of("openai", "gpt-4o", 2));
+    }
+    for (int i = 0; i < processes; i++) {
+      start(
+          "mix",
+          home.toString(),
+          "openai",
+          Integer.toString(cycles),
+          witness.toString(),
+          Integer.toString(i),
+          "gpt-4o",
+          "gpt-4o-mini");
+    }
+    for (Child w : workers) {
+      Child.Result r = w.await();
+      assertThat(r.code()).as(r.describe()).isZero();
+    }
+    Map<String, String[]> held = new HashMap<>();
+    int units = 0;
+    int bigUnits = 0;
+    int maxUnits = 0;
+    int maxBig = 0;
+    int grants = 0;
+    int heavy = 0;
+    for (String[] f : lines(witness)) {
+      switch (f[0]) {
+        case "+" -> {
+          held.put(f[1], f);
+          int w = Integer.parseInt(f[4]);
+          units += w;
+          heavy += w > 1 ? 1 : 0;
+          grants++;
+          if (f[3].equals("gpt-4o")) {
+            bigUnits += w;
+          }
+        }
+        case "-" -> {
+          String[] g = held.remove(f[1]);
+          int w = Integer.parseInt(g[4]);
+          units -= w;
+          if (g[3].equals("gpt-4o")) {
+            bigUnits -= w;
+          }
+        }
+        default -> {}
+      }
+      maxUnits = Math.max(maxUnits, units);
+      maxBig = Math.max(maxBig, bigUnits);
+    }
+    assertThat(grants).isEqualTo(processes * cycles);
+    assertThat(heavy).as("weight-2 requests served").isGreaterThan(100);
+    assertThat(maxUnits).as("most units the witness saw held for openai").isLessThanOrEqualTo(4);
+    assertThat(maxBig).as("most units the witness saw held for gpt-4o").isLessThanOrEqualTo(2);
+    assertThat(maxUnits).as("the provider's level was used to the full").isEqualTo(4);
+  }
+
+  @Test
+  void interactiveOvertakesBatch_andABatchRequestThatAged_isServedBeforeLaterInteractiveOnes()
+      throws Exception {
+    Path witness = home.resolve("witness.log");
+    Path clockFile = home.resolve("clock");
+    try (SharedClock clock = SharedClock.create(clockFile, Instant.now());
+        Limiter admin = Limiter.builder().home(home).clock(clock).ticker(clock).build()) {
+      admin.limits().set(LimitSpec.of("openai", 1).withAging(Duration.ofSeconds(10)));
+      Child holder = ask("openai", "normal", "holder", clockFile, witness);
+      holder.awaitOut("GRANTED");
+      Child batch = ask("openai", "batch", "batch", clockFile, witness);
+      batch.awaitOut("QUEUED");
+      Child interactive = ask("openai", "interactive", "interactive", clockFile, witness);
+      interactive.awaitOut("QUEUED");
+
+      holder.write("release");
+      interactive.awaitOut("GRANTED"); // it came later, but its class is higher
+
+      clock.advance(Duration.ofSeconds(20)); // two aging intervals: batch now ranks interactive
+      Child late = ask("openai", "interactive", "late", clockFile, witness);
+      late.awaitOut("QUEUED");
+      interactive.write("release");
+      batch.awaitOut("GRANTED"); // aged, and queued before the late interactive request
+      batch.write("release");
+      late.awaitOut("GRANTED");
+      late.write("release");
+      for (Child c : workers) {
+        assertThat(c.await().code()).isZero();
+      }
+    }
+    List<String> grantOrder = new ArrayList<>();
+    for (String[] f : lines(witness)) {
+      if (f[0].equals("+")) {
+        grantOrder.add(f[1]);
+      }
+    }
+    assertThat(grantOrder).containsExactly("holder", "interactive", "batch", "late");
+  }
+
+  private Child ask(String key, String priority, String label, Path clock, Path witness) {
+    return start(
+        "ask", home.toString(), key, priority, label, clock.toString(), witness.toString());
+  }
+
+  @Test
+  void perMinuteBudgets_acrossProcesses_neverStartOrReserveMoreInAnyWindow() throws Exception {
+    int rpm = 4;
+    long tpm = 1_000;
+    int processes = 3;
+    int each = 6;
+    Path witness = home.resolve("witness.log");
+    Path clockFile = home.resolve("clock");
+    try (SharedClock clock = SharedClock.create(clockFile, Instant.now());
+        Limiter admin =
+            Limiter.builder()
+                .home(home)
+                .clock(clock)
+                .ticker(clock)
+                .staleAfter(Duration.ofHours(6))
+                .build()) {
+      LimitSpec spec = LimitSpec.of("openai", 10).withBudgets(rpm, tpm, 0);
+      admin.limits().set(spec);
+      for (int i = 0; i < processes; i++) {
+        start(
+            "budget",
+            home.toString(),
+            "openai",
+            Integer.toString(each),
+            witness.toString(),
+            Integer.toString(i),
+            clockFile.toString());
+      }
+      // Time moves only while requests wait: each step is 5 s of every process's clock, and a
+      // write that settles (a limit set to itself) grants what the window freed.
+      int steps = 0;
+      while (workers.stream().anyMatch(w -> w.process().isAlive())) {
+        if (admin.status().waiters().isEmpty()) {
+          Thread.onSpinWait();
+          continue;
+        }
+        clock.advance(Duration.ofSeconds(5));
+        admin.limits().set(spec);
+        steps++;
+        assertThat(steps).as("steps of 5 s before every request was served").isLessThan(2_000);
+      }
+    }
+    for (Child w : workers) {
+      Child.Result r = w.await();
+      assertThat(r.code()).as(r.describe()).isZero();
+    }
+    // Replay. Starts: in any 60 s window (a start counts while it is less than 60 s old, as the
+    // budget counts it), at most rpm. Tokens, at each grant: what the starts before it in its
+    // window held, a request at its real count once its release line comes before the grant's
+    // line (it is written before the release, so the limiter may still have counted the
+    // reservation: the witness never counts more than the limiter did), else at its reservation.
+    record Start(String label, long at, long reserved, int line) {}
+    List<Start> starts = new ArrayList<>();
+    Map<String, Integer> releasedAtLine = new HashMap<>();
+    Map<String, Long> used = new HashMap<>();
+    List<String[]> all = lines(witness);
+    for (int i = 0; i < all.size(); i++) {
+      String[] f = all.get(i);
+      if (f[0].equals("+")) {
+        long at = Long.parseLong(f[3]);
+        assertThat(at)
+            .as("start time within what the worker saw")
+            .isBetween(Long.parseLong(f[5]), Long.parseLong(f[6]));
+        starts.add(new Start(f[1], at, Long.parseLong(f[4]), i));
+      } else if (f[0].equals("-")) {
+        releasedAtLine.put(f[1], i);
+        used.put(f[1], Long.parseLong(f[2]));
+      }
+    }
+    int maxStarts = 0;
+    long maxTokens = 0;
+    for (Start g : starts) {
+      int n = 0;
+      long tokens = 0;
+      for (Start s : starts) {
+        if (s.at() > g.at() - 60_000 && s.at() <= g.at()) {
+          n++;
+          boolean releasedBefore =
+              releasedAtLine.getOrDefault(s.label(), Integer.MAX_VALUE) < g.line();
+          tokens += s == g || !releasedBefore ? s.reserved() : used.get(s.label());
+        }
+      }
+      maxStarts = Math.max(maxStarts, n);
+      maxTokens = Math.max(maxTokens, tokens);
+    }
+    assertThat(starts).hasSize(processes * each);
+    assertThat(maxStarts).as("most starts in any 60 s window").isLessThanOrEqualTo(rpm);
+    assertThat(maxTokens).as("most tokens in any 60 s window").isLessThanOrEqualTo(tpm);
+    assertThat(maxStarts).as("the request budget was reached").isEqualTo(rpm);
+  }
+
+  @Test
+  void aProcessRunningWhenAnotherMigratesTheFile_refusesToGrant_namingBothVersions()
+      throws Exception {
+    Child running = start("steps", home.toString(), "openai");
+    running.awaitOut("READY");
+    running.write("go");
+    running.next("OK");
+    Path db = home.resolve("limiter.db");
+    // A newer inflight migrates the file while the first one runs (here: by hand, to a V5 that
+    // adds a rule this process does not know).
+    try (var c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + db);
+        var st = c.createStatement()) {
+      st.execute("ALTER TABLE limits ADD COLUMN a_rule_from_v5 INTEGER");
+      st.execute("PRAGMA user_version = 5");
+    }
+    running.write("go");
+    String refused = running.next("REFUSED");
+    assertThat(refused)
+        .contains(db.toString())
+        .contains("changed to schema version 5 while this process ran")
+        .contains("writes schema version 4 only")
+        .contains("restart this process");
+    running.closeStdin();
+    assertThat(running.await().code()).isZero();
+  }
+}
