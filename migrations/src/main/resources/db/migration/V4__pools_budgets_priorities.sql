@@ -153,19 +153,18 @@ END;
 
 -- ---------------------------------------------------------------- ledger (per-minute budgets)
 -- One row per lease granted at a level that has a budget (requests_per_minute or
--- tokens_per_minute on its provider or its model): when it started and the tokens it counts for.
+-- tokens_per_minute on its provider or its model), under the lease's id (lease ids are never
+-- reused): when it started and the tokens it counts for.
 -- A grant reserves its expected tokens; its release corrects them to what the request really used.
 -- A row counts in the rolling window for 60 s after started_at_ms, and is deleted after that.
 CREATE TABLE ledger (
-    id            INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,
+    lease_id      INTEGER NOT NULL PRIMARY KEY,
     provider      TEXT    NOT NULL CHECK (length(provider) BETWEEN 1 AND 200),
     model         TEXT    NOT NULL DEFAULT '' CHECK (length(model) <= 200),
-    token         TEXT    NOT NULL CHECK (length(token) BETWEEN 16 AND 64),
     started_at_ms INTEGER NOT NULL,
     tokens        INTEGER NOT NULL DEFAULT 0 CHECK (tokens BETWEEN 0 AND 1000000000)
 ) STRICT;
 CREATE INDEX ledger_by_provider ON ledger (provider, started_at_ms);
-CREATE INDEX ledger_by_token ON ledger (token);
 
 -- Running totals of the ledger per level (model '' is the provider level, which counts every
 -- row of its provider), kept by the triggers below so that no writer has to sum the window.
@@ -180,8 +179,8 @@ CREATE TABLE ledger_totals (
 CREATE TRIGGER ledger_times_insert BEFORE INSERT ON ledger
 WHEN new.started_at_ms > CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER) + 86460000
 BEGIN SELECT RAISE(ABORT, 'ledger: started_at_ms must be at most a day from now'); END;
-CREATE TRIGGER ledger_key_update BEFORE UPDATE OF provider, model, token ON ledger
-BEGIN SELECT RAISE(ABORT, 'ledger: provider, model and token of a row never change (delete the row instead)'); END;
+CREATE TRIGGER ledger_key_update BEFORE UPDATE OF lease_id, provider, model ON ledger
+BEGIN SELECT RAISE(ABORT, 'ledger: lease_id, provider and model of a row never change (delete the row instead)'); END;
 CREATE TRIGGER ledger_totals_insert AFTER INSERT ON ledger
 BEGIN
     INSERT INTO ledger_totals (provider, model, requests, tokens) VALUES (new.provider, '', 1, new.tokens)

@@ -26,12 +26,24 @@ import java.util.logging.Logger;
  * <p>This class owns the run: which figures, in which order, and what they share (the scratch
  * directory, this JVM's limiter, the floor's database). Each figure group is a class of its own:
  * {@link Cycle} (cycle, queue), {@link Handoff} (handoff, hand_edit), {@link Contention}
- * (contended), {@link Idle} (idle), {@link Open} (open), {@link Reclaim} (reclaim).
+ * (contended), {@link Idle} (idle), {@link Open} (open), {@link Reclaim} (reclaim), {@link
+ * ModelFigures} (pool, models, budget).
  */
 public final class Bench {
   /** Every figure group, in the order they run. */
   static final List<String> FIGURES =
-      List.of("cycle", "handoff", "hand_edit", "contended", "idle", "queue", "open", "reclaim");
+      List.of(
+          "cycle",
+          "pool",
+          "handoff",
+          "hand_edit",
+          "contended",
+          "models",
+          "idle",
+          "queue",
+          "open",
+          "reclaim",
+          "budget");
 
   private static final Logger QUIET = quietLibraryLogging();
 
@@ -108,6 +120,9 @@ public final class Bench {
         case "queue" -> Cycle.queueScaling(this);
         case "open" -> Open.openCurrent(this);
         case "reclaim" -> Reclaim.reclaim(this);
+        case "pool" -> ModelFigures.poolCycle(this);
+        case "models" -> ModelFigures.twoModels(this);
+        case "budget" -> ModelFigures.budget(this);
         default -> throw new AssertionError(figure);
       }
     }

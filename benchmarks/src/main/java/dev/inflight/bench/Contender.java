@@ -1,6 +1,7 @@
 package dev.inflight.bench;
 
 import dev.inflight.client.Lease;
+import dev.inflight.client.LeaseRequest;
 import dev.inflight.client.Limiter;
 import dev.inflight.client.WaitStats;
 import java.io.BufferedReader;
@@ -53,12 +54,17 @@ final class Contender {
               "bench-window");
       clock.start();
       String prefix = ProcessHandle.current().pid() + "-";
+      // "provider|model|model": the requests take the models in turn (the limit model's figure).
+      String[] key = provider.split("\\|");
       long seq = 0;
       while (System.nanoTime() < t.end) {
-        String label = prefix + seq++;
+        String label = prefix + seq;
+        String model = key.length == 1 ? "" : key[1 + (int) (seq % (key.length - 1))];
+        seq++;
         w.line("E " + label);
         long asked = System.nanoTime();
-        CompletableFuture<Lease> f = limiter.acquireAsync(provider, label, TIMEOUT);
+        CompletableFuture<Lease> f =
+            limiter.acquireAsync(LeaseRequest.of(key[0], model).label(label), TIMEOUT);
         w.line("Q " + label);
         Lease lease = f.get();
         long held = System.nanoTime();
@@ -176,7 +182,7 @@ final class Contender {
   }
 
   /** The witness: one {@code write(2)} per line on an O_APPEND file, so lines never interleave. */
-  private static final class Witness implements AutoCloseable {
+  static final class Witness implements AutoCloseable {
     private final FileOutputStream out;
 
     Witness(Path file) throws IOException {

@@ -21,7 +21,7 @@ final class Contention {
   private Contention() {}
 
   /** What one run of contenders did inside the window, as they reported and the witness saw it. */
-  private record Run(
+  record Run(
       double grantsPerSecond,
       double[] waitMs,
       long wakeups,
@@ -89,7 +89,7 @@ final class Contention {
   }
 
   /** Starts {@code procs} workers of {@code role}, runs them through one window, and replays. */
-  private static Run run(
+  static Run run(
       int procs, int limit, int warm, int seconds, Path witness, String role, String... args)
       throws Exception {
     Files.deleteIfExists(witness);

@@ -62,6 +62,7 @@ public final class Worker {
         case "handoff" -> handoff(limiter, args[2], in, out);
         case "contend" -> Contender.limiter(limiter, args[2], Path.of(args[3]), in, out);
         case "hold" -> hold(limiter, args[2], Integer.parseInt(args[3]), in, out);
+        case "budget" -> budget(limiter, args[2], Path.of(args[3]), Integer.parseInt(args[4]), out);
         case "wait" -> waitBehind(limiter, args[2], Integer.parseInt(args[3]), in, out);
         case "queue" ->
             queue(limiter, args[2], Integer.parseInt(args[3]), Integer.parseInt(args[4]), in, out);
@@ -120,6 +121,29 @@ public final class Worker {
   }
 
   /** Holds {@code count} leases of {@code provider} until told to quit (or killed). */
+  /**
+   * The budget figure: takes and releases leases of {@code provider} as fast as they come for
+   * {@code seconds}; writes {@code + WALL_MS_AFTER_GRANT ACQUIRED_AT_MS} per grant to the witness.
+   */
+  private static void budget(
+      Limiter limiter, String provider, Path witness, int seconds, PrintStream out)
+      throws Exception {
+    long end = System.nanoTime() + seconds * 1_000_000_000L;
+    try (Contender.Witness w = new Contender.Witness(witness)) {
+      for (long left; (left = end - System.nanoTime()) > 0; ) {
+        Lease lease;
+        try {
+          lease = limiter.acquire(provider, java.time.Duration.ofNanos(left));
+        } catch (dev.inflight.client.LeaseTimeoutException e) {
+          break; // the window was full when the run ended
+        }
+        w.line("+ " + System.currentTimeMillis() + " " + lease.acquiredAt().toEpochMilli());
+        lease.close();
+      }
+    }
+    out.println("done");
+  }
+
   private static void hold(
       Limiter limiter, String provider, int count, BufferedReader in, PrintStream out)
       throws Exception {

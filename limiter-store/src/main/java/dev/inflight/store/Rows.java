@@ -214,6 +214,77 @@ public final class Rows {
     }
 
     /**
+     * This state after one more grant of {@code weight} units and {@code tokens} tokens for {@code
+     * model}: what the grant's transaction would read back, without reading it.
+     */
+    public ProviderState afterGrant(String model, int weight, long tokens) {
+      Budget b =
+          budget.any()
+              ? new Budget(
+                  budget.requestsPerMinute(),
+                  budget.tokensPerMinute(),
+                  budget.requests() + 1,
+                  budget.tokens() + tokens)
+              : budget;
+      List<ModelState> ms = models;
+      if (!models.isEmpty()) {
+        ms = new java.util.ArrayList<>(models.size());
+        for (ModelState m : models) {
+          if (m.model().equals(model)) {
+            Budget mb = m.budget();
+            boolean anyBudget = budget.any() || mb.any();
+            m =
+                new ModelState(
+                    m.model(),
+                    m.maxInFlight(),
+                    m.inFlight() + weight,
+                    anyBudget
+                        ? new Budget(
+                            mb.requestsPerMinute(),
+                            mb.tokensPerMinute(),
+                            mb.requests() + 1,
+                            mb.tokens() + tokens)
+                        : mb,
+                    m.word(),
+                    m.defaultTokens());
+          }
+          ms.add(m);
+        }
+      }
+      Word w =
+          word.any()
+              ? new Word(
+                  word.requestsRemaining() < 0 ? -1 : Math.max(0, word.requestsRemaining() - 1),
+                  word.requestsResetAtMs(),
+                  word.tokensRemaining() < 0 ? -1 : Math.max(0, word.tokensRemaining() - tokens),
+                  word.tokensResetAtMs())
+              : word;
+      return new ProviderState(
+          provider,
+          limit,
+          cooldownMs,
+          paused,
+          active + weight,
+          cooling,
+          queued,
+          oldestQueuedAtMs,
+          adaptive,
+          effectiveLimit,
+          pausedUntilMs,
+          pauseReason,
+          pauseText,
+          upstreamInFlight,
+          upstreamHidden,
+          upstreamValidUntilMs,
+          b,
+          w,
+          defaultTokens,
+          agingMs,
+          windowChangesAtMs,
+          ms);
+    }
+
+    /**
      * This state after {@code leases} more units held and {@code waiters} more waiters, as a grant
      * or a queueing that touched no budget and no model level leaves it.
      */

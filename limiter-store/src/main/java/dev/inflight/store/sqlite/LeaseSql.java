@@ -43,8 +43,7 @@ final class LeaseSql {
       if (id == 0) {
         return unregistered(tx, st, reclaimed);
       }
-      boolean plain = !st.budget().any() && !st.word().any() && st.models().isEmpty();
-      ProviderState after = plain ? st.plus(want.weight(), 0) : Settle.state(tx, r.provider());
+      ProviderState after = st.afterGrant(want.model(), want.weight(), want.tokens());
       return new AcquireOutcome(AcquireOutcome.Kind.GRANTED, id, tx.now, 0, after, reclaimed);
     }
     if (r.mode() == AcquireMode.TRY) {
@@ -122,7 +121,7 @@ final class LeaseSql {
       }
     }
     if (r.usedTokens() >= 0) {
-      tx.update(CORRECT_LEDGER, r.usedTokens(), r.token());
+      tx.update(CORRECT_LEDGER, r.usedTokens(), id);
     }
     if (r.ending() == Ending.RATE_LIMITED) {
       admission.record429(tx, provider, r.retryAfterMs(), PauseReason.PROVIDER_429, acquiredAt);
@@ -142,7 +141,7 @@ final class LeaseSql {
   }
 
   /** A release's real token count replaces what its grant reserved in the window. */
-  private static final String CORRECT_LEDGER = "UPDATE ledger SET tokens = ? WHERE token = ?";
+  private static final String CORRECT_LEDGER = "UPDATE ledger SET tokens = ? WHERE lease_id = ?";
 
   private static final String AFTER_RELEASE =
       "SELECT EXISTS (SELECT 1 FROM queue WHERE provider = ?1),"

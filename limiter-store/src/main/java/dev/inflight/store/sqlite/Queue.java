@@ -67,7 +67,7 @@ final class Queue {
           + " WHERE EXISTS (SELECT 1 FROM processes WHERE id = ?3) RETURNING id";
 
   private static final String INSERT_LEDGER =
-      "INSERT INTO ledger (provider, model, token, started_at_ms, tokens) VALUES (?, ?, ?, ?, ?)";
+      "INSERT INTO ledger (lease_id, provider, model, started_at_ms, tokens) VALUES (?, ?, ?, ?, ?)";
 
   private static final String TAKE_FROM_WORD =
       "UPDATE upstream_budget SET"
@@ -215,10 +215,10 @@ final class Queue {
 
   private static final String NTH_START =
       "SELECT started_at_ms FROM ledger WHERE provider = ?1 AND (?2 = '' OR model = ?2)"
-          + " AND started_at_ms > ?3 - 60000 ORDER BY started_at_ms, id LIMIT 1 OFFSET ?4";
+          + " AND started_at_ms > ?3 - 60000 ORDER BY started_at_ms, lease_id LIMIT 1 OFFSET ?4";
   private static final String START_FREEING_TOKENS =
       "SELECT started_at_ms FROM (SELECT started_at_ms, sum(tokens) OVER"
-          + " (ORDER BY started_at_ms, id) AS freed FROM ledger WHERE provider = ?1"
+          + " (ORDER BY started_at_ms, lease_id) AS freed FROM ledger WHERE provider = ?1"
           + " AND (?2 = '' OR model = ?2) AND started_at_ms > ?3 - 60000)"
           + " WHERE freed >= ?4 LIMIT 1";
 
@@ -296,7 +296,7 @@ final class Queue {
     }
     ModelState m = st.model(w.model()).orElse(null);
     if (st.budget().any() || (m != null && m.budget().any())) {
-      tx.update(INSERT_LEDGER, st.provider(), w.model(), token, tx.now, w.tokens());
+      tx.update(INSERT_LEDGER, id, st.provider(), w.model(), tx.now, w.tokens());
     }
     if (st.word().any() || (m != null && m.word().any())) {
       tx.update(TAKE_FROM_WORD, st.provider(), w.model(), w.tokens(), tx.now);

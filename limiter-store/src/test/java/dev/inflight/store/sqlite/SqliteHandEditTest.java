@@ -72,8 +72,7 @@ class SqliteHandEditTest {
         + " VALUES ('cccccccccccccccccccc', 'openai', 1, 1, 1000, -1)",
     "INSERT INTO queue (token, provider, owner_id, pid, queued_at_ms, model)"
         + " VALUES ('cccccccccccccccccccc', 'openai', 1, 1, 1000, 'a' || char(10))",
-    "INSERT INTO ledger (provider, token, started_at_ms, tokens)"
-        + " VALUES ('openai', 'cccccccccccccccccccc', 1000, -1)",
+    "INSERT INTO ledger (lease_id, provider, started_at_ms, tokens) VALUES (7, 'openai', 1000, -1)",
     "INSERT INTO upstream_budget (provider, requests_remaining, observed_at_ms)"
         + " VALUES ('openai', 5, 1000)",
     "UPDATE limits SET cooldown_ms = -1",

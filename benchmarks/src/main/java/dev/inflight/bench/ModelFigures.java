@@ -1,0 +1,157 @@
+package dev.inflight.bench;
+
+import static dev.inflight.bench.Report.emit;
+import static dev.inflight.bench.Report.progress;
+import static dev.inflight.bench.Report.round;
+
+import dev.inflight.client.Lease;
+import dev.inflight.client.LeaseRequest;
+import dev.inflight.client.LimitSpec;
+import dev.inflight.client.Limiter;
+import dev.inflight.client.ModelLimitSpec;
+import dev.inflight.client.Outcome;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
+
+/**
+ * The limit model's figures, each beside the plain provider limit measured in the same run: the
+ * cycle with a two-level pool and a token budget ({@code pool}), contended grants with two models
+ * under one provider limit ({@code models}), and budget precision over more than a minute of
+ * requests against a requests-per-minute budget ({@code budget}).
+ */
+final class ModelFigures {
+  private ModelFigures() {}
+
+  /** acquire+release: provider and model levels, a token budget, real counts; against plain. */
+  static void poolCycle(Bench b) throws Exception {
+    progress("pool: acquire+release, two levels and a token budget vs the plain provider limit");
+    Limiter l = b.limiter;
+    l.limits().set(LimitSpec.of("plain", 4));
+    l.limits().set(LimitSpec.of("pool", 4).withBudgets(1_000_000, 1_000_000_000, 0));
+    l.limits().setModel(ModelLimitSpec.of("pool", "gpt-4o", 4));
+    LeaseRequest plain = LeaseRequest.of("plain");
+    LeaseRequest pool = LeaseRequest.of("pool/gpt-4o").tokens(1_000);
+    for (int i = 0; i < 3000; i++) {
+      cycle(l, plain);
+      cycle(l, pool);
+    }
+    int rounds = 11;
+    int batch = 1000;
+    double[] flat = new double[rounds];
+    double[] levels = new double[rounds];
+    for (int r = 0; r < rounds; r++) {
+      flat[r] = batch(l, plain, batch);
+      levels[r] = batch(l, pool, batch);
+    }
+    progress("  plain batches us: %s", Arrays.toString(round(flat)));
+    progress("  pool batches us:  %s", Arrays.toString(round(levels)));
+    Report.compared(
+        "plain_cycle_us",
+        Stats.median(flat),
+        "pool_cycle_us",
+        Stats.median(levels),
+        "us",
+        "pool_cycle_ratio");
+  }
+
+  private static void cycle(Limiter l, LeaseRequest r) {
+    Lease lease = l.tryAcquire(r).orElseThrow(() -> new IllegalStateException(r + " was full"));
+    lease.release(Outcome.SUCCEEDED, 600);
+  }
+
+  private static double batch(Limiter l, LeaseRequest r, int n) {
+    long t = System.nanoTime();
+    for (int i = 0; i < n; i++) {
+      cycle(l, r);
+    }
+    return (System.nanoTime() - t) / 1e3 / n;
+  }
+
+  /** 4 JVMs on limit 2: one provider level alone, then two models each with a level of its own. */
+  static void twoModels(Bench b) throws Exception {
+    progress("models: 4 JVMs, limit 2, single level vs two models with levels of their own");
+    b.limiter.limits().set(LimitSpec.of("single", 2));
+    b.limiter.limits().set(LimitSpec.of("models", 2));
+    b.limiter.limits().setModel(ModelLimitSpec.of("models", "gpt-4o", 2));
+    b.limiter.limits().setModel(ModelLimitSpec.of("models", "gpt-4o-mini", 2));
+    String home = b.home.toString();
+    Contention.Run single =
+        Contention.run(4, 2, 3, 8, b.work.resolve("single-witness.log"), "contend", home, "single");
+    Contention.Run two =
+        Contention.run(
+            4,
+            2,
+            3,
+            8,
+            b.work.resolve("models-witness.log"),
+            "contend",
+            home,
+            "models|gpt-4o|gpt-4o-mini");
+    Report.compared(
+        "single_level_grants_per_s",
+        single.grantsPerSecond(),
+        "two_models_grants_per_s",
+        two.grantsPerSecond(),
+        "grants/s",
+        "two_models_ratio");
+    emit("two_models_violations", two.replay().violations(), "count");
+    emit("two_models_fifo_violations", two.fifo().violations(), "count");
+  }
+
+  /**
+   * Two JVMs ask as fast as they can for 65 s against a budget of 120 requests per minute; the
+   * witness (each grant's start time, as the worker read the wall clock once it held the lease)
+   * gives the most starts in any 60 s window, against the budget.
+   */
+  static void budget(Bench b) throws Exception {
+    int rpm = 120;
+    progress("budget: 2 JVMs for 65 s against %d requests per minute", rpm);
+    b.limiter
+        .limits()
+        .set(new LimitSpec("budget", 0, java.time.Duration.ZERO, false, false, rpm, 0, 0, null));
+    Path witness = b.work.resolve("budget-witness.log");
+    Files.deleteIfExists(witness);
+    List<Child> children =
+        Child.startAll(2, "budget", b.home.toString(), "budget", witness.toString(), "65");
+    try {
+      for (Child c : children) {
+        c.expect("done", 180);
+      }
+    } finally {
+      Child.closeAll(children);
+    }
+    List<Long> seen = new ArrayList<>();
+    List<Long> recorded = new ArrayList<>();
+    for (String line : Files.readAllLines(witness)) {
+      String[] f = line.split(" ");
+      seen.add(Long.parseLong(f[1]));
+      recorded.add(Long.parseLong(f[2]));
+    }
+    progress(
+        "  %d starts over %.1f s",
+        seen.size(), (Collections.max(seen) - Collections.min(seen)) / 1e3);
+    emit("budget_rpm", rpm, "requests/min");
+    emit("budget_most_in_any_60s", mostInAnyMinute(seen), "requests");
+    emit("budget_most_in_any_60s_db", mostInAnyMinute(recorded), "requests");
+    emit("budget_precision_ratio", (double) mostInAnyMinute(seen) / rpm, "x");
+  }
+
+  /** The most of {@code starts} (ms) that lie within less than 60 s of each other. */
+  private static int mostInAnyMinute(List<Long> starts) {
+    List<Long> sorted = new ArrayList<>(starts);
+    Collections.sort(sorted);
+    int most = 0;
+    int from = 0;
+    for (int to = 0; to < sorted.size(); to++) {
+      while (sorted.get(to) - sorted.get(from) >= 60_000) {
+        from++;
+      }
+      most = Math.max(most, to - from + 1);
+    }
+    return most;
+  }
+}
