@@ -27,6 +27,7 @@ import picocli.CommandLine.Spec;
       PauseCommand.class,
       ResumeCommand.class,
       Report429Command.class,
+      ObserveCommand.class,
       RunCommand.class,
       ReleaseCommand.class,
       AppCommand.class,

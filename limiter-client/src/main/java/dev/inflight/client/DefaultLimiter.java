@@ -35,6 +35,7 @@ final class DefaultLimiter implements Limiter {
   private final Settings settings;
   private final Clocks clocks;
   private final Retrying retrying;
+  private final ProviderWord word;
   private final Views views;
   private final Events events;
   private final Registration registration;
@@ -73,6 +74,7 @@ final class DefaultLimiter implements Limiter {
     this.gates = new Gates(engine, events, settings.upstream());
     this.dispatcher = new Dispatcher(queue, engine, gates, registration, events, clocks);
     this.limits = new SharedLimits(engine, retrying, this::ensureOpen, this::signalIfWaiting);
+    this.word = new ProviderWord(engine, retrying, clocks, this::signalIfWaiting, this::report429);
     this.joining =
         Joining.of(
             settings.inheritedLeaseToken() == null
@@ -230,39 +232,7 @@ final class DefaultLimiter implements Limiter {
     Validation.provider(provider);
     String m = Validation.model(model);
     ensureOpen();
-    Instant now = clocks.wall().instant();
-    RateLimitHeaders.Read r = RateLimitHeaders.read(headers, now);
-    if (r.anyBudget()) {
-      dev.inflight.store.UpstreamWord word =
-          new dev.inflight.store.UpstreamWord(
-              provider,
-              m,
-              r.requestsRemaining(),
-              r.requestsResetAfterMs(),
-              r.tokensRemaining(),
-              r.tokensResetAfterMs());
-      try {
-        retrying.briefly("record the provider's word", () -> engine.recordWord(word));
-      } catch (StoreException e) {
-        throw Errors.limiter(e);
-      }
-      signalIfWaiting();
-    }
-    Optional<Instant> paused = Optional.empty();
-    if (r.retryAfterMs() >= 0) {
-      long ms = Math.min(r.retryAfterMs(), Validation.MAX_RETRY_AFTER.toMillis());
-      paused = Optional.of(report429(provider, Duration.ofMillis(ms)));
-    }
-    return new Observation(
-        r.requestsRemaining(),
-        r.requestsRemaining() < 0
-            ? Optional.empty()
-            : Optional.of(now.plusMillis(r.requestsResetAfterMs())),
-        r.tokensRemaining(),
-        r.tokensRemaining() < 0
-            ? Optional.empty()
-            : Optional.of(now.plusMillis(r.tokensResetAfterMs())),
-        paused);
+    return word.observe(provider, m, headers);
   }
 
   // ================================================================ status and limits
