@@ -124,9 +124,8 @@ final class Queue {
     if (grants.isEmpty()) {
       return st;
     }
-    int granted = 0;
+    ProviderState after = st;
     int refused = 0;
-    boolean simple = true;
     for (Row r : grants) {
       tx.update(DELETE_BY_TICKET, r.ticket());
       try {
@@ -134,8 +133,7 @@ final class Queue {
         if (id == 0) {
           continue; // its owner is gone: the next reclaim takes the rest of what it left
         }
-        granted += r.weight();
-        simple &= r.weight() == 1 && r.model().isEmpty();
+        after = after.afterGrant(r.model(), r.weight(), r.tokens());
         tx.grantedTo(r.owner(), new Grant(r.token(), id, tx.now));
       } catch (SQLException e) {
         if (!Database.refused(e)) {
@@ -155,12 +153,10 @@ final class Queue {
                 + e.getMessage());
       }
     }
-    boolean plain = simple && !st.budget().any() && !st.word().any() && st.models().isEmpty();
-    if (refused == 0 && plain) {
-      return st.plus(granted, -grants.size()); // no need to read back what was written
+    if (refused == 0) {
+      return after.plus(0, -grants.size()); // no need to read back what was written
     }
-    ProviderState after = Settle.state(tx, st.provider());
-    return refused == 0 ? after : promote(tx, after, reclaimed);
+    return promote(tx, Settle.state(tx, st.provider()), reclaimed);
   }
 
   /**

@@ -75,33 +75,30 @@ final class Settle {
           + " coalesce(m.default_tokens, 0), coalesce(m.aging_ms, "
           + LimitRow.DEFAULT_AGING_MS
           + "),"
-          // 23: the window
-          + " coalesce((SELECT t.requests FROM ledger_totals t WHERE t.provider = ?1"
-          + "   AND t.model = ''), 0)"
-          + "  - (SELECT count(*) FROM ledger e WHERE e.provider = ?1"
-          + "   AND e.started_at_ms <= ?2 - 60000),"
-          + " coalesce((SELECT t.tokens FROM ledger_totals t WHERE t.provider = ?1"
-          + "   AND t.model = ''), 0)"
-          + "  - (SELECT coalesce(sum(e.tokens), 0) FROM ledger e WHERE e.provider = ?1"
-          + "   AND e.started_at_ms <= ?2 - 60000),"
-          + " (SELECT min(e.started_at_ms) FROM ledger e WHERE e.provider = ?1"
-          + "   AND e.started_at_ms > ?2 - 60000),"
-          + " EXISTS (SELECT 1 FROM ledger e WHERE e.provider = ?1"
-          + "   AND e.started_at_ms <= ?2 - 60000),"
+          // 23: the window: the totals, less rows that left it (only when the oldest row did)
+          + " coalesce(t.requests, 0) - CASE WHEN o.oldest <= ?2 - 60000 THEN"
+          + "   (SELECT count(*) FROM ledger e WHERE e.provider = ?1"
+          + "    AND e.started_at_ms <= ?2 - 60000) ELSE 0 END,"
+          + " coalesce(t.tokens, 0) - CASE WHEN o.oldest <= ?2 - 60000 THEN"
+          + "   (SELECT coalesce(sum(e.tokens), 0) FROM ledger e WHERE e.provider = ?1"
+          + "    AND e.started_at_ms <= ?2 - 60000) ELSE 0 END,"
+          + " CASE WHEN o.oldest > ?2 - 60000 THEN o.oldest"
+          + "  WHEN o.oldest IS NOT NULL THEN (SELECT min(e.started_at_ms) FROM ledger e"
+          + "   WHERE e.provider = ?1 AND e.started_at_ms > ?2 - 60000) END,"
+          + " coalesce(o.oldest <= ?2 - 60000, 0),"
           // 27: the provider's word about itself
-          + " (SELECT CASE WHEN u.requests_reset_at_ms > ?2 THEN u.requests_remaining ELSE -1 END"
-          + "   FROM upstream_budget u WHERE u.provider = ?1 AND u.model = ''),"
-          + " (SELECT u.requests_reset_at_ms FROM upstream_budget u WHERE u.provider = ?1"
-          + "   AND u.model = ''),"
-          + " (SELECT CASE WHEN u.tokens_reset_at_ms > ?2 THEN u.tokens_remaining ELSE -1 END"
-          + "   FROM upstream_budget u WHERE u.provider = ?1 AND u.model = ''),"
-          + " (SELECT u.tokens_reset_at_ms FROM upstream_budget u WHERE u.provider = ?1"
-          + "   AND u.model = ''),"
+          + " CASE WHEN u.requests_reset_at_ms > ?2 THEN u.requests_remaining ELSE -1 END,"
+          + " u.requests_reset_at_ms,"
+          + " CASE WHEN u.tokens_reset_at_ms > ?2 THEN u.tokens_remaining ELSE -1 END,"
+          + " u.tokens_reset_at_ms,"
           // 31: whether the provider has model levels
           + " EXISTS (SELECT 1 FROM model_limits x WHERE x.provider = ?1)"
           + "  OR EXISTS (SELECT 1 FROM upstream_budget u WHERE u.provider = ?1 AND u.model <> '')"
           + " FROM (SELECT ?1 AS provider) q LEFT JOIN limits m ON m.provider = q.provider"
-          + " LEFT JOIN admission a ON a.provider = q.provider";
+          + " LEFT JOIN admission a ON a.provider = q.provider"
+          + " LEFT JOIN ledger_totals t ON t.provider = q.provider AND t.model = ''"
+          + " LEFT JOIN upstream_budget u ON u.provider = q.provider AND u.model = ''"
+          + " LEFT JOIN (SELECT min(started_at_ms) AS oldest FROM ledger WHERE provider = ?1) o";
 
   /** A provider's model levels: their pools, units held, windows and the provider's word. */
   private static final String MODELS =
