@@ -4,6 +4,7 @@ import dev.inflight.store.Priority;
 import dev.inflight.store.Rows.Glance;
 import dev.inflight.store.Rows.HeldLease;
 import dev.inflight.store.Rows.LeaseRow;
+import dev.inflight.store.Rows.LimitRow;
 import dev.inflight.store.Rows.ProcessRow;
 import dev.inflight.store.Rows.ProviderState;
 import dev.inflight.store.Rows.Snapshot;
@@ -115,18 +116,28 @@ final class StatusSql {
 
   private static final String MY_LEASES =
       "SELECT token, id, provider, acquired_at_ms FROM leases WHERE owner_id = ?";
-  private static final String MY_WAITERS =
-      "SELECT w.token, w.provider,"
-          + " (SELECT count(*) FROM queue x WHERE x.provider = w.provider AND ("
-          + Queue.rank("x.", "?2", Queue.agingOf("w."))
-          + " < "
-          + Queue.rank("w.", "?2", Queue.agingOf("w."))
-          + " OR "
-          + Queue.rank("x.", "?2", Queue.agingOf("w."))
-          + " = "
-          + Queue.rank("w.", "?2", Queue.agingOf("w."))
-          + " AND x.ticket <= w.ticket))"
-          + " FROM queue w WHERE w.owner_id = ?1";
+
+  /** My queued requests and their positions, in serving order (rank, then ticket). */
+  private static final String MY_WAITERS;
+
+  static {
+    String aging = "coalesce(g.aging_ms, " + LimitRow.DEFAULT_AGING_MS + ")";
+    String mine = Queue.rank("w.", "?2", aging);
+    String other = Queue.rank("x.", "?2", aging);
+    MY_WAITERS =
+        "SELECT w.token, w.provider,"
+            + " (SELECT count(*) FROM queue x WHERE x.provider = w.provider AND ("
+            + other
+            + " < "
+            + mine
+            + " OR ("
+            + other
+            + " = "
+            + mine
+            + " AND x.ticket <= w.ticket)))"
+            + " FROM queue w LEFT JOIN limits g ON g.provider = w.provider WHERE w.owner_id = ?1";
+  }
+
   private static final String NEXT_COOL_END =
       "SELECT min(cool_until_ms) FROM leases WHERE provider = ? AND released_at_ms IS NOT NULL"
           + " AND cool_until_ms > ?";
