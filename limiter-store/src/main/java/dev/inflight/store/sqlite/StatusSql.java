@@ -41,6 +41,8 @@ final class StatusSql {
           + " UNION SELECT provider FROM queue"
           + " UNION SELECT provider FROM model_limits"
           + " UNION SELECT provider FROM ledger WHERE started_at_ms > ?1 - 60000"
+          + " UNION SELECT provider FROM upstream_budget"
+          + "   WHERE requests_reset_at_ms > ?1 OR tokens_reset_at_ms > ?1"
           + " UNION SELECT provider FROM admission"
           + "   WHERE paused_until_ms > ?1 OR upstream_valid_until_ms > ?1)"
           + " ORDER BY 1";
