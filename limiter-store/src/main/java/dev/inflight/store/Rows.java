@@ -71,6 +71,11 @@ public final class Rows {
     public boolean any() {
       return requestsPerMinute > 0 || tokensPerMinute > 0;
     }
+
+    /** This window after one more start that reserved {@code reserved} tokens. */
+    public Budget plusStart(long reserved) {
+      return new Budget(requestsPerMinute, tokensPerMinute, requests + 1, tokens + reserved);
+    }
   }
 
   /**
@@ -218,14 +223,7 @@ public final class Rows {
      * model}: what the grant's transaction would read back, without reading it.
      */
     public ProviderState afterGrant(String model, int weight, long tokens) {
-      Budget b =
-          budget.any()
-              ? new Budget(
-                  budget.requestsPerMinute(),
-                  budget.tokensPerMinute(),
-                  budget.requests() + 1,
-                  budget.tokens() + tokens)
-              : budget;
+      Budget b = budget.any() ? budget.plusStart(tokens) : budget;
       List<ModelState> ms = models;
       if (!models.isEmpty()) {
         ms = new java.util.ArrayList<>(models.size());
@@ -238,13 +236,7 @@ public final class Rows {
                     m.model(),
                     m.maxInFlight(),
                     m.inFlight() + weight,
-                    anyBudget
-                        ? new Budget(
-                            mb.requestsPerMinute(),
-                            mb.tokensPerMinute(),
-                            mb.requests() + 1,
-                            mb.tokens() + tokens)
-                        : mb,
+                    anyBudget ? mb.plusStart(tokens) : mb,
                     m.word(),
                     m.defaultTokens());
           }
