@@ -36,7 +36,7 @@ final class LeaseSql {
 
   AcquireOutcome acquire(Tx tx, AcquireRequest r) throws SQLException {
     List<Reclaimed> reclaimed = new ArrayList<>();
-    ProviderState st = settle.settle(tx, r.provider(), true, reclaimed);
+    ProviderState st = settle.settle(tx, r.provider(), true, reclaimed, r.model());
     Want want = Plan.want(st, r);
     if (Queue.fitsNow(tx, st, want, r.priority())) {
       long id = Queue.write(tx, st, r.token(), r.ownerId(), r.pid(), r.label(), tx.now, want);

@@ -114,8 +114,9 @@ final class Settle {
           + " coalesce(u.requests_reset_at_ms, 0),"
           + " CASE WHEN u.tokens_reset_at_ms > ?2 THEN u.tokens_remaining ELSE -1 END,"
           + " coalesce(u.tokens_reset_at_ms, 0)"
-          + " FROM (SELECT model FROM model_limits WHERE provider = ?1"
-          + "   UNION SELECT model FROM upstream_budget WHERE provider = ?1 AND model <> '') k"
+          + " FROM (SELECT model FROM model_limits WHERE provider = ?1 AND (?3 IS NULL OR model = ?3)"
+          + "   UNION SELECT model FROM upstream_budget WHERE provider = ?1 AND model <> ''"
+          + "    AND (?3 IS NULL OR model = ?3)) k"
           + " LEFT JOIN model_limits x ON x.provider = ?1 AND x.model = k.model"
           + " LEFT JOIN ledger_totals t ON t.provider = ?1 AND t.model = k.model"
           + " LEFT JOIN upstream_budget u ON u.provider = ?1 AND u.model = k.model"
@@ -151,6 +152,15 @@ final class Settle {
    * in one transaction asks for them once.
    */
   static Seen look(Tx tx, String provider, boolean processFlags) throws SQLException {
+    return look(tx, provider, processFlags, null);
+  }
+
+  /**
+   * {@link #look(Tx, String, boolean)}, reading only the model level of {@code onlyModel} ("" for
+   * none) when nobody waits: all an uncontended acquire of that model needs. Null reads them all.
+   */
+  static Seen look(Tx tx, String provider, boolean processFlags, String onlyModel)
+      throws SQLException {
     ProviderState st;
     boolean cooling;
     boolean expired;
@@ -211,7 +221,11 @@ final class Settle {
       hasModels = rs.getInt(31) != 0;
     }
     if (hasModels) {
-      st = withModels(tx, st);
+      if (onlyModel == null || st.queued() > 0) {
+        st = withModels(tx, st, null);
+      } else if (!onlyModel.isEmpty()) {
+        st = withModels(tx, st, onlyModel);
+      }
     }
     return new Seen(st, cooling, expired, ahead, processesAhead, ledgerExpired);
   }
@@ -236,9 +250,10 @@ final class Settle {
             requests, requests < 0 ? 0 : requestsReset, tokens, tokens < 0 ? 0 : tokensReset);
   }
 
-  private static ProviderState withModels(Tx tx, ProviderState st) throws SQLException {
+  private static ProviderState withModels(Tx tx, ProviderState st, String only)
+      throws SQLException {
     List<ModelState> models = new ArrayList<>();
-    try (ResultSet rs = tx.query(MODELS, st.provider(), tx.now)) {
+    try (ResultSet rs = tx.query(MODELS, st.provider(), tx.now, only)) {
       while (rs.next()) {
         models.add(
             new ModelState(
@@ -288,11 +303,21 @@ final class Settle {
    */
   ProviderState settle(Tx tx, String provider, boolean reap, List<Reclaimed> reclaimed)
       throws SQLException {
+    return settle(tx, provider, reap, reclaimed, null);
+  }
+
+  /**
+   * {@link #settle(Tx, String, boolean, List)} for an acquire of {@code model}: while nobody waits,
+   * the state it returns holds that model's level alone (null: every model level).
+   */
+  ProviderState settle(
+      Tx tx, String provider, boolean reap, List<Reclaimed> reclaimed, String model)
+      throws SQLException {
     // The uncontended case costs this one read: nothing to clean, reclaim or grant.
-    Seen seen = look(tx, provider, true);
+    Seen seen = look(tx, provider, true, model);
     if (seen.rowsAhead() || seen.processesAhead()) {
       PullBack.pullBack(tx, provider, seen.rowsAhead(), seen.processesAhead());
-      seen = look(tx, provider, true);
+      seen = look(tx, provider, true, model);
     }
     if (seen.coolingEnded()) {
       tx.update(EXPIRE_COOLING, provider, tx.now);
