@@ -60,6 +60,26 @@ final class Args {
     return new Key(provider, model);
   }
 
+  /**
+   * A provider alone, for commands that act on a provider as a whole ({@code pause}, {@code
+   * resume}, {@code report-429}): a model key is refused rather than taken for a provider whose
+   * name holds a slash, which no request could name any more.
+   */
+  static String providerOnly(String command, String text) {
+    Key k = key("PROVIDER", text);
+    if (k.isModel()) {
+      throw new IllegalArgumentException(
+          "PROVIDER must be a provider: '"
+              + command
+              + "' applies to a provider as a whole, not to one of its models (was "
+              + quote(text)
+              + "; give "
+              + quote(k.provider())
+              + ")");
+    }
+    return k.provider();
+  }
+
   /** A whole number from {@code min} to {@code max}, written in decimal digits only. */
   static long integer(String name, String text, long min, long max) {
     String t = text == null ? "" : text.strip();

@@ -229,6 +229,12 @@ class BadInputIT {
             "--",
             "true"),
         bad("provider must have a limit to pause", "pause", "nolimit"),
+        bad(
+            "PROVIDER must be a provider: 'pause' applies to a provider as a whole, not to one of"
+                + " its models (was \"p/m\"; give \"p\")",
+            "pause",
+            "p/m"),
+        bad("'report-429' applies to a provider as a whole", "report-429", "p/m"),
         bad("provider must have a limit to resume", "resume", "nolimit"),
         bad("provider must be 1 to 200 characters", "pause", "bad\tname"),
         bad("LEASE_ID must be a positive integer", "release", "abc"),
