@@ -90,6 +90,13 @@ public final class StatusText {
    * window, and when its oldest start leaves it; "" for a level without a budget.
    */
   public static String budget(Window w, Instant now) {
+    return budget(w, now, true);
+  }
+
+  /**
+   * {@link #budget(Window, Instant)}, saying {@code frees at 12:03:41} unless {@code countdown}.
+   */
+  static String budget(Window w, Instant now, boolean countdown) {
     if (!w.any()) {
       return "";
     }
@@ -108,7 +115,11 @@ public final class StatusText {
           .append(" tpm");
     }
     if (w.changesAt().isPresent() && (w.requests() > 0 || w.tokens() > 0)) {
-      sb.append(", frees in ").append(Text.countdown(Duration.between(now, w.changesAt().get())));
+      Instant at = w.changesAt().get();
+      sb.append(
+          countdown
+              ? ", frees in " + Text.countdown(Duration.between(now, at))
+              : ", frees at " + When.local(at, now));
     }
     return sb.toString();
   }
@@ -284,8 +295,8 @@ public final class StatusText {
   /**
    * One line for logs and pipes, in the same words: {@code openai limit 2 of 4, active 1, cooling
    * 0, queued 2, paused no | anthropic ...}; budgets and models are added where a provider has
-   * them: {@code ..., paused no, 412/500 rpm, frees in 12s; openai/gpt-4o limit 1, active 1, queued
-   * 0, 2/30 rpm}.
+   * them: {@code ..., paused no, 412/500 rpm, frees at 12:03:41; openai/gpt-4o limit 1, active 1,
+   * queued 0, 2/30 rpm}.
    */
   public static String line(StatusSnapshot s) {
     StringBuilder sb = new StringBuilder();
@@ -304,8 +315,9 @@ public final class StatusText {
           .append(queued(p))
           .append(", paused ")
           .append(paused(p, s.at()));
+      // A time, not a countdown: piped, --watch prints a line per change, not one per second.
       if (p.window().any()) {
-        sb.append(", ").append(budget(p.window(), s.at()));
+        sb.append(", ").append(budget(p.window(), s.at(), false));
       }
       for (ModelStatus m : p.models()) {
         sb.append("; ")
@@ -317,7 +329,7 @@ public final class StatusText {
             .append(", queued ")
             .append(m.queued());
         if (m.window().any()) {
-          sb.append(", ").append(budget(m.window(), s.at()));
+          sb.append(", ").append(budget(m.window(), s.at(), false));
         }
       }
     }

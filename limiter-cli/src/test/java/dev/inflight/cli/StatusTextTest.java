@@ -78,11 +78,14 @@ class StatusTextTest {
                 + " tpm, frees in 12s  no\n"
                 + "  gpt-4o      2       2           1                           3/30 rpm, frees in"
                 + " 40s\n");
+    // The line says when, not how long: piped, a line is printed per change, not per second.
     assertThat(StatusText.line(s))
         .isEqualTo(
             "openai limit 4, active 4, cooling 0, queued 3 (1 interactive, 2 batch), paused no,"
-                + " 412/500 rpm, 28k/30k tpm, frees in 12s; openai/gpt-4o limit 2, active 2,"
-                + " queued 1, 3/30 rpm, frees in 40s");
+                + " 412/500 rpm, 28k/30k tpm, frees at "
+                + When.local(AT.plusSeconds(12), AT)
+                + "; openai/gpt-4o limit 2, active 2, queued 1, 3/30 rpm, frees at "
+                + When.local(AT.plusSeconds(40), AT));
     assertThat(StatusText.providerRows(s)).containsExactly(s.providers().get(0), gpt);
   }
 }
