@@ -358,29 +358,45 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
   // ---------------------------------------------------------------- INFLIGHT_USAGE_FILE
 
   /**
-   * A path in a new directory only this user can enter, for COMMAND to write its token count to;
-   * null (with a warning) when no such directory can be made: COMMAND then runs without one.
+   * A path in a new directory only this user can enter ($TMPDIR, else java.io.tmpdir), for COMMAND
+   * to write its token count to; null (with a warning) when no such directory can be made: COMMAND
+   * then runs without one.
    */
   private Path createUsageFile() {
+    String tmp = System.getenv("TMPDIR");
+    Path base =
+        tmp != null && !tmp.isEmpty() && Files.isDirectory(Path.of(tmp))
+            ? Path.of(tmp)
+            : Path.of(System.getProperty("java.io.tmpdir"));
+    Path dir;
     try {
-      Path dir =
+      dir =
           Files.createTempDirectory(
+              base,
               "inflight-usage-",
               PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-      synchronized (lock) {
-        usageDir = dir;
-      }
-      return dir.resolve(USAGE_FILE);
     } catch (IOException | UnsupportedOperationException e) {
       System.err.println(
           "inflight: warning: no INFLIGHT_USAGE_FILE for COMMAND (cannot create a private"
               + " directory in "
-              + System.getProperty("java.io.tmpdir")
+              + base
               + ": "
               + e.getMessage()
               + ")");
       return null;
     }
+    synchronized (lock) {
+      if (!shuttingDown) { // else the shutdown hook may have looked for it already
+        usageDir = dir;
+        return dir.resolve(USAGE_FILE);
+      }
+    }
+    try {
+      Files.deleteIfExists(dir);
+    } catch (IOException e) {
+      // the JVM is exiting and COMMAND will not start: an empty directory in the temp dir
+    }
+    return null;
   }
 
   /**
