@@ -65,6 +65,9 @@ final class FastPath {
     String timeout = null;
     String rateLimitedCode = null;
     String retryAfter = null;
+    String weight = null;
+    String priority = null;
+    String tokens = null;
     boolean quiet = false;
     while (c.more()) {
       String a = c.next();
@@ -103,6 +106,21 @@ final class FastPath {
           return null;
         }
         retryAfter = c.value(a);
+      } else if (isOption(a, "--weight", "--weight")) {
+        if (weight != null) {
+          return null;
+        }
+        weight = c.value(a);
+      } else if (isOption(a, "--priority", "--priority")) {
+        if (priority != null) {
+          return null;
+        }
+        priority = c.value(a);
+      } else if (isOption(a, "--tokens", "--tokens")) {
+        if (tokens != null) {
+          return null;
+        }
+        tokens = c.value(a);
       } else if (!c.global(a)) {
         return null;
       }
@@ -118,7 +136,10 @@ final class FastPath {
     r.label = label == null ? "" : label;
     r.quiet = quiet;
     r.command = command;
-    r.rateLimitedExitCode = rateLimitedCode; // checked by the command, as after picocli
+    r.rateLimitedExitCode = rateLimitedCode; // these four are checked by the command, as after
+    r.weight = weight; // picocli
+    r.priority = priority;
+    r.tokens = tokens;
     try {
       r.timeout = timeout == null ? null : DurationText.parse(timeout);
       r.retryAfter = retryAfter == null ? null : DurationText.parse(retryAfter);

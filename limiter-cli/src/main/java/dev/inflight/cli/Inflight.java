@@ -17,8 +17,8 @@ import picocli.CommandLine.Spec;
     versionProvider = BuildInfo.class,
     sortOptions = false,
     description = {
-      "A cooperative concurrency limit per provider, shared by every process on this machine"
-          + " through one SQLite database (no daemon).",
+      "A cooperative concurrency limit per provider and model, with per-minute budgets, shared"
+          + " by every process on this machine through one SQLite database (no daemon).",
       ""
     },
     subcommands = {
@@ -40,7 +40,9 @@ import picocli.CommandLine.Spec;
     footerHeading = "%nExamples:%n",
     footer = {
       "  inflight limits set openai 4",
+      "  inflight limits set openai/gpt-4o 1 --rpm 30 --tpm 30000",
       "  inflight run --provider openai --label planner -- python agent.py",
+      "  inflight run -p openai/gpt-4o --priority interactive --tokens 1200 -- ./ask.sh",
       "  inflight status",
       "  inflight report-429 openai --retry-after 20s",
       "  inflight help run"

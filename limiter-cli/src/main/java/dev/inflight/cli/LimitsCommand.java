@@ -2,9 +2,15 @@ package dev.inflight.cli;
 
 import dev.inflight.client.LimitSpec;
 import dev.inflight.client.Limiter;
+import dev.inflight.client.ModelLimitSpec;
 import dev.inflight.client.Text;
 import java.io.PrintStream;
+import java.nio.file.Files;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -13,15 +19,21 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** {@code inflight limits list|set|unset}: the shared per-provider limits. */
+/** {@code inflight limits list|set|unset}: the shared limits of providers and their models. */
 @Command(
     name = "limits",
-    header = "List, set and remove the per-provider limits.",
-    description = "Lists, sets and removes the per-provider limits (shared by every process).",
+    aliases = "limit",
+    header = "List, set and remove the limits of providers and models.",
+    description =
+        "Lists, sets and removes the limits of providers (openai) and of their models"
+            + " (openai/gpt-4o), shared by every process.",
     subcommands = {LimitsCommand.List.class, LimitsCommand.Set.class, LimitsCommand.Unset.class},
     commandListHeading = "%nCommands:%n",
-    footerHeading = "%nExample:%n",
-    footer = "  inflight limits set openai 4 --cooldown 250ms")
+    footerHeading = "%nExamples:%n",
+    footer = {
+      "  inflight limits set openai 4 --cooldown 250ms",
+      "  inflight limits set openai/gpt-4o 1 --rpm 30 --tpm 30000"
+    })
 final class LimitsCommand implements Runnable {
   @Spec CommandSpec spec;
 
@@ -32,14 +44,23 @@ final class LimitsCommand implements Runnable {
 
   @Command(
       name = "list",
-      header = "List every provider that has a limit.",
-      description = "Lists every provider that has a limit.",
+      header = "List every provider and model that has a limit.",
+      description = {
+        "Lists every provider that has a limit, with the models that have a limit of their own"
+            + " beneath it. RPM and TPM are the per-minute budgets of requests and tokens;"
+            + " DEFAULT TOKENS is what a request that names none reserves; '-' is none.",
+        "A provider shown as 'openai (no limit)' has no limit of its own: only its models are"
+            + " limited."
+      },
       footerHeading = "%nExample:%n",
       footer = {
         "  inflight limits list --json",
         "",
-        "JSON: {\"limits\":[{\"provider\",\"max_in_flight\",\"cooldown_ms\",\"paused\","
-            + "\"adaptive\"}],\"database\"}"
+        "JSON: {\"limits\":[{\"provider\",\"limited\" (false: only its models have limits),",
+        "         \"max_in_flight\" (null: no in-flight cap),\"cooldown_ms\",\"paused\",\"adaptive\",",
+        "         \"requests_per_minute\",\"tokens_per_minute\" (null: no budget),\"default_tokens\",",
+        "         \"aging_ms\",\"models\":[{\"model\",\"key\",\"max_in_flight\",\"requests_per_minute\",",
+        "         \"tokens_per_minute\",\"default_tokens\"}]}],\"database\"}"
       })
   static final class List implements Callable<Integer> {
     @Spec CommandSpec spec;
@@ -47,74 +68,234 @@ final class LimitsCommand implements Runnable {
     @Option(names = "--json", description = "Print one JSON object instead of a table.")
     boolean json;
 
+    /** A provider's own limit (empty when only its models have limits) and its models'. */
+    record Entry(
+        String provider, Optional<LimitSpec> limit, java.util.List<ModelLimitSpec> models) {}
+
     @Override
     public Integer call() {
       java.util.List<LimitSpec> limits;
+      java.util.List<ModelLimitSpec> models;
       String db;
       try (Limiter limiter = Inflight.of(spec).open()) {
         limits = limiter.limits().list();
+        models = limiter.limits().models();
         db = limiter.databaseFile().toString();
       }
+      java.util.List<Entry> entries = entries(limits, models);
       PrintStream out = System.out;
       if (json) {
-        try (Json j = Json.to(out)) {
-          j.write(
-              g -> {
+        printJson(entries, db, out);
+      } else if (entries.isEmpty()) {
+        out.println("No limits set: every provider is unlimited (" + db + ").");
+      } else {
+        printTable(entries, out);
+      }
+      return ExitCodes.OK;
+    }
+
+    static java.util.List<Entry> entries(
+        java.util.List<LimitSpec> limits, java.util.List<ModelLimitSpec> models) {
+      Map<String, Entry> byProvider = new TreeMap<>();
+      for (LimitSpec l : limits) {
+        byProvider.put(l.provider(), new Entry(l.provider(), Optional.of(l), new ArrayList<>()));
+      }
+      for (ModelLimitSpec m : models) {
+        byProvider
+            .computeIfAbsent(m.provider(), p -> new Entry(p, Optional.empty(), new ArrayList<>()))
+            .models()
+            .add(m);
+      }
+      return new ArrayList<>(byProvider.values());
+    }
+
+    private static void printJson(java.util.List<Entry> entries, String db, PrintStream out) {
+      try (Json j = Json.to(out)) {
+        j.write(
+            g -> {
+              g.writeStartObject();
+              g.writeArrayFieldStart("limits");
+              for (Entry e : entries) {
                 g.writeStartObject();
-                g.writeArrayFieldStart("limits");
-                for (LimitSpec l : limits) {
+                g.writeStringField("provider", e.provider());
+                g.writeBooleanField("limited", e.limit().isPresent());
+                LimitSpec l = e.limit().orElse(null);
+                nullable(g, "max_in_flight", l == null ? 0 : l.maxInFlight());
+                g.writeNumberField("cooldown_ms", l == null ? 0 : l.cooldown().toMillis());
+                g.writeBooleanField("paused", l != null && l.paused());
+                g.writeBooleanField("adaptive", l != null && l.adaptive());
+                nullable(g, "requests_per_minute", l == null ? 0 : l.requestsPerMinute());
+                nullable(g, "tokens_per_minute", l == null ? 0 : l.tokensPerMinute());
+                g.writeNumberField("default_tokens", l == null ? 0 : l.defaultTokens());
+                g.writeNumberField(
+                    "aging_ms", (l == null ? LimitSpec.DEFAULT_AGING : l.aging()).toMillis());
+                g.writeArrayFieldStart("models");
+                for (ModelLimitSpec m : e.models()) {
                   g.writeStartObject();
-                  g.writeStringField("provider", l.provider());
-                  g.writeNumberField("max_in_flight", l.maxInFlight());
-                  g.writeNumberField("cooldown_ms", l.cooldown().toMillis());
-                  g.writeBooleanField("paused", l.paused());
-                  g.writeBooleanField("adaptive", l.adaptive());
+                  g.writeStringField("model", m.model());
+                  g.writeStringField("key", m.key());
+                  nullable(g, "max_in_flight", m.maxInFlight());
+                  nullable(g, "requests_per_minute", m.requestsPerMinute());
+                  nullable(g, "tokens_per_minute", m.tokensPerMinute());
+                  g.writeNumberField("default_tokens", m.defaultTokens());
                   g.writeEndObject();
                 }
                 g.writeEndArray();
-                g.writeStringField("database", db);
                 g.writeEndObject();
-              });
-        }
-      } else if (limits.isEmpty()) {
-        out.println("No limits set: every provider is unlimited (" + db + ").");
-      } else {
-        Table t = new Table("PROVIDER", "MAX>", "COOLDOWN>", "PAUSED", "ADAPTIVE");
-        for (LimitSpec l : limits) {
-          t.row(
-              l.provider(),
-              l.maxInFlight(),
-              Text.duration(l.cooldown()),
-              l.paused() ? "paused" : "no",
-              l.adaptive() ? "yes" : "no");
-        }
-        t.print(out);
+              }
+              g.writeEndArray();
+              g.writeStringField("database", db);
+              g.writeEndObject();
+            });
       }
-      return ExitCodes.OK;
+    }
+
+    /** {@code value}, or null for 0 (none). */
+    private static void nullable(com.fasterxml.jackson.core.JsonGenerator g, String name, long v)
+        throws java.io.IOException {
+      if (v == 0) {
+        g.writeNullField(name);
+      } else {
+        g.writeNumberField(name, v);
+      }
+    }
+
+    /**
+     * The table keeps the columns of a limit in flight alone; budget and aging columns appear once
+     * any limit has one, and models are indented beneath their provider.
+     */
+    private static void printTable(java.util.List<Entry> entries, PrintStream out) {
+      boolean budgets = false;
+      boolean aging = false;
+      for (Entry e : entries) {
+        if (e.limit().isPresent()) {
+          LimitSpec l = e.limit().get();
+          budgets |= l.requestsPerMinute() > 0 || l.tokensPerMinute() > 0 || l.defaultTokens() > 0;
+          aging |= !l.aging().equals(LimitSpec.DEFAULT_AGING);
+        }
+        for (ModelLimitSpec m : e.models()) {
+          budgets |= m.requestsPerMinute() > 0 || m.tokensPerMinute() > 0 || m.defaultTokens() > 0;
+        }
+      }
+      java.util.List<String> headers = new ArrayList<>(java.util.List.of("PROVIDER", "MAX>"));
+      if (budgets) {
+        headers.addAll(java.util.List.of("RPM>", "TPM>", "DEFAULT TOKENS>"));
+      }
+      headers.add("COOLDOWN>");
+      if (aging) {
+        headers.add("AGING>");
+      }
+      headers.addAll(java.util.List.of("PAUSED", "ADAPTIVE"));
+      Table t = new Table(headers.toArray(String[]::new));
+      for (Entry e : entries) {
+        java.util.List<Object> row = new ArrayList<>();
+        if (e.limit().isEmpty()) {
+          row.add(e.provider() + " (no limit)");
+        } else {
+          row.add(e.provider());
+          LimitSpec l = e.limit().get();
+          row.add(none(l.maxInFlight()));
+          if (budgets) {
+            row.addAll(
+                java.util.List.of(
+                    none(l.requestsPerMinute()),
+                    none(l.tokensPerMinute()),
+                    none(l.defaultTokens())));
+          }
+          row.add(Text.duration(l.cooldown()));
+          if (aging) {
+            row.add(Text.duration(l.aging()));
+          }
+          row.add(l.paused() ? "paused" : "no");
+          row.add(l.adaptive() ? "yes" : "no");
+        }
+        t.row(row.toArray());
+        for (ModelLimitSpec m : e.models()) {
+          java.util.List<Object> mrow = new ArrayList<>();
+          mrow.add("  " + m.model());
+          mrow.add(none(m.maxInFlight()));
+          if (budgets) {
+            mrow.addAll(
+                java.util.List.of(
+                    none(m.requestsPerMinute()),
+                    none(m.tokensPerMinute()),
+                    none(m.defaultTokens())));
+          }
+          t.row(mrow.toArray());
+        }
+      }
+      t.print(out);
+    }
+
+    private static String none(long v) {
+      return v == 0 ? "-" : Long.toString(v);
     }
   }
 
   @Command(
       name = "set",
-      header = "Set a provider's limit.",
+      header = "Set the limit of a provider or of one of its models.",
       description = {
-        "Allows at most MAX leases of PROVIDER at once, for every process. Takes effect at once:"
-            + " raising a limit grants waiting requests immediately; lowering one lets held"
-            + " leases finish. A paused provider stays paused.",
+        "KEY is a provider (openai) or one of its models (openai/gpt-4o). A request for a model"
+            + " counts against the model's limit and its provider's. Takes effect at once, for"
+            + " every process: raising a limit grants waiting requests immediately; lowering one"
+            + " lets held leases finish. A paused provider stays paused.",
+        "MAX allows at most MAX units in flight at once (a request takes its --weight, 1 by"
+            + " default); it may be left out, or be 'none', when --rpm or --tpm gives a budget"
+            + " instead. --rpm and --tpm are per-minute budgets: requests started, and tokens"
+            + " they reserved (or, once released, really used), in any 60 seconds.",
+        "'set' changes only what it is given: MAX and every option left out keep the limit's"
+            + " current value (a new limit starts with no budgets, cooldown 0, aging 30s, not"
+            + " adaptive). Give --rpm none or --tpm none (or 0) to remove a budget.",
         "With --adaptive, each 429 lowers the limit in force by one (never below 1) and"
             + " successes raise it back one step at a time after a quiet period of 30s; MAX itself"
-            + " never changes. 'set' replaces the limit: without --adaptive it is not adaptive."
+            + " never changes. --cooldown, --adaptive and --aging are a provider's only."
       },
-      footerHeading = "%nExample:%n",
-      footer = "  inflight limits set anthropic 8 --cooldown 500ms --adaptive")
+      footerHeading = "%nExamples:%n",
+      footer = {
+        "  inflight limits set anthropic 8 --cooldown 500ms --adaptive",
+        "  inflight limits set openai 4 --rpm 500 --tpm 30000 --default-tokens 1000",
+        "  inflight limits set openai/gpt-4o 1 --rpm 30",
+        "  inflight limits set openai --tpm none --aging 1m"
+      })
   static final class Set implements Callable<Integer> {
     @Spec CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "PROVIDER", description = "1 to 200 characters.")
-    String provider;
+    @Parameters(
+        index = "0",
+        paramLabel = "KEY",
+        description = "A provider (openai) or PROVIDER/MODEL (openai/gpt-4o).")
+    String key;
 
-    @Parameters(index = "1", paramLabel = "MAX", description = "An integer from 1 to 10000.")
+    @Parameters(
+        index = "1",
+        arity = "0..1",
+        paramLabel = "MAX",
+        description =
+            "An integer from 1 to 10000, or none for no in-flight cap (with a budget)."
+                + " Default: the current MAX.")
     String max;
+
+    @Option(
+        names = "--rpm",
+        paramLabel = "N",
+        description =
+            "Requests started in any 60 seconds: 1 to 1000000, or none. Default: the current.")
+    String rpm;
+
+    @Option(
+        names = "--tpm",
+        paramLabel = "N",
+        description = "Tokens in any 60 seconds: 1 to 1000000000, or none. Default: the current.")
+    String tpm;
+
+    @Option(
+        names = "--default-tokens",
+        paramLabel = "N",
+        description =
+            "Tokens a request reserves when it says none (run --tokens): 0 to 100000000, at most"
+                + " --tpm. Default: the current, or 0.")
+    String defaultTokens;
 
     @Option(
         names = "--cooldown",
@@ -122,71 +303,270 @@ final class LimitsCommand implements Runnable {
         converter = DurationText.class,
         description =
             "Keep each released slot counted this long (0 to 1h, e.g. 250ms, 2s). Default: the"
-                + " provider's current cooldown, or 0 for a new limit.")
+                + " current cooldown, or 0.")
     Duration cooldown;
+
+    @Option(
+        names = "--aging",
+        paramLabel = "DURATION",
+        converter = DurationText.class,
+        description =
+            "A queued request rises one priority class after waiting this long (1s to 1h)."
+                + " Default: the current, or 30s.")
+    Duration aging;
 
     @Option(
         names = "--adaptive",
         negatable = true,
         description =
             "Let 429s lower the limit in force and successes raise it back up to MAX."
-                + " Default: --no-adaptive (not kept from the current limit).")
-    boolean adaptive;
+                + " Default: as it is (not adaptive for a new limit).")
+    Boolean adaptive;
+
+    /** What was given, checked; null where left out. */
+    private record Wanted(
+        Integer max, Integer rpm, Long tpm, Long defaultTokens, Duration cooldown) {}
 
     @Override
     public Integer call() {
       // Check everything before opening: bad input must not change the database.
-      LimitSpec.checkProvider(provider);
-      int n = LimitSpec.parseMaxInFlight(max);
-      LimitSpec wanted = LimitSpec.of(provider, n).withAdaptive(adaptive);
-      if (cooldown != null) {
-        wanted = wanted.withCooldown(cooldown);
-      }
-      LimitSpec set;
-      try (Limiter limiter = Inflight.of(spec).open()) {
-        if (cooldown == null) {
-          wanted =
-              wanted.withCooldown(
-                  limiter.limits().get(provider).map(LimitSpec::cooldown).orElse(Duration.ZERO));
+      Args.Key k = Args.key("KEY", key);
+      Wanted w = wanted(k);
+      Inflight top = Inflight.of(spec);
+      if (!Files.exists(top.databaseFile())) {
+        if (k.isModel()) { // no row yet: check it whole, as a new one
+          applyModel(k, w, Optional.empty());
+        } else {
+          apply(k, w, Optional.empty());
         }
-        set = limiter.limits().set(wanted);
       }
-      System.out.println(
-          "'"
-              + set.provider()
-              + "': at most "
-              + set.maxInFlight()
-              + " in flight"
-              + (set.cooldown().isZero()
-                  ? ""
-                  : ", each slot cooling for " + Text.duration(set.cooldown()))
-              + (set.adaptive() ? ", adaptive" : "")
-              + (set.paused() ? " (paused)" : ""));
+      String said;
+      try (Limiter limiter = top.open()) {
+        if (k.isModel()) {
+          Optional<ModelLimitSpec> now =
+              limiter.limits().models().stream()
+                  .filter(m -> m.provider().equals(k.provider()) && m.model().equals(k.model()))
+                  .findFirst();
+          said = describe(limiter.limits().setModel(applyModel(k, w, now)));
+        } else {
+          Optional<LimitSpec> now = limiter.limits().get(k.provider());
+          said = describe(limiter.limits().set(apply(k, w, now)));
+        }
+      }
+      System.out.println(said);
       return ExitCodes.OK;
+    }
+
+    private Wanted wanted(Args.Key k) {
+      if (k.isModel()) {
+        String only = cooldown != null ? "--cooldown" : aging != null ? "--aging" : null;
+        String given =
+            cooldown != null
+                ? "--cooldown " + Text.duration(cooldown)
+                : aging != null ? "--aging " + Text.duration(aging) : null;
+        if (only == null && adaptive != null) {
+          only = adaptive ? "--adaptive" : "--no-adaptive";
+          given = only;
+        }
+        if (only != null) {
+          throw new IllegalArgumentException(
+              only
+                  + " applies to a provider's limit only, not to a model's (was "
+                  + given
+                  + " for "
+                  + Args.quote(k.toString())
+                  + "; set it on "
+                  + Args.quote(k.provider())
+                  + ")");
+        }
+      }
+      if (aging != null
+          && (aging.compareTo(Duration.ofSeconds(1)) < 0
+              || aging.compareTo(Duration.ofHours(1)) > 0
+              || aging.toNanos() % 1_000_000 != 0)) {
+        throw new IllegalArgumentException(
+            "--aging must be whole milliseconds from 1s to 1h (was " + Text.duration(aging) + ")");
+      }
+      Integer m = null;
+      if (max != null) {
+        m =
+            max.strip().equalsIgnoreCase("none")
+                ? 0
+                : LimitSpec.parseMaxInFlight(max); // its message, as before budgets
+      }
+      Integer r = rpm == null ? null : (int) Args.budget("--rpm", rpm, Args.MAX_RPM);
+      Long t = tpm == null ? null : Args.budget("--tpm", tpm, Args.MAX_TPM);
+      Long d =
+          defaultTokens == null
+              ? null
+              : Args.integer("--default-tokens", defaultTokens, 0, Args.MAX_TOKENS);
+      if (m == null
+          && r == null
+          && t == null
+          && d == null
+          && cooldown == null
+          && aging == null
+          && adaptive == null) {
+        throw new IllegalArgumentException(
+            "limits set needs MAX or an option to change: MAX (1 to 10000), --rpm, --tpm,"
+                + " --default-tokens"
+                + (k.isModel() ? "" : ", --cooldown, --aging or --adaptive")
+                + " (was only "
+                + Args.quote(k.toString())
+                + ")");
+      }
+      return new Wanted(m, r, t, d, cooldown);
+    }
+
+    /** The provider's limit after this change: {@code now}'s values where none was given. */
+    private LimitSpec apply(Args.Key k, Wanted w, Optional<LimitSpec> now) {
+      LimitSpec base = now.orElse(null); // no row: no cap, no budgets, the defaults
+      int m = w.max() != null ? w.max() : base == null ? 0 : base.maxInFlight();
+      int r = w.rpm() != null ? w.rpm() : base == null ? 0 : base.requestsPerMinute();
+      long t = w.tpm() != null ? w.tpm() : base == null ? 0 : base.tokensPerMinute();
+      long d =
+          w.defaultTokens() != null ? w.defaultTokens() : base == null ? 0 : base.defaultTokens();
+      checkCap(k, m, r, t, base != null);
+      checkDefault(k, d, t);
+      return new LimitSpec(
+          k.provider(),
+          m,
+          w.cooldown() != null ? w.cooldown() : base == null ? Duration.ZERO : base.cooldown(),
+          base != null && base.paused(),
+          adaptive != null ? adaptive : base != null && base.adaptive(),
+          r,
+          t,
+          d,
+          aging != null ? aging : base == null ? LimitSpec.DEFAULT_AGING : base.aging());
+    }
+
+    private static ModelLimitSpec applyModel(Args.Key k, Wanted w, Optional<ModelLimitSpec> now) {
+      ModelLimitSpec base = now.orElse(null);
+      int m = w.max() != null ? w.max() : base == null ? 0 : base.maxInFlight();
+      int r = w.rpm() != null ? w.rpm() : base == null ? 0 : base.requestsPerMinute();
+      long t = w.tpm() != null ? w.tpm() : base == null ? 0 : base.tokensPerMinute();
+      long d =
+          w.defaultTokens() != null ? w.defaultTokens() : base == null ? 0 : base.defaultTokens();
+      checkCap(k, m, r, t, base != null);
+      checkDefault(k, d, t);
+      return new ModelLimitSpec(k.provider(), k.model(), m, r, t, d);
+    }
+
+    /** A limit must limit something: a cap in flight, or a budget. */
+    private static void checkCap(Args.Key k, int max, int rpm, long tpm, boolean existed) {
+      if (max == 0 && rpm == 0 && tpm == 0) {
+        throw new IllegalArgumentException(
+            existed
+                ? "MAX may be none only while --rpm or --tpm gives a budget: "
+                    + Args.quote(k.toString())
+                    + " would limit nothing (to remove its limit: inflight limits unset "
+                    + k
+                    + ")"
+                : "MAX is needed for a new limit unless --rpm or --tpm gives a budget (was no MAX"
+                    + " and no budget for "
+                    + Args.quote(k.toString())
+                    + ")");
+      }
+    }
+
+    private static void checkDefault(Args.Key k, long defaultTokens, long tpm) {
+      if (tpm > 0 && defaultTokens > tpm) {
+        throw new IllegalArgumentException(
+            "--default-tokens must be at most --tpm ("
+                + tpm
+                + " for "
+                + Args.quote(k.toString())
+                + "), or a request that names no --tokens could never be granted (was "
+                + defaultTokens
+                + ")");
+      }
+    }
+
+    static String describe(LimitSpec set) {
+      StringBuilder sb = new StringBuilder("'").append(set.provider()).append("': ");
+      sb.append(
+          set.maxInFlight() == 0
+              ? "no cap in flight"
+              : "at most " + set.maxInFlight() + " in flight");
+      if (!set.cooldown().isZero()) {
+        sb.append(", each slot cooling for ").append(Text.duration(set.cooldown()));
+      }
+      budgets(sb, set.requestsPerMinute(), set.tokensPerMinute(), set.defaultTokens());
+      if (!set.aging().equals(LimitSpec.DEFAULT_AGING)) {
+        sb.append(", aging every ").append(Text.duration(set.aging()));
+      }
+      if (set.adaptive()) {
+        sb.append(", adaptive");
+      }
+      if (set.paused()) {
+        sb.append(" (paused)");
+      }
+      return sb.toString();
+    }
+
+    static String describe(ModelLimitSpec set) {
+      StringBuilder sb = new StringBuilder("'").append(set.key()).append("': ");
+      sb.append(
+          set.maxInFlight() == 0
+              ? "no cap in flight of its own"
+              : "at most " + set.maxInFlight() + " in flight");
+      budgets(sb, set.requestsPerMinute(), set.tokensPerMinute(), set.defaultTokens());
+      sb.append(", within the limit of '").append(set.provider()).append("', if any");
+      return sb.toString();
+    }
+
+    private static void budgets(StringBuilder sb, int rpm, long tpm, long defaultTokens) {
+      if (rpm > 0) {
+        sb.append(", ").append(rpm).append(" requests a minute");
+      }
+      if (tpm > 0) {
+        sb.append(", ").append(tpm).append(" tokens a minute");
+      }
+      if (defaultTokens > 0) {
+        sb.append(", ").append(defaultTokens).append(" tokens per request by default");
+      }
     }
   }
 
   @Command(
       name = "unset",
-      header = "Remove a provider's limit: it becomes unlimited.",
-      description = "Removes PROVIDER's limit: it becomes unlimited and its waiters are granted.",
-      footerHeading = "%nExample:%n",
-      footer = "  inflight limits unset openai")
+      header = "Remove the limit of a provider or of one of its models.",
+      description = {
+        "Removes PROVIDER's limit: it becomes unlimited and its waiters are granted (its models'"
+            + " own limits stay).",
+        "Removes PROVIDER/MODEL's own limit: the model's requests then count against its"
+            + " provider's limit alone."
+      },
+      footerHeading = "%nExamples:%n",
+      footer = {"  inflight limits unset openai", "  inflight limits unset openai/gpt-4o"})
   static final class Unset implements Callable<Integer> {
     @Spec CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "PROVIDER")
-    String provider;
+    @Parameters(index = "0", paramLabel = "KEY", description = "PROVIDER or PROVIDER/MODEL.")
+    String key;
 
     @Override
     public Integer call() {
-      LimitSpec.checkProvider(provider);
+      Args.Key k = Args.key("KEY", key);
       boolean had;
       try (Limiter limiter = Inflight.of(spec).open()) {
-        had = limiter.limits().unset(provider);
+        had =
+            k.isModel()
+                ? limiter.limits().unsetModel(k.provider(), k.model())
+                : limiter.limits().unset(k.provider());
       }
-      System.out.println(
-          "'" + provider + "' " + (had ? "is now unlimited" : "had no limit (nothing changed)"));
+      if (k.isModel()) {
+        System.out.println(
+            "'"
+                + k
+                + "' "
+                + (had
+                    ? "has no limit of its own now: it counts against '" + k.provider() + "' alone"
+                    : "had no limit of its own (nothing changed)"));
+      } else {
+        System.out.println(
+            "'" + key + "' " + (had ? "is now unlimited" : "had no limit (nothing changed)"));
+      }
       return ExitCodes.OK;
     }
   }

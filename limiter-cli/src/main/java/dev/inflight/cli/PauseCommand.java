@@ -1,6 +1,5 @@
 package dev.inflight.cli;
 
-import dev.inflight.client.LimitSpec;
 import dev.inflight.client.Limiter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -26,7 +25,7 @@ final class PauseCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    LimitSpec.checkProvider(provider);
+    Args.providerOnly("pause", provider);
     try (Limiter limiter = Inflight.of(spec).open()) {
       limiter.limits().pause(provider);
     }

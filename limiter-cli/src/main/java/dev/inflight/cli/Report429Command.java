@@ -1,6 +1,5 @@
 package dev.inflight.cli;
 
-import dev.inflight.client.LimitSpec;
 import dev.inflight.client.Limiter;
 import java.time.Duration;
 import java.time.Instant;
@@ -52,7 +51,7 @@ final class Report429Command implements Callable<Integer> {
   @Override
   public Integer call() {
     // Check everything before opening: bad input must not change the database.
-    LimitSpec.checkProvider(provider);
+    Args.providerOnly("report-429", provider);
     Duration wait = checkRetryAfter(retryAfter);
     Instant until;
     Instant after;

@@ -1,6 +1,5 @@
 package dev.inflight.cli;
 
-import dev.inflight.client.LimitSpec;
 import dev.inflight.client.Limiter;
 import dev.inflight.client.ProviderStatus;
 import java.time.Instant;
@@ -31,7 +30,7 @@ final class ResumeCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    LimitSpec.checkProvider(provider);
+    Args.providerOnly("resume", provider);
     Optional<Instant> lifted;
     try (Limiter limiter = Inflight.of(spec).open()) {
       // Only for the message: what the resume is about to lift.

@@ -1,19 +1,27 @@
 package dev.inflight.cli;
 
 import dev.inflight.client.Lease;
+import dev.inflight.client.LeaseRequest;
 import dev.inflight.client.LeaseTimeoutException;
-import dev.inflight.client.LimitSpec;
 import dev.inflight.client.Limiter;
 import dev.inflight.client.LimiterException;
 import dev.inflight.client.Outcome;
+import dev.inflight.client.Priority;
 import dev.inflight.client.ReleaseResult;
 import dev.inflight.client.Text;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
+import java.util.OptionalLong;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -41,14 +49,24 @@ import sun.misc.Signal;
     name = "run",
     header = "Run a command while holding a lease of a provider.",
     description = {
-      "Waits for a lease of PROVIDER (first come, first served across all processes), runs"
-          + " COMMAND with this terminal's stdin, stdout and stderr while holding it, releases it"
-          + " when COMMAND ends however it ends, and exits with COMMAND's exit code (128+N when"
-          + " it died of signal N).",
-      "COMMAND sees INFLIGHT_PROVIDER, INFLIGHT_LEASE_ID and INFLIGHT_LEASE_TOKEN in its"
-          + " environment; its own requests for PROVIDER (through the library or inflight run)"
-          + " join this lease instead of waiting for it. SIGINT or SIGTERM while waiting leaves"
-          + " the queue; while COMMAND runs they are passed on to it.",
+      "Waits for a lease of PROVIDER, or of PROVIDER/MODEL (it then counts against the"
+          + " model's own limit too), runs COMMAND with this terminal's stdin, stdout and stderr"
+          + " while holding it, releases it when COMMAND ends however it ends, and exits with"
+          + " COMMAND's exit code (128+N when it died of signal N). Waiting requests are served"
+          + " by --priority class, then first come, first served across all processes; a waiting"
+          + " request rises one class per aging interval of its provider (30s by default).",
+      "COMMAND sees INFLIGHT_PROVIDER, INFLIGHT_MODEL (when a model was named),"
+          + " INFLIGHT_LEASE_ID and INFLIGHT_LEASE_TOKEN in its environment; its own requests for"
+          + " PROVIDER (through the library or inflight run) join this lease instead of waiting"
+          + " for it. SIGINT or SIGTERM while waiting leaves the queue; while COMMAND runs they"
+          + " are passed on to it.",
+      "--tokens reserves the tokens the request expects in every token budget (--tpm) it counts"
+          + " against; without it, the model's --default-tokens, else the provider's. COMMAND"
+          + " may report what it really used by writing the count, a decimal integer, to the file"
+          + " named by INFLIGHT_USAGE_FILE (in a private directory that run creates and deletes):"
+          + " the lease is then released with that count in place of the reservation. A file"
+          + " left unwritten or empty reports nothing; any other content is named in a warning"
+          + " and ignored.",
       "With --rate-limited-exit-code N, COMMAND exiting with N means the provider answered 429:"
           + " the lease is released as rate-limited, which pauses PROVIDER for every process for"
           + " --retry-after (and lowers an adaptive limit); inflight still exits with N.",
@@ -57,7 +75,9 @@ import sun.misc.Signal;
     footerHeading = "%nExample:%n",
     footer = {
       "  inflight run --provider openai --label summariser --timeout 5m -- python sum.py a.txt",
-      "  inflight run -p openai --rate-limited-exit-code 42 --retry-after 20s -- ./call.sh"
+      "  inflight run -p openai --rate-limited-exit-code 42 --retry-after 20s -- ./call.sh",
+      "  inflight run -p openai/gpt-4o --weight 2 --priority interactive --tokens 1200 -- ./ask.sh",
+      "  inflight run -p openai/gpt-4o -- sh -c './ask.sh && echo 850 > \"$INFLIGHT_USAGE_FILE\"'"
     },
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {
@@ -77,9 +97,33 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
   @Option(
       names = {"-p", "--provider"},
       required = true,
-      paramLabel = "PROVIDER",
-      description = "The provider to take a lease of (e.g. openai).")
+      paramLabel = "PROVIDER[/MODEL]",
+      description = "The provider, or its model, to take a lease of (openai, openai/gpt-4o).")
   String provider;
+
+  @Option(
+      names = "--weight",
+      paramLabel = "N",
+      description =
+          "Units the lease takes of each in-flight limit it counts against: 1 to 10000, at most"
+              + " the limit. Default: 1.")
+  String weight;
+
+  @Option(
+      names = "--priority",
+      paramLabel = "CLASS",
+      description =
+          "interactive (a person waits), normal or batch (background work): the queue serves"
+              + " higher classes first. Default: normal.")
+  String priority;
+
+  @Option(
+      names = "--tokens",
+      paramLabel = "N",
+      description =
+          "Tokens the request expects (input plus maximum output), reserved in every token"
+              + " budget: 0 to 100000000. Default: the model's or provider's --default-tokens.")
+  String tokens;
 
   @Option(
       names = {"-l", "--label"},
@@ -130,10 +174,22 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
   private Signal pendingSignal; // guarded by lock: arrived after the grant, before the start
   private boolean signalled; // guarded by lock: a signal came while COMMAND ran
   private boolean shuttingDown; // guarded by lock
+  private Path usageDir; // guarded by lock: INFLIGHT_USAGE_FILE's directory, deleted at the end
+
+  /** The file name of INFLIGHT_USAGE_FILE inside its private directory. */
+  static final String USAGE_FILE = "used-tokens";
+
+  /** More than any valid count with its newline and spaces: the rest is not read. */
+  private static final int USAGE_MAX_BYTES = 64;
 
   @Override
   public Integer call() {
-    LimitSpec.checkProvider(provider);
+    Args.Key key = Args.key("--provider", provider);
+    LeaseRequest request =
+        LeaseRequest.of(key.provider(), key.model())
+            .weight(weight == null ? 1 : (int) Args.integer("--weight", weight, 1, Args.MAX_WEIGHT))
+            .tokens(tokens == null ? -1 : Args.integer("--tokens", tokens, 0, Args.MAX_TOKENS))
+            .priority(priority == null ? Priority.NORMAL : priority(priority));
     label = Text.checkLabel(label);
     Text.checkTimeout("--timeout", timeout);
     for (int i = 0; i < command.size(); i++) {
@@ -156,15 +212,22 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
         Limiter.builder()
             .home(top.root())
             .processName(summary)
-            .listener(new QueueNotice(provider, quiet))
+            .listener(new QueueNotice(key.toString(), quiet))
             .build();
     Thread hook = new Thread(() -> onShutdown(limiter), "inflight-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
     try {
-      Lease lease = waitForLease(limiter);
-      int code = runHolding(lease);
+      Lease lease = waitForLease(limiter, request.label(label));
+      int code;
+      OptionalLong used;
+      try {
+        code = runHolding(lease);
+        used = usedTokens(lease);
+      } finally {
+        deleteUsageDir();
+      }
       Outcome outcome = outcome(code, rateLimitedCode);
-      release(lease, outcome, retry);
+      release(lease, outcome, retry, used);
       return code;
     } catch (LeaseTimeoutException e) {
       System.err.println("inflight: " + e.getMessage());
@@ -174,8 +237,17 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
     }
   }
 
-  private Lease waitForLease(Limiter limiter) {
-    CompletableFuture<Lease> f = limiter.acquireAsync(provider, label, timeout);
+  static Priority priority(String text) {
+    try {
+      return Priority.parse(text);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(
+          "--priority must be interactive, normal or batch (was " + Args.quote(text) + ")");
+    }
+  }
+
+  private Lease waitForLease(Limiter limiter, LeaseRequest request) {
+    CompletableFuture<Lease> f = limiter.acquireAsync(request, timeout);
     try {
       return f.get();
     } catch (InterruptedException e) {
@@ -201,6 +273,17 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
     CallerLocale.restore(pb.environment());
     pb.environment().put("INFLIGHT_PROVIDER", lease.provider());
     pb.environment().put("INFLIGHT_LEASE_ID", Long.toString(lease.id()));
+    if (lease.model().isEmpty()) {
+      pb.environment().remove("INFLIGHT_MODEL"); // an outer run's model is not this lease's
+    } else {
+      pb.environment().put("INFLIGHT_MODEL", lease.model());
+    }
+    Path usage = createUsageFile();
+    if (usage == null) {
+      pb.environment().remove("INFLIGHT_USAGE_FILE");
+    } else {
+      pb.environment().put("INFLIGHT_USAGE_FILE", usage.toString());
+    }
     // INFLIGHT_LEASE_TOKEN too: COMMAND's own requests for PROVIDER join this lease, not queue.
     pb.environment().putAll(lease.childEnvironment());
     for (String name : new String[] {"INT", "TERM", "HUP"}) {
@@ -250,12 +333,14 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
     return code == 0 ? Outcome.SUCCEEDED : Outcome.FAILED;
   }
 
-  private void release(Lease lease, Outcome outcome, Duration retry) {
+  private void release(Lease lease, Outcome outcome, Duration retry, OptionalLong used) {
     try {
       ReleaseResult r =
           outcome == Outcome.RATE_LIMITED
               ? lease.releaseRateLimited(retry)
-              : lease.release(outcome);
+              : used.isPresent()
+                  ? lease.release(outcome, used.getAsLong())
+                  : lease.release(outcome);
       if (r == ReleaseResult.LOST) {
         System.err.println(
             "inflight: warning: lease "
@@ -267,6 +352,138 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
     } catch (LimiterException e) {
       System.err.println(
           "inflight: warning: could not release lease " + lease.id() + ": " + e.getMessage());
+    }
+  }
+
+  // ---------------------------------------------------------------- INFLIGHT_USAGE_FILE
+
+  /**
+   * A path in a new directory only this user can enter ($TMPDIR, else java.io.tmpdir), for COMMAND
+   * to write its token count to; null (with a warning) when no such directory can be made: COMMAND
+   * then runs without one.
+   */
+  private Path createUsageFile() {
+    String tmp = System.getenv("TMPDIR");
+    Path base =
+        tmp != null && !tmp.isEmpty() && Files.isDirectory(Path.of(tmp))
+            ? Path.of(tmp)
+            : Path.of(System.getProperty("java.io.tmpdir"));
+    Path dir;
+    try {
+      dir =
+          Files.createTempDirectory(
+              base,
+              "inflight-usage-",
+              PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    } catch (IOException | UnsupportedOperationException e) {
+      System.err.println(
+          "inflight: warning: no INFLIGHT_USAGE_FILE for COMMAND (cannot create a private"
+              + " directory in "
+              + base
+              + ": "
+              + e.getMessage()
+              + ")");
+      return null;
+    }
+    synchronized (lock) {
+      if (!shuttingDown) { // else the shutdown hook may have looked for it already
+        usageDir = dir;
+        return dir.resolve(USAGE_FILE);
+      }
+    }
+    try {
+      Files.deleteIfExists(dir);
+    } catch (IOException e) {
+      // the JVM is exiting and COMMAND will not start: an empty directory in the temp dir
+    }
+    return null;
+  }
+
+  /**
+   * The count COMMAND wrote to INFLIGHT_USAGE_FILE; empty when it wrote nothing, or (with a warning
+   * naming the file, the rule and the value) something that is not a count.
+   */
+  private OptionalLong usedTokens(Lease lease) {
+    Path dir;
+    synchronized (lock) {
+      dir = usageDir;
+    }
+    if (dir == null) {
+      return OptionalLong.empty();
+    }
+    Path file = dir.resolve(USAGE_FILE);
+    if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
+      return OptionalLong.empty();
+    }
+    String text;
+    try {
+      if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
+        return usageWarning(lease, file, "is not a regular file");
+      }
+      byte[] bytes;
+      try (InputStream in = Files.newInputStream(file, LinkOption.NOFOLLOW_LINKS)) {
+        bytes = in.readNBytes(USAGE_MAX_BYTES + 1);
+      }
+      if (bytes.length > USAGE_MAX_BYTES) {
+        return usageWarning(
+            lease, file, "must hold an integer from 0 to 100000000 (was more than 64 bytes)");
+      }
+      text = new String(bytes, StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      return usageWarning(lease, file, "cannot be read (" + e.getMessage() + ")");
+    }
+    String t = text.strip();
+    if (t.isEmpty()) {
+      return OptionalLong.empty(); // written empty: nothing reported
+    }
+    if (t.matches("[0-9]{1,9}") && Long.parseLong(t) <= Args.MAX_TOKENS) {
+      return OptionalLong.of(Long.parseLong(t));
+    }
+    return usageWarning(
+        lease, file, "must hold an integer from 0 to 100000000 (was " + Args.quote(t) + ")");
+  }
+
+  private static OptionalLong usageWarning(Lease lease, Path file, String problem) {
+    System.err.println(
+        "inflight: warning: INFLIGHT_USAGE_FILE "
+            + file
+            + " "
+            + problem
+            + "; lease "
+            + lease.id()
+            + " is released without a token count");
+    return OptionalLong.empty();
+  }
+
+  /** Deletes INFLIGHT_USAGE_FILE's directory and whatever COMMAND left in it (best effort). */
+  private void deleteUsageDir() {
+    Path dir;
+    synchronized (lock) {
+      dir = usageDir;
+      usageDir = null;
+    }
+    if (dir == null) {
+      return;
+    }
+    try {
+      Files.walkFileTree(
+          dir,
+          new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult visitFile(Path f, BasicFileAttributes a) throws IOException {
+              Files.deleteIfExists(f);
+              return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
+              Files.deleteIfExists(d);
+              return FileVisitResult.CONTINUE;
+            }
+          });
+    } catch (IOException e) {
+      System.err.println(
+          "inflight: warning: cannot delete " + dir + " (INFLIGHT_USAGE_FILE's directory): " + e);
     }
   }
 
@@ -374,6 +591,7 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
         Thread.currentThread().interrupt();
       }
     }
+    deleteUsageDir();
     limiter.close();
   }
 

@@ -1,10 +1,15 @@
 package dev.inflight.cli;
 
+import com.fasterxml.jackson.core.JsonGenerator;
 import dev.inflight.client.LeaseInfo;
 import dev.inflight.client.Limiter;
+import dev.inflight.client.ModelStatus;
+import dev.inflight.client.Priority;
 import dev.inflight.client.ProviderStatus;
 import dev.inflight.client.StatusSnapshot;
 import dev.inflight.client.WaiterInfo;
+import dev.inflight.client.Window;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.time.Instant;
 import java.util.concurrent.Callable;
@@ -25,6 +30,14 @@ import picocli.CommandLine.Spec;
           + " 'paused' for 'inflight pause', and 'until 12:03:41 (30s left, REASON)' while a 429"
           + " pauses the provider (local time). UPSTREAM appears when a usage probe counted the"
           + " provider's own requests in flight.",
+      "ACTIVE and COOLING count units: a lease of --weight 3 counts 3. A provider's models with"
+          + " limits of their own are indented beneath it (a model's ACTIVE includes its cooling"
+          + " units; '-': no cap of its own). QUEUED says the classes once a request is not"
+          + " normal: '3 (1 interactive, 2 batch)'. BUDGET appears when a level has a per-minute"
+          + " budget: '412/500 rpm, 28.5k/30k tpm, frees in 12s' is what the last 60 seconds used"
+          + " of it, and when the oldest request in that window leaves it.",
+      "Leases show PROVIDER/MODEL, WEIGHT (when one is not 1) and TOKENS reserved; waiting"
+          + " requests show their CLASS and are listed in the order they will be served.",
       "Providers without a limit appear only while they have leases, waiters or a 429 pause."
     },
     footerHeading = "%nExamples:%n",
@@ -37,11 +50,18 @@ import picocli.CommandLine.Spec;
       "         \"effective_limit\" (the limit in force; null: unlimited),",
       "         \"paused_until\" (ISO-8601 UTC such as 2026-11-22T11:03:41.250Z),",
       "         \"paused_reason\",\"paused_left_ms\" (null, null, 0: no 429 pause),",
-      "         \"upstream_in_flight\" (null unless a usage probe counted it)}],",
-      "       \"leases\":[{\"id\" (a number),\"provider\",\"pid\",\"label\",\"held_ms\",\"host\","
-          + "\"process\"}],",
-      "       \"waiters\":[{\"provider\",\"position\",\"pid\",\"label\",\"waited_ms\",\"host\","
-          + "\"process\"}],",
+      "         \"upstream_in_flight\" (null unless a usage probe counted it),",
+      "         \"queued_by_class\":{\"interactive\",\"normal\",\"batch\"},",
+      "         \"window\" (null: no budget):{\"requests_per_minute\",\"requests\",",
+      "           \"tokens_per_minute\",\"tokens\" (null: no such budget),\"frees_at\",\"frees_in_ms\"},",
+      "         \"models\":[{\"model\",\"key\",\"max_in_flight\" (null: no cap of its own),",
+      "           \"in_flight\",\"queued\",\"window\"}]}],",
+      "       \"leases\":[{\"id\" (a number),\"provider\",\"model\" (\"\": none),\"key\",\"weight\","
+          + "\"tokens\",",
+      "         \"pid\",\"label\",\"held_ms\",\"host\",\"process\"}],",
+      "       \"waiters\":[{\"provider\",\"model\",\"key\",\"position\",\"priority\",\"weight\","
+          + "\"tokens\",",
+      "         \"pid\",\"label\",\"waited_ms\",\"host\",\"process\"}],",
       "       \"database\"}"
     })
 final class StatusCommand implements Callable<Integer> {
@@ -167,6 +187,28 @@ final class StatusCommand implements Callable<Integer> {
               } else {
                 g.writeNullField("upstream_in_flight");
               }
+              g.writeObjectFieldStart("queued_by_class");
+              for (Priority c : Priority.values()) {
+                g.writeNumberField(c.toString(), p.queuedByClass().getOrDefault(c, 0));
+              }
+              g.writeEndObject();
+              window(g, p.window(), s);
+              g.writeArrayFieldStart("models");
+              for (ModelStatus m : p.models()) {
+                g.writeStartObject();
+                g.writeStringField("model", m.model());
+                g.writeStringField("key", p.provider() + "/" + m.model());
+                if (m.maxInFlight() == 0) {
+                  g.writeNullField("max_in_flight");
+                } else {
+                  g.writeNumberField("max_in_flight", m.maxInFlight());
+                }
+                g.writeNumberField("in_flight", m.inFlight());
+                g.writeNumberField("queued", m.queued());
+                window(g, m.window(), s);
+                g.writeEndObject();
+              }
+              g.writeEndArray();
               g.writeEndObject();
             }
             g.writeEndArray();
@@ -175,6 +217,10 @@ final class StatusCommand implements Callable<Integer> {
               g.writeStartObject();
               g.writeNumberField("id", l.id());
               g.writeStringField("provider", l.provider());
+              g.writeStringField("model", l.model());
+              g.writeStringField("key", l.key());
+              g.writeNumberField("weight", l.weight());
+              g.writeNumberField("tokens", l.tokens());
               g.writeNumberField("pid", l.pid());
               g.writeStringField("label", l.label());
               g.writeNumberField("held_ms", l.held().toMillis());
@@ -187,7 +233,12 @@ final class StatusCommand implements Callable<Integer> {
             for (WaiterInfo w : s.waiters()) {
               g.writeStartObject();
               g.writeStringField("provider", w.provider());
+              g.writeStringField("model", w.model());
+              g.writeStringField("key", w.key());
               g.writeNumberField("position", w.position());
+              g.writeStringField("priority", w.priority().toString());
+              g.writeNumberField("weight", w.weight());
+              g.writeNumberField("tokens", w.tokens());
               g.writeNumberField("pid", w.pid());
               g.writeStringField("label", w.label());
               g.writeNumberField("waited_ms", w.waiting().toMillis());
@@ -200,6 +251,36 @@ final class StatusCommand implements Callable<Integer> {
             g.writeEndObject();
           });
     }
+  }
+
+  /** A level's {@code window}: null without a budget; a budget it lacks is null inside. */
+  private static void window(JsonGenerator g, Window w, StatusSnapshot s) throws IOException {
+    if (!w.any()) {
+      g.writeNullField("window");
+      return;
+    }
+    g.writeObjectFieldStart("window");
+    if (w.requestsPerMinute() > 0) {
+      g.writeNumberField("requests_per_minute", w.requestsPerMinute());
+    } else {
+      g.writeNullField("requests_per_minute");
+    }
+    g.writeNumberField("requests", w.requests());
+    if (w.tokensPerMinute() > 0) {
+      g.writeNumberField("tokens_per_minute", w.tokensPerMinute());
+    } else {
+      g.writeNullField("tokens_per_minute");
+    }
+    g.writeNumberField("tokens", w.tokens());
+    if (w.changesAt().isPresent()) {
+      Instant at = w.changesAt().get();
+      g.writeStringField("frees_at", When.iso(at));
+      g.writeNumberField("frees_in_ms", Math.max(0, at.toEpochMilli() - s.at().toEpochMilli()));
+    } else {
+      g.writeNullField("frees_at");
+      g.writeNullField("frees_in_ms");
+    }
+    g.writeEndObject();
   }
 
   static void printTables(StatusSnapshot s, String db, PrintStream out) {

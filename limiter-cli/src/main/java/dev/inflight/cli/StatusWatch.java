@@ -1,6 +1,7 @@
 package dev.inflight.cli;
 
 import dev.inflight.client.LimiterException;
+import dev.inflight.client.ModelStatus;
 import dev.inflight.client.ProviderStatus;
 import dev.inflight.client.StatusSnapshot;
 import java.io.PrintStream;
@@ -97,10 +98,11 @@ final class StatusWatch {
     StringBuilder body = new StringBuilder();
     String tables = StatusText.tables(s, db);
     List<String> lines = tables.lines().toList();
+    List<Object> rows = StatusText.providerRows(s);
     for (int i = 0; i < lines.size(); i++) {
       String l = lines.get(i);
-      // Lines 1..n are the providers' rows, in the snapshot's order, after the header.
-      String c = i >= 1 && i <= s.providers().size() ? colourOf(s.providers().get(i - 1)) : "";
+      // Lines 1..n are the providers' table rows (providers, their models), after the header.
+      String c = i >= 1 && i <= rows.size() ? colourOf(rows.get(i - 1)) : "";
       body.append(c.isEmpty() ? l : c + l + RESET).append('\n');
     }
     return frame(title(s) + "\n\n" + body);
@@ -118,10 +120,17 @@ final class StatusWatch {
   }
 
   /** Red while anyone waits, yellow at the limit in force, else none. */
-  private String colourOf(ProviderStatus p) {
+  private String colourOf(Object row) {
     if (!colour) {
       return "";
     }
+    if (row instanceof ModelStatus m) {
+      if (m.queued() > 0) {
+        return RED;
+      }
+      return m.maxInFlight() > 0 && m.inFlight() >= m.maxInFlight() ? YELLOW : "";
+    }
+    ProviderStatus p = (ProviderStatus) row;
     if (p.queued() > 0) {
       return RED;
     }

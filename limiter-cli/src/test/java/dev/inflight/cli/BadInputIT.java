@@ -64,13 +64,182 @@ class BadInputIT {
             "--cooldown",
             "2h"),
         bad("--cooldown", "limits", "set", "p", "2", "--cooldown", "soon"),
-        bad("Missing required parameter: 'MAX'", "limits", "set", "p"),
+        bad("limits set needs MAX or an option to change", "limits", "set", "p"),
+        bad(
+            "--rpm must be an integer from 1 to 1000000, or 0 or none for no budget (was -5)",
+            "limits",
+            "set",
+            "p",
+            "--rpm",
+            "-5"),
+        bad(
+            "--tpm must be an integer from 1 to 1000000000, or 0 or none for no budget (was"
+                + " \"1.5\")",
+            "limit",
+            "set",
+            "p",
+            "--tpm",
+            "1.5"),
+        bad(
+            "--default-tokens must be an integer from 0 to 100000000 (was \"many\")",
+            "limits",
+            "set",
+            "p",
+            "--default-tokens",
+            "many"),
+        bad(
+            "--default-tokens must be at most --tpm (100 for \"p\")",
+            "limits",
+            "set",
+            "p",
+            "--tpm",
+            "100",
+            "--default-tokens",
+            "200"),
+        bad(
+            "--aging must be whole milliseconds from 1s to 1h (was 10ms)",
+            "limits",
+            "set",
+            "p",
+            "--aging",
+            "10ms"),
+        bad(
+            "--aging applies to a provider's limit only, not to a model's (was --aging 10s for"
+                + " \"p/m\"; set it on \"p\")",
+            "limits",
+            "set",
+            "p/m",
+            "2",
+            "--aging",
+            "10s"),
+        bad(
+            "--cooldown applies to a provider's limit only",
+            "limits",
+            "set",
+            "p/m",
+            "--cooldown",
+            "1s"),
+        bad(
+            "MAX may be none only while --rpm or --tpm gives a budget",
+            "limits",
+            "set",
+            "p",
+            "none"),
+        bad(
+            "MAX is needed for a new limit unless --rpm or --tpm gives a budget",
+            "limits",
+            "set",
+            "p/m",
+            "--default-tokens",
+            "5"),
+        bad(
+            "KEY must be PROVIDER or PROVIDER/MODEL, with a model after the slash (was \"p/\")",
+            "limits",
+            "set",
+            "p/",
+            "2"),
+        bad(
+            "KEY must be PROVIDER or PROVIDER/MODEL, with a provider before the slash (was"
+                + " \"/m\")",
+            "limits",
+            "unset",
+            "/m"),
+        bad(
+            "model must be the model's own name under its provider (was \"p/m\" under \"p\";"
+                + " give \"m\")",
+            "limits",
+            "set",
+            "p/p/m",
+            "2"),
+        bad(
+            "model must be at most 200 characters with no control characters (was"
+                + " \"a\\u0009b\")",
+            "limits",
+            "set",
+            "p/a\tb",
+            "2"),
+        bad(
+            "--weight must be an integer from 1 to 10000 (was 0)",
+            "run",
+            "-p",
+            "p",
+            "--weight",
+            "0",
+            "--",
+            "true"),
+        bad(
+            "--weight must be an integer from 1 to 10000 (was \"2.5\")",
+            "run",
+            "-p",
+            "p",
+            "--weight",
+            "2.5",
+            "--",
+            "true"),
+        bad(
+            "weight must be at most the in-flight limit of p (3), or the request for p could"
+                + " never be granted (was 4)",
+            "run",
+            "-p",
+            "p",
+            "--weight",
+            "4",
+            "--",
+            "true"),
+        bad(
+            "--priority must be interactive, normal or batch (was \"urgent\")",
+            "run",
+            "-p",
+            "p",
+            "--priority",
+            "urgent",
+            "--",
+            "true"),
+        bad(
+            "--tokens must be an integer from 0 to 100000000 (was -1)",
+            "run",
+            "-p",
+            "p",
+            "--tokens",
+            "-1",
+            "--",
+            "true"),
+        bad(
+            "--tokens must be an integer from 0 to 100000000 (was 99999999999)",
+            "run",
+            "-p",
+            "p",
+            "--tokens",
+            "99999999999",
+            "--",
+            "true"),
+        bad(
+            "--provider must be PROVIDER or PROVIDER/MODEL, with a model after the slash (was"
+                + " \"p/\")",
+            "run",
+            "-p",
+            "p/",
+            "--",
+            "true"),
+        bad(
+            "model must be at most 200 characters with no control characters",
+            "run",
+            "-p",
+            "p/a\u001bb",
+            "--",
+            "true"),
         bad("provider must have a limit to pause", "pause", "nolimit"),
+        bad(
+            "PROVIDER must be a provider: 'pause' applies to a provider as a whole, not to one of"
+                + " its models (was \"p/m\"; give \"p\")",
+            "pause",
+            "p/m"),
+        bad("'report-429' applies to a provider as a whole", "report-429", "p/m"),
         bad("provider must have a limit to resume", "resume", "nolimit"),
         bad("provider must be 1 to 200 characters", "pause", "bad\tname"),
         bad("LEASE_ID must be a positive integer", "release", "abc"),
         bad("LEASE_ID must be a positive integer", "release", "0"),
-        bad("Missing required option: '--provider=PROVIDER'", "run", "--", "true"),
+        bad("Missing required option: '--provider=PROVIDER[/MODEL]'", "run", "--", "true"),
         bad("Missing required parameter: 'COMMAND'", "run", "--provider", "p"),
         bad(
             "Invalid value for option '--timeout': expected a duration such as 250ms, 30s, 5m, 1h, 2d or PT30S (was \"soon\")",
@@ -220,6 +389,11 @@ class BadInputIT {
     assertThat(cli.run("report-429", "p", "--retry-after", "25h").code()).isEqualTo(2);
     assertThat(cli.run("run", "-p", "p", "--rate-limited-exit-code", "0", "--", "true").code())
         .isEqualTo(2);
+    assertThat(cli.run("limit", "set", "p/m", "--rpm", "-5").code()).isEqualTo(2);
+    assertThat(cli.run("limit", "set", "p/m", "--default-tokens", "5").code()).isEqualTo(2);
+    assertThat(cli.run("limit", "set", "p", "--tpm", "10", "--default-tokens", "50").code())
+        .isEqualTo(2);
+    assertThat(cli.run("run", "-p", "p/", "--weight", "0", "--", "true").code()).isEqualTo(2);
     assertThat(fresh).doesNotExist();
   }
 

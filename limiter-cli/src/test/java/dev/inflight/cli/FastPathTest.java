@@ -28,6 +28,8 @@ class FastPathTest {
         "run -p p x -- y",
         "run -p p --rate-limited-exit-code 42 --retry-after 20s -- x",
         "run -p p --rate-limited-exit-code=0 --retry-after=PT1S x",
+        "run -p openai/gpt-4o --weight 2 --priority interactive --tokens 1200 -- x",
+        "run -p p/m --weight=0 --priority=urgent --tokens=99999999999 x",
       })
   void acceptedLines_parseAsPicocliParsesThem(String line) throws Exception {
     String[] args = line.split(" ");
@@ -58,7 +60,10 @@ class FastPathTest {
                   f.quiet,
                   f.command,
                   String.valueOf(f.rateLimitedExitCode),
-                  String.valueOf(f.retryAfter)))
+                  String.valueOf(f.retryAfter),
+                  String.valueOf(f.weight),
+                  String.valueOf(f.priority),
+                  String.valueOf(f.tokens)))
           .isEqualTo(
               List.of(
                   p.provider,
@@ -67,7 +72,10 @@ class FastPathTest {
                   p.quiet,
                   p.command,
                   String.valueOf(p.rateLimitedExitCode),
-                  String.valueOf(p.retryAfter)));
+                  String.valueOf(p.retryAfter),
+                  String.valueOf(p.weight),
+                  String.valueOf(p.priority),
+                  String.valueOf(p.tokens)));
     }
   }
 
@@ -92,6 +100,9 @@ class FastPathTest {
         "run -p p --unknown -- x",
         "run -p p --retry-after soon --rate-limited-exit-code 3 -- x",
         "run -p p --rate-limited-exit-code 3 --rate-limited-exit-code 4 -- x",
+        "run -p p --weight 1 --weight 2 -- x",
+        "run -p p --tokens -1 -- x",
+        "run -p p --priority -- x",
         "--home a --home b status",
         "--verbose --verbose status",
       })

@@ -23,8 +23,12 @@ class HelpIT {
     assertThat(r.code()).as(r.describe()).isZero();
     assertThat(r.err()).isEmpty();
     assertThat(r.out()).startsWith("Usage: inflight ").doesNotContain("Did you mean");
-    for (String name : Commands.model().getSubcommands().keySet()) {
-      assertThat(r.out()).contains("\n  " + name + " ");
+    for (picocli.CommandLine c : Commands.model().getSubcommands().values()) {
+      assertThat(r.out())
+          .contains(
+              "\n  "
+                  + c.getCommandName()
+                  + (c.getCommandName().equals("limits") ? ", limit " : " "));
     }
     assertThat(r.out()).contains("  app ").contains("  demo ");
   }

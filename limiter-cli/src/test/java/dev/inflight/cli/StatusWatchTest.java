@@ -2,8 +2,11 @@ package dev.inflight.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.inflight.client.ModelStatus;
+import dev.inflight.client.Priority;
 import dev.inflight.client.ProviderStatus;
 import dev.inflight.client.StatusSnapshot;
+import dev.inflight.client.Window;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -12,6 +15,8 @@ import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalInt;
 import org.junit.jupiter.api.Test;
 
@@ -56,6 +61,41 @@ class StatusWatchTest {
     assertThat(full).contains(StatusWatch.YELLOW + "openai ").doesNotContain(StatusWatch.RED);
     assertThat(full).contains("\nanthropic ").doesNotContain(StatusWatch.YELLOW + "anthropic");
     assertThat(waiting).contains(StatusWatch.RED + "openai ");
+  }
+
+  @Test
+  void modelRows_areColouredByTheirOwnLevel_andTheProvidersAfterThemKeepTheirs() {
+    ProviderStatus openai =
+        new ProviderStatus(
+            "openai",
+            OptionalInt.of(4),
+            Duration.ZERO,
+            false,
+            1,
+            0,
+            1,
+            Duration.ofSeconds(1),
+            false,
+            OptionalInt.empty(),
+            Optional.empty(),
+            "",
+            OptionalInt.empty(),
+            Window.NONE,
+            List.of(
+                new ModelStatus("full", 1, 1, 0, Window.NONE),
+                new ModelStatus("waited", 2, 0, 1, Window.NONE)),
+            Map.of(Priority.BATCH, 1));
+    ProviderStatus zeta =
+        new ProviderStatus("zeta", OptionalInt.of(1), Duration.ZERO, false, 1, 0, 0, Duration.ZERO);
+    StatusSnapshot s = new StatusSnapshot(AT, List.of(openai, zeta), List.of(), List.of());
+
+    String frame = watch(true, true, new ArrayDeque<>()).frame(s);
+
+    assertThat(frame)
+        .contains(StatusWatch.RED + "openai ")
+        .contains(StatusWatch.YELLOW + "  full ")
+        .contains(StatusWatch.RED + "  waited ")
+        .contains(StatusWatch.YELLOW + "zeta ");
   }
 
   @Test
