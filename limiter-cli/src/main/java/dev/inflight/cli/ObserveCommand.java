@@ -62,7 +62,8 @@ final class ObserveCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    LeaseRequest target = LeaseRequest.of(key); // checks the provider and the model first
+    Args.Key k = Args.key("KEY", key); // checks the provider and the model first
+    LeaseRequest target = LeaseRequest.of(k.provider(), k.model());
     Map<String, String> parsed = new LinkedHashMap<>();
     for (String line : headers.isEmpty() ? read(file) : headers) {
       int colon = line.indexOf(':');

@@ -41,17 +41,24 @@ public record LeaseRequest(
   /**
    * A request for {@code key}: a provider ({@code openai}) or a provider and a model separated by
    * the first slash ({@code openai/gpt-4o}; the model may hold more slashes, as in {@code
-   * together/meta-llama/Llama-3-70b}).
+   * together/meta-llama/Llama-3-70b}). A provider whose own name holds a slash is named with {@link
+   * #of(String, String)} and model "".
    */
   public static LeaseRequest of(String key) {
-    if (key != null) {
-      int slash = key.indexOf('/');
-      if (slash > 0 && slash < key.length() - 1) {
-        return new LeaseRequest(
-            key.substring(0, slash), key.substring(slash + 1), "", 1, -1, Priority.NORMAL);
-      }
+    int slash = key == null ? -1 : key.indexOf('/');
+    if (slash < 0) {
+      return new LeaseRequest(key, "", "", 1, -1, Priority.NORMAL);
     }
-    return new LeaseRequest(key, "", "", 1, -1, Priority.NORMAL);
+    if (slash == 0 || slash == key.length() - 1) {
+      throw new IllegalArgumentException(
+          "key must be PROVIDER or PROVIDER/MODEL, with a "
+              + (slash == 0 ? "provider before" : "model after")
+              + " the slash (was "
+              + Validation.quote(key)
+              + ")");
+    }
+    return new LeaseRequest(
+        key.substring(0, slash), key.substring(slash + 1), "", 1, -1, Priority.NORMAL);
   }
 
   /** A request for {@code provider}'s {@code model}. */

@@ -92,7 +92,7 @@ final class Views {
               m.maxInFlight(),
               m.inFlight(),
               queued,
-              window(m.budget(), st.windowChangesAtMs())));
+              window(m.budget(), m.windowChangesAtMs())));
     }
     Map<Priority, Integer> byClass = new java.util.EnumMap<>(Priority.class);
     for (WaiterRow w : queue) {

@@ -93,10 +93,17 @@ public final class Rows {
 
   /**
    * One model level of a provider: its pool ({@code maxInFlight} 0 when it has no cap of its own),
-   * the units its leases hold (held and cooling), its budget and the provider's word about it.
+   * the units its leases hold (held and cooling), its budget and the provider's word about it, and
+   * when the oldest of its starts in the window leaves it (0 when none).
    */
   public record ModelState(
-      String model, int maxInFlight, int inFlight, Budget budget, Word word, long defaultTokens) {
+      String model,
+      int maxInFlight,
+      int inFlight,
+      Budget budget,
+      Word word,
+      long defaultTokens,
+      long windowChangesAtMs) {
     /** Units free at this level; {@link Integer#MAX_VALUE} when it has no cap. */
     public int free() {
       return maxInFlight == 0 ? Integer.MAX_VALUE : Math.max(0, maxInFlight - inFlight);
@@ -238,7 +245,8 @@ public final class Rows {
                     m.inFlight() + weight,
                     anyBudget ? mb.plusStart(tokens) : mb,
                     m.word(),
-                    m.defaultTokens());
+                    m.defaultTokens(),
+                    m.windowChangesAtMs());
           }
           ms.add(m);
         }

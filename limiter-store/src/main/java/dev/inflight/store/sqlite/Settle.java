@@ -113,7 +113,9 @@ final class Settle {
           + " CASE WHEN u.requests_reset_at_ms > ?2 THEN u.requests_remaining ELSE -1 END,"
           + " coalesce(u.requests_reset_at_ms, 0),"
           + " CASE WHEN u.tokens_reset_at_ms > ?2 THEN u.tokens_remaining ELSE -1 END,"
-          + " coalesce(u.tokens_reset_at_ms, 0)"
+          + " coalesce(u.tokens_reset_at_ms, 0),"
+          + " (SELECT min(e.started_at_ms) FROM ledger e WHERE e.provider = ?1"
+          + "   AND e.model = k.model AND e.started_at_ms > ?2 - 60000)"
           + " FROM (SELECT model FROM model_limits WHERE provider = ?1 AND (?3 IS NULL OR model = ?3)"
           + "   UNION SELECT model FROM upstream_budget WHERE provider = ?1 AND model <> ''"
           + "    AND (?3 IS NULL OR model = ?3)) k"
@@ -262,7 +264,8 @@ final class Settle {
                 rs.getInt(6),
                 new Budget(rs.getInt(3), rs.getLong(4), (int) rs.getLong(7), rs.getLong(8)),
                 word(rs, 9),
-                rs.getLong(5)));
+                rs.getLong(5),
+                rs.getLong(13) == 0 ? 0 : rs.getLong(13) + WINDOW_MS));
       }
     }
     return new ProviderState(
