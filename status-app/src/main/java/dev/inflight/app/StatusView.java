@@ -48,7 +48,7 @@ final class StatusView {
       new KeyCodeCombination(KeyCode.F, KeyCombination.SHORTCUT_DOWN);
 
   /** The most of the height the providers take before they scroll (the tables need room too). */
-  static final double PROVIDERS_SHARE = 0.62;
+  static final double PROVIDERS_SHARE = 0.68;
 
   private final StatusViewModel vm;
   private final BorderPane root = new BorderPane();
@@ -86,7 +86,7 @@ final class StatusView {
     SplitPane halves = new SplitPane(providers.node(), tables);
     halves.setId("halves");
     halves.setOrientation(Orientation.VERTICAL);
-    halves.setDividerPositions(0.62);
+    halves.setDividerPositions(PROVIDERS_SHARE);
     halves.getStyleClass().add(atlantafx.base.theme.Tweaks.EDGE_TO_EDGE);
     SplitPane.setResizableWithParent(tables, true);
     fitDivider(halves, providers.node());

@@ -227,6 +227,14 @@ class LimitModelTest {
     assertThat(rows.row("openai").freesProperty().get()).isEqualTo("frees in 10s");
   }
 
+  @Test
+  void size_showsWeightWhenNotOne_andReservedTokens() {
+    assertThat(TablesPane.size(1, 0)).isEmpty();
+    assertThat(TablesPane.size(2, 0)).isEqualTo("×2");
+    assertThat(TablesPane.size(1, 1500)).isEqualTo("1.5k tok");
+    assertThat(TablesPane.size(2, 1500)).isEqualTo("×2 · 1.5k tok");
+  }
+
   // ---------------------------------------------------------------- edits
 
   private final List<LimitSpec> written = new ArrayList<>();
