@@ -115,7 +115,7 @@ final class TablesPane {
     leases.getColumns().add(release);
     leases.setColumnResizePolicy(TableView.CONSTRAINED_RESIZE_POLICY_ALL_COLUMNS);
     // Narrow, label and process give way first: which model, and how much, are what to read.
-    minWidths(leases, Map.of("provider/model", 104.0, "size", 60.0, "label", 56.0));
+    minWidths(leases, Map.of("provider/model", 100.0, "size", 64.0));
     leases.getStyleClass().addAll(Styles.DENSE, Styles.STRIPED);
 
     FilteredList<WaiterRow> waiterRows = new FilteredList<>(vm.waiters());
@@ -178,8 +178,7 @@ final class TablesPane {
                 Comparator.comparing((WaiterRow r) -> r.info().queuedAt()).reversed()));
     waiters.setColumnResizePolicy(TableView.CONSTRAINED_RESIZE_POLICY_ALL_COLUMNS);
     minWidths(
-        waiters,
-        Map.of("provider/model", 104.0, "class", 86.0, "label", 56.0, "waiting for", 60.0));
+        waiters, Map.of("provider/model", 100.0, "class", 92.0, "#", 28.0, "waiting for", 60.0));
     waiters.getStyleClass().addAll(Styles.DENSE, Styles.STRIPED);
 
     Label leasesTitle = new Label();
