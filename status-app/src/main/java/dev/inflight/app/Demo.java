@@ -37,13 +37,13 @@ import java.util.stream.Collectors;
 final class Demo {
   /**
    * The demo's limits: {@code openai} 2 and adaptive, {@code anthropic} 3 with a cooldown and a
-   * budget of 15 requests a minute (the agents ask for more, so it binds within the first half
-   * minute and the gauge shows when the window frees), {@code llama-local} 1.
+   * budget of 12 requests a minute (the agents ask for about four times that, so it binds within
+   * the first minute and the gauge shows when the window frees), {@code llama-local} 1.
    */
   static final List<LimitSpec> LIMITS =
       List.of(
           LimitSpec.of("openai", 2).withAdaptive(true),
-          LimitSpec.of("anthropic", 3).withCooldown(Duration.ofMillis(400)).withBudgets(15, 0, 0),
+          LimitSpec.of("anthropic", 3).withCooldown(Duration.ofMillis(400)).withBudgets(12, 0, 0),
           LimitSpec.of("llama-local", 1));
 
   /**

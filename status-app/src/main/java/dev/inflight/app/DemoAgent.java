@@ -70,6 +70,12 @@ public final class DemoAgent {
   /** How often a simulated OpenAI request ends with a 429. */
   static final double RATE_LIMITED_SHARE = 0.02;
 
+  /**
+   * How long an agent waits for a lease before it gives up and picks again: a budget that binds
+   * would otherwise gather every agent in its queue, and the rest of the demo would go still.
+   */
+  static final Duration PATIENCE = Duration.ofSeconds(20);
+
   void loop(Limiter limiter) {
     while (running) {
       String provider = pickProvider();
@@ -78,7 +84,7 @@ public final class DemoAgent {
               .label(label)
               .priority(priority)
               .tokens(provider.equals("llama-local") ? -1 : 500 + 100L * random.nextInt(30));
-      try (Lease lease = limiter.acquire(request, Duration.ofMinutes(2))) {
+      try (Lease lease = limiter.acquire(request, PATIENCE)) {
         Thread.sleep(requestMillis(provider));
         if (provider.equals("openai") && random.nextDouble() < RATE_LIMITED_SHARE) {
           // Now and then the provider says 429: every agent pauses, and the adaptive limit steps
