@@ -37,6 +37,9 @@ final class TablesPane {
   /** The leases table's id column; each of its cells is {@code lease-id-<id>}. */
   static final String ID_COLUMN = "lease-id-column";
 
+  /** Below this width a table shows no process column. */
+  static final double NARROW = 520;
+
   private final StatusViewModel vm;
   private final SplitPane node;
 
@@ -69,7 +72,7 @@ final class TablesPane {
         .add(
             column(
                 "provider/model",
-                130,
+                175,
                 r -> text(r.info().key()),
                 Comparator.comparing(r -> r.info().key())));
     leases
@@ -115,7 +118,8 @@ final class TablesPane {
     leases.getColumns().add(release);
     leases.setColumnResizePolicy(TableView.CONSTRAINED_RESIZE_POLICY_ALL_COLUMNS);
     // Narrow, label and process give way first: which model, and how much, are what to read.
-    minWidths(leases, Map.of("provider/model", 100.0, "size", 64.0));
+    minWidths(leases, Map.of("provider/model", 100.0, "size", 72.0));
+    hideWhenNarrow(leases, "process", NARROW);
     leases.getStyleClass().addAll(Styles.DENSE, Styles.STRIPED);
 
     FilteredList<WaiterRow> waiterRows = new FilteredList<>(vm.waiters());
@@ -133,7 +137,7 @@ final class TablesPane {
         .add(
             column(
                 "provider/model",
-                120,
+                160,
                 r -> text(r.info().key()),
                 Comparator.comparing(r -> r.info().key())));
     waiters
@@ -178,7 +182,8 @@ final class TablesPane {
                 Comparator.comparing((WaiterRow r) -> r.info().queuedAt()).reversed()));
     waiters.setColumnResizePolicy(TableView.CONSTRAINED_RESIZE_POLICY_ALL_COLUMNS);
     minWidths(
-        waiters, Map.of("provider/model", 100.0, "class", 92.0, "#", 28.0, "waiting for", 60.0));
+        waiters, Map.of("provider/model", 100.0, "class", 92.0, "#", 28.0, "waiting for", 68.0));
+    hideWhenNarrow(waiters, "process", NARROW);
     waiters.getStyleClass().addAll(Styles.DENSE, Styles.STRIPED);
 
     Label leasesTitle = new Label();
@@ -274,6 +279,18 @@ final class TablesPane {
       super.updateItem(item, empty);
       button.setId(empty || item == null ? null : "release-" + item.info().id());
       setGraphic(empty || item == null ? null : button);
+    }
+  }
+
+  /**
+   * Hides a column while the table is narrower than {@code below}: squeezed with the others it
+   * would read as "…", and the process is in the release dialog and the CLI too.
+   */
+  private static <R> void hideWhenNarrow(TableView<R> table, String title, double below) {
+    for (TableColumn<R, ?> c : table.getColumns()) {
+      if (c.getText().equals(title)) {
+        c.visibleProperty().bind(table.widthProperty().greaterThanOrEqualTo(below));
+      }
     }
   }
 
