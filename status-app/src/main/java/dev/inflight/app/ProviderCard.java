@@ -214,8 +214,10 @@ final class ProviderCard {
           pausedTag.setManaged(s.paused() || after429);
           // Resume ends a pause by hand and lifts a 429 pause early, even without a limit.
           pause.setText(s.paused() || after429 ? "Resume" : "Pause");
-          pause.setDisable(unlimited && !after429);
-          remove.setDisable(unlimited);
+          // A provider limited by a budget alone has a limit to pause and to remove.
+          boolean noLimit = unlimited && row.specProperty().get().isEmpty();
+          pause.setDisable(noLimit && !after429);
+          remove.setDisable(noLimit);
         };
     pause.setOnAction(
         e -> {

@@ -266,8 +266,8 @@ public final class ProviderRow {
       Map<String, int[]> inUse,
       Instant at,
       Instant now) {
+    spec.set(limit); // before the status: the card's listener reads both
     status.set(s);
-    spec.set(limit);
     readAt = at;
     int units = s.active() + s.cooling();
     inFlight.set(
