@@ -5,6 +5,8 @@ import dev.inflight.client.ConfigRoot;
 import dev.inflight.client.LimitSpec;
 import dev.inflight.client.Limiter;
 import dev.inflight.client.LimiterException;
+import dev.inflight.client.ModelLimitSpec;
+import dev.inflight.client.Priority;
 import dev.inflight.client.StatusSnapshot;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -33,11 +35,34 @@ import java.util.stream.Collectors;
  * leaves no lease behind.
  */
 final class Demo {
+  /**
+   * The demo's limits: {@code openai} 2 and adaptive, {@code anthropic} 3 with a cooldown and a
+   * budget of 12 requests a minute (the agents ask for about four times that, so it binds within
+   * the first minute and the gauge shows when the window frees), {@code llama-local} 1.
+   */
   static final List<LimitSpec> LIMITS =
       List.of(
           LimitSpec.of("openai", 2).withAdaptive(true),
-          LimitSpec.of("anthropic", 3).withCooldown(Duration.ofMillis(400)),
+          LimitSpec.of("anthropic", 3).withCooldown(Duration.ofMillis(400)).withBudgets(12, 0, 0),
           LimitSpec.of("llama-local", 1));
+
+  /**
+   * Each hosted provider has a big model with a pool of its own below the provider's ({@code
+   * anthropic/claude-sonnet} 2 of anthropic's 3, {@code openai/gpt-4o} 1 of openai's 2) and a small
+   * one with no limit of its own, which counts against its provider's alone.
+   */
+  static final List<ModelLimitSpec> MODEL_LIMITS =
+      List.of(
+          ModelLimitSpec.of("anthropic", "claude-sonnet", 2),
+          ModelLimitSpec.of("openai", "gpt-4o", 1));
+
+  /** Sub-agents and the researcher run as batch, the rest as interactive agents. */
+  static Priority priority(String label) {
+    return label.startsWith("subagent") || label.equals("researcher")
+        ? Priority.BATCH
+        : Priority.INTERACTIVE;
+  }
+
   static final List<String> LABELS =
       List.of("planner", "researcher", "coder", "reviewer", "subagent-1", "subagent-2");
 
@@ -51,6 +76,7 @@ final class Demo {
       new DemoScreen(System.out, System.err, Terminal.isTerminal(), Terminal::columns);
   private final List<Process> children = new ArrayList<>();
   private final Map<String, Optional<LimitSpec>> previous = new LinkedHashMap<>();
+  private final Map<String, Optional<ModelLimitSpec>> previousModels = new LinkedHashMap<>();
   private final AtomicBoolean stopped = new AtomicBoolean();
   private Limiter limiter;
 
@@ -111,6 +137,12 @@ final class Demo {
         limiter.limits().resume(spec.provider());
       }
     }
+    for (ModelLimitSpec spec : MODEL_LIMITS) {
+      previousModels.put(
+          spec.key(),
+          limiter.limits().models().stream().filter(m -> m.key().equals(spec.key())).findFirst());
+      limiter.limits().setModel(spec);
+    }
     Runtime.getRuntime().addShutdownHook(new Thread(this::stop, "inflight-demo-stop"));
     System.err.println(
         "inflight demo: "
@@ -119,7 +151,18 @@ final class Demo {
             + limiter.databaseFile()
             + " with limits "
             + LIMITS.stream()
-                .map(l -> l.provider() + "=" + l.maxInFlight())
+                .map(
+                    l ->
+                        l.provider()
+                            + "="
+                            + l.maxInFlight()
+                            + (l.requestsPerMinute() > 0
+                                ? " (" + l.requestsPerMinute() + " rpm)"
+                                : ""))
+                .collect(Collectors.joining(", "))
+            + ", "
+            + MODEL_LIMITS.stream()
+                .map(m -> m.key() + "=" + m.maxInFlight())
                 .collect(Collectors.joining(", "))
             + (privateRoot ? "" : " (previous limits come back when the demo ends)"));
     try {
@@ -170,6 +213,8 @@ final class Demo {
               home.toString(),
               "--label",
               label(i),
+              "--priority",
+              priority(label(i)).toString(),
               "--seed",
               Long.toString(1000L + i));
       pb.redirectOutput(ProcessBuilder.Redirect.DISCARD);
@@ -288,6 +333,15 @@ final class Demo {
   }
 
   private void restoreLimits() {
+    for (Map.Entry<String, Optional<ModelLimitSpec>> e : previousModels.entrySet()) {
+      if (e.getValue().isPresent()) {
+        limiter.limits().setModel(e.getValue().get());
+      } else {
+        String key = e.getKey();
+        int slash = key.indexOf('/');
+        limiter.limits().unsetModel(key.substring(0, slash), key.substring(slash + 1));
+      }
+    }
     for (Map.Entry<String, Optional<LimitSpec>> e : previous.entrySet()) {
       if (e.getValue().isPresent()) {
         LimitSpec old = e.getValue().get();

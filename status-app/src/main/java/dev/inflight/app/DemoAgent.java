@@ -1,8 +1,10 @@
 package dev.inflight.app;
 
 import dev.inflight.client.Lease;
+import dev.inflight.client.LeaseRequest;
 import dev.inflight.client.LeaseTimeoutException;
 import dev.inflight.client.Limiter;
+import dev.inflight.client.Priority;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Random;
@@ -12,17 +14,23 @@ import java.util.Random;
  * response for a realistic random time, gives the lease back, thinks, and starts again. It stops on
  * SIGTERM (closing its limiter, so its leases go with it) and when the demo process is gone.
  *
- * <p>Arguments: {@code --home DIR --label NAME --seed N}.
+ * <p>Arguments: {@code --home DIR --label NAME --seed N [--priority interactive|normal|batch]}.
  */
 public final class DemoAgent {
   static final String[] PROVIDERS = {"openai", "anthropic", "llama-local"};
 
   private final String label;
+  private final Priority priority;
   private final Random random;
   private volatile boolean running = true;
 
   DemoAgent(String label, long seed) {
+    this(label, Priority.NORMAL, seed);
+  }
+
+  DemoAgent(String label, Priority priority, long seed) {
     this.label = label;
+    this.priority = priority;
     this.random = new Random(seed);
   }
 
@@ -30,11 +38,13 @@ public final class DemoAgent {
     Path home = null;
     String label = "agent";
     long seed = System.nanoTime();
+    Priority priority = Priority.NORMAL;
     for (int i = 0; i + 1 < args.length; i += 2) {
       switch (args[i]) {
         case "--home" -> home = Path.of(args[i + 1]);
         case "--label" -> label = args[i + 1];
         case "--seed" -> seed = Long.parseLong(args[i + 1]);
+        case "--priority" -> priority = Priority.parse(args[i + 1]);
         default -> throw new IllegalArgumentException("unknown option " + args[i]);
       }
     }
@@ -43,7 +53,7 @@ public final class DemoAgent {
         (home == null ? Limiter.builder() : Limiter.builder().home(home))
             .processName("demo agent")
             .build();
-    DemoAgent agent = new DemoAgent(label, seed);
+    DemoAgent agent = new DemoAgent(label, priority, seed);
     Thread main = Thread.currentThread();
     Runtime.getRuntime()
         .addShutdownHook(
@@ -60,10 +70,21 @@ public final class DemoAgent {
   /** How often a simulated OpenAI request ends with a 429. */
   static final double RATE_LIMITED_SHARE = 0.02;
 
+  /**
+   * How long an agent waits for a lease before it gives up and picks again: a budget that binds
+   * would otherwise gather every agent in its queue, and the rest of the demo would go still.
+   */
+  static final Duration PATIENCE = Duration.ofSeconds(20);
+
   void loop(Limiter limiter) {
     while (running) {
       String provider = pickProvider();
-      try (Lease lease = limiter.acquire(provider, label, Duration.ofMinutes(2))) {
+      LeaseRequest request =
+          LeaseRequest.of(provider, pickModel(provider))
+              .label(label)
+              .priority(priority)
+              .tokens(provider.equals("llama-local") ? -1 : 500 + 100L * random.nextInt(30));
+      try (Lease lease = limiter.acquire(request, PATIENCE)) {
         Thread.sleep(requestMillis(provider));
         if (provider.equals("openai") && random.nextDouble() < RATE_LIMITED_SHARE) {
           // Now and then the provider says 429: every agent pauses, and the adaptive limit steps
@@ -95,6 +116,16 @@ public final class DemoAgent {
       return r < 0.35 ? "openai" : r < 0.6 ? "anthropic" : "llama-local";
     }
     return r < 0.45 ? "anthropic" : r < 0.85 ? "openai" : "llama-local";
+  }
+
+  /** Hosted requests name a model: half the big one (with its own pool), half the small one. */
+  String pickModel(String provider) {
+    boolean big = random.nextBoolean();
+    return switch (provider) {
+      case "openai" -> big ? "gpt-4o" : "gpt-4o-mini";
+      case "anthropic" -> big ? "claude-sonnet" : "claude-haiku";
+      default -> "";
+    };
   }
 
   /** Log-normal around ~2 s (a streamed completion), the local model slower; 0.3 s to 15 s. */

@@ -32,6 +32,31 @@ final class Fmt {
     return ms + "ms";
   }
 
+  /**
+   * A count of requests or tokens, short: {@code 412}, {@code 28k}, {@code 1.5k}, {@code 2.4M} (one
+   * decimal below ten of the unit, none above; never rounded up to the next unit's value).
+   */
+  static String amount(long n) {
+    if (n < 1000) {
+      return Long.toString(n);
+    }
+    if (n < 1_000_000) {
+      return scaled(n, 1000, "k");
+    }
+    if (n < 1_000_000_000) {
+      return scaled(n, 1_000_000, "M");
+    }
+    return scaled(n, 1_000_000_000, "G");
+  }
+
+  private static String scaled(long n, long unit, String suffix) {
+    long tenths = n * 10 / unit; // rounded down: 29999 is 29.9k, never 30k
+    if (tenths >= 100 || tenths % 10 == 0) {
+      return tenths / 10 + suffix;
+    }
+    return tenths / 10 + "." + tenths % 10 + suffix;
+  }
+
   static String process(long pid, String name) {
     return name == null || name.isBlank() ? Long.toString(pid) : pid + " " + Text.printable(name);
   }

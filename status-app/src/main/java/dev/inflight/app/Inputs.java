@@ -37,6 +37,62 @@ final class Inputs {
         "limit must be an integer from 1 to " + MAX_LIMIT + " (was \"" + t + "\")");
   }
 
+  private static final Pattern PER_MINUTE =
+      Pattern.compile("\\s*([0-9]{1,10})(?:\\.([0-9]{1,3}))?\\s*([kKmM])?\\s*");
+
+  /**
+   * Reads a per-minute budget ({@code rpm} or {@code tpm}): a whole number, or one with {@code k}
+   * or {@code M}, as in {@code 30k} or {@code 1.5M}; blank or {@code 0} means none. The range is
+   * the library's to check.
+   *
+   * @param name the library's name of the value ({@code requests_per_minute}), for the message
+   * @throws IllegalArgumentException e.g. {@code requests_per_minute must be an integer from 1 to
+   *     1000000, or 0 for none (was "ten")}
+   */
+  static long perMinute(String name, long max, String text) {
+    if (text == null || text.isBlank()) {
+      return 0;
+    }
+    Matcher m = PER_MINUTE.matcher(text);
+    IllegalArgumentException bad =
+        new IllegalArgumentException(
+            name
+                + " must be an integer from 1 to "
+                + max
+                + ", or 0 for none (was \""
+                + text.strip()
+                + "\")");
+    if (!m.matches()) {
+      throw bad;
+    }
+    long unit = m.group(3) == null ? 1 : m.group(3).equalsIgnoreCase("k") ? 1000 : 1_000_000;
+    String frac = m.group(2) == null ? "" : m.group(2);
+    long scale = (long) Math.pow(10, frac.length());
+    long fracPart = frac.isEmpty() ? 0 : Long.parseLong(frac) * unit;
+    if (fracPart % scale != 0) {
+      throw bad; // 1.5 requests
+    }
+    long v = Long.parseLong(m.group(1)) * unit + fracPart / scale;
+    if (v > max) {
+      throw new IllegalArgumentException(
+          name + " must be an integer from 1 to " + max + ", or 0 for none (was " + v + ")");
+    }
+    return v;
+  }
+
+  static final int MAX_RPM = 1_000_000;
+  static final long MAX_TPM = 1_000_000_000L;
+
+  /** A requests-per-minute budget; see {@link #perMinute}. */
+  static int rpm(String text) {
+    return (int) perMinute("requests_per_minute", MAX_RPM, text);
+  }
+
+  /** A tokens-per-minute budget; see {@link #perMinute}. */
+  static long tpm(String text) {
+    return perMinute("tokens_per_minute", MAX_TPM, text);
+  }
+
   /**
    * Reads a cooldown: a plain number is milliseconds; {@code ms}, {@code s}, {@code m} and {@code
    * h} are accepted, as in {@code 250ms} or {@code 1.5s}. Blank means zero.

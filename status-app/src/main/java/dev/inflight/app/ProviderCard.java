@@ -2,12 +2,15 @@ package dev.inflight.app;
 
 import atlantafx.base.theme.Styles;
 import dev.inflight.client.ProviderStatus;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import javafx.beans.binding.Bindings;
 import javafx.beans.property.SimpleStringProperty;
 import javafx.beans.property.StringProperty;
+import javafx.collections.ListChangeListener;
+import javafx.geometry.Insets;
 import javafx.geometry.Pos;
 import javafx.scene.control.Button;
 import javafx.scene.control.CheckBox;
@@ -50,6 +53,10 @@ final class ProviderCard {
   private final HBox fixedCells;
   private final HBox buttons;
   private final HBox statusLine;
+  private final HBox budgetLine;
+  private final VBox modelsBox = new VBox(2);
+  private final HBox addModelForm;
+  private final Map<ModelRow, ModelCard> modelCards = new HashMap<>();
   private boolean wide = true;
 
   ProviderCard(ProviderRow row, StatusViewModel vm) {
@@ -162,9 +169,13 @@ final class ProviderCard {
                     first(
                         row.limitEdit().errorProperty().get(),
                         row.cooldownEdit().errorProperty().get(),
+                        row.rpmEdit().errorProperty().get(),
+                        row.tpmEdit().errorProperty().get(),
                         adaptiveError.get()),
                 row.limitEdit().errorProperty(),
                 row.cooldownEdit().errorProperty(),
+                row.rpmEdit().errorProperty(),
+                row.tpmEdit().errorProperty(),
                 adaptiveError));
     error.setTooltip(new Tooltip());
     error.getTooltip().textProperty().bind(error.textProperty());
@@ -203,8 +214,10 @@ final class ProviderCard {
           pausedTag.setManaged(s.paused() || after429);
           // Resume ends a pause by hand and lifts a 429 pause early, even without a limit.
           pause.setText(s.paused() || after429 ? "Resume" : "Pause");
-          pause.setDisable(unlimited && !after429);
-          remove.setDisable(unlimited);
+          // A provider limited by a budget alone has a limit to pause and to remove.
+          boolean noLimit = unlimited && row.specProperty().get().isEmpty();
+          pause.setDisable(noLimit && !after429);
+          remove.setDisable(noLimit);
         };
     pause.setOnAction(
         e -> {
@@ -239,7 +252,146 @@ final class ProviderCard {
     line2.setAlignment(Pos.CENTER_LEFT);
     node.getStyleClass().add(Ui.PROVIDER_ROW);
     node.setId("provider-" + p);
+
+    budgetLine = budgetLine(row, p);
+    addModelForm = addModelForm(vm, p);
+    modelsBox.setId("models-" + p);
+    row.models().addListener((ListChangeListener<ModelRow>) c -> syncModels(row, vm));
+    syncModels(row, vm);
     setWide(true);
+  }
+
+  /**
+   * Below the provider's columns: units in flight against the cap in force, the rpm and tpm budgets
+   * (editable) with their gauges and when the window frees, the queue by class, and the button that
+   * adds a model limit.
+   */
+  private HBox budgetLine(ProviderRow row, String p) {
+    Label inFlight = new Label();
+    inFlight.setId("in-flight-" + p);
+    inFlight.textProperty().bind(row.inFlightProperty());
+    inFlight.setMinWidth(Region.USE_PREF_SIZE);
+    inFlight.setTooltip(new Tooltip("units in flight (held and cooling) / the limit in force"));
+    TextField rpm = editor("rpm-" + p, "none", "requests per minute, e.g. 500; blank: no budget");
+    TextField tpm =
+        editor("tpm-" + p, "none", "tokens per minute, e.g. 30k or 30000; blank: no budget");
+    wire(rpm, row.rpmEdit());
+    wire(tpm, row.tpmEdit());
+    Label frees = new Label();
+    frees.setId("frees-" + p);
+    frees.textProperty().bind(row.freesProperty());
+    frees.getStyleClass().add(Styles.TEXT_MUTED);
+    frees.setMinWidth(Region.USE_PREF_SIZE);
+    Label classes = new Label();
+    classes.setId("classes-" + p);
+    classes.textProperty().bind(row.classesProperty());
+    classes.getStyleClass().add(Ui.CLASSES);
+    classes.setMinWidth(0);
+    classes.setTextOverrun(OverrunStyle.ELLIPSIS);
+    classes.setTooltip(new Tooltip("queued requests by class; interactive ones are served first"));
+    Region spacer = new Region();
+    HBox.setHgrow(spacer, Priority.ALWAYS);
+    Button addModel = new Button("+ model");
+    addModel.setId("add-model-" + p);
+    addModel.getStyleClass().addAll(Styles.SMALL, Styles.FLAT);
+    addModel.setMinWidth(Region.USE_PREF_SIZE);
+    addModel.setTooltip(new Tooltip("Give a model of '" + p + "' a limit of its own"));
+    addModel.setOnAction(
+        e -> {
+          addModelForm.setVisible(true);
+          addModelForm.setManaged(true);
+          addModelForm.getChildren().get(0).requestFocus();
+        });
+    HBox line =
+        new HBox(
+            GAP,
+            Ui.cell(Ui.caption("in flight"), NAME_W - 60),
+            Ui.cell(inFlight, 52),
+            Ui.caption("rpm"),
+            Ui.cell(rpm, LIMIT_W),
+            Ui.caption("tpm"),
+            Ui.cell(tpm, LIMIT_W),
+            GaugeView.of("rpm-gauge-" + p, row.requestsProperty()),
+            GaugeView.of("tpm-gauge-" + p, row.tokensProperty()),
+            frees,
+            classes,
+            spacer,
+            addModel);
+    line.setAlignment(Pos.CENTER_LEFT);
+    line.getStyleClass().add(Ui.BUDGET_LINE);
+    line.setId("budget-" + p);
+    return line;
+  }
+
+  /** Model name, cap and rpm budget for a new model limit; the library's refusal beside them. */
+  private static HBox addModelForm(StatusViewModel vm, String p) {
+    TextField model = editor("new-model-" + p, "model, e.g. gpt-4o", "the model's own name");
+    model.setPrefColumnCount(10);
+    TextField cap = editor("new-model-limit-" + p, "limit", "its own cap, 1 to 10000; or blank");
+    TextField rpm = editor("new-model-rpm-" + p, "rpm", "requests per minute; or blank");
+    Label error = new Label();
+    error.setId("new-model-error-" + p);
+    error.getStyleClass().add(Ui.INLINE_ERROR);
+    error.setMinWidth(0);
+    error.setWrapText(false);
+    error.setTextOverrun(OverrunStyle.ELLIPSIS);
+    error.setTooltip(new Tooltip());
+    error.getTooltip().textProperty().bind(error.textProperty());
+    HBox.setHgrow(error, Priority.ALWAYS);
+    error.setMaxWidth(Double.MAX_VALUE);
+    Button add = new Button("Add model limit");
+    add.setId("new-model-add-" + p);
+    add.getStyleClass().add(Styles.SMALL);
+    add.setMinWidth(Region.USE_PREF_SIZE);
+    Button cancel = new Button("Cancel");
+    cancel.getStyleClass().addAll(Styles.SMALL, Styles.FLAT);
+    cancel.setMinWidth(Region.USE_PREF_SIZE);
+    HBox form = new HBox(GAP, model, cap, rpm, add, cancel, error);
+    form.setId("new-model-" + p + "-form");
+    form.setAlignment(Pos.CENTER_LEFT);
+    form.getStyleClass().add(Ui.MODEL_ROW);
+    VBox.setMargin(form, new Insets(0, 0, 0, ModelCard.INDENT));
+    Runnable hide =
+        () -> {
+          model.clear();
+          cap.clear();
+          rpm.clear();
+          error.setText("");
+          form.setVisible(false);
+          form.setManaged(false);
+        };
+    Runnable submit =
+        () -> {
+          Optional<String> problem = vm.addModel(p, model.getText(), cap.getText(), rpm.getText());
+          if (problem.isPresent()) {
+            error.setText(problem.get());
+          } else {
+            hide.run();
+          }
+        };
+    add.setOnAction(e -> submit.run());
+    for (TextField f : new TextField[] {model, cap, rpm}) {
+      f.setOnAction(e -> submit.run());
+      f.setOnKeyPressed(
+          e -> {
+            if (e.getCode() == KeyCode.ESCAPE) {
+              hide.run();
+              e.consume();
+            }
+          });
+    }
+    cancel.setOnAction(e -> hide.run());
+    hide.run();
+    return form;
+  }
+
+  private void syncModels(ProviderRow row, StatusViewModel vm) {
+    modelCards.keySet().removeIf(m -> !row.models().contains(m));
+    modelsBox.getChildren().clear();
+    for (ModelRow m : row.models()) {
+      modelsBox.getChildren().add(modelCards.computeIfAbsent(m, k -> new ModelCard(k, vm)).node);
+    }
+    modelsBox.getChildren().add(addModelForm);
   }
 
   /**
@@ -258,13 +410,13 @@ final class ProviderCard {
       chart.setHeightTo(CHART_H);
       statusLine.setPrefWidth(Region.USE_COMPUTED_SIZE);
       line1.getChildren().addAll(fixedCells, chart, buttons);
-      node.getChildren().setAll(line1, statusLine);
+      node.getChildren().setAll(line1, statusLine, budgetLine, modelsBox);
     } else {
       chart.setHeightTo(CHART_NARROW_H);
       statusLine.setPrefWidth(STATUS_NARROW_W);
       line1.getChildren().add(fixedCells);
       line2.getChildren().addAll(statusLine, chart, buttons);
-      node.getChildren().setAll(line1, line2);
+      node.getChildren().setAll(line1, line2, budgetLine, modelsBox);
     }
   }
 
@@ -281,7 +433,7 @@ final class ProviderCard {
         && !f.getScene().getWindow().isFocused();
   }
 
-  private static String first(String... texts) {
+  static String first(String... texts) {
     for (String t : texts) {
       if (t != null && !t.isEmpty()) {
         return t;
@@ -300,7 +452,7 @@ final class ProviderCard {
     return l;
   }
 
-  private static TextField editor(String id, String prompt, String tip) {
+  static TextField editor(String id, String prompt, String tip) {
     TextField f = new TextField();
     f.setId(id);
     f.setPromptText(prompt);

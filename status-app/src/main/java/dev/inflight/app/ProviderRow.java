@@ -1,13 +1,20 @@
 package dev.inflight.app;
 
+import dev.inflight.client.LimitSpec;
+import dev.inflight.client.ModelLimitSpec;
+import dev.inflight.client.ModelStatus;
+import dev.inflight.client.Priority;
 import dev.inflight.client.ProviderStatus;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
+import java.util.HashMap;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.function.BiFunction;
 import javafx.beans.property.ReadOnlyBooleanProperty;
 import javafx.beans.property.ReadOnlyBooleanWrapper;
@@ -15,6 +22,8 @@ import javafx.beans.property.ReadOnlyObjectProperty;
 import javafx.beans.property.ReadOnlyObjectWrapper;
 import javafx.beans.property.ReadOnlyStringProperty;
 import javafx.beans.property.ReadOnlyStringWrapper;
+import javafx.collections.FXCollections;
+import javafx.collections.ObservableList;
 
 /**
  * One provider as the window shows it: the latest status, the limit in force, a ticking wait, the
@@ -25,6 +34,25 @@ public final class ProviderRow {
   interface Save extends BiFunction<String, String, Optional<String>> {}
 
   private static final Save REFUSE = (p, t) -> Optional.of("read-only");
+
+  /** Where each editable field of a provider and of its models is written. */
+  record Saves(
+      Save limit,
+      Save cooldown,
+      Save rpm,
+      Save tpm,
+      ModelRow.Save modelCap,
+      ModelRow.Save modelRpm,
+      ModelRow.Save modelTpm) {
+    static final Saves READ_ONLY =
+        new Saves(
+            REFUSE, REFUSE, REFUSE, REFUSE, ModelRow.REFUSE, ModelRow.REFUSE, ModelRow.REFUSE);
+
+    static Saves of(Save limit, Save cooldown) {
+      return new Saves(
+          limit, cooldown, REFUSE, REFUSE, ModelRow.REFUSE, ModelRow.REFUSE, ModelRow.REFUSE);
+    }
+  }
 
   private static final DateTimeFormatter TIME =
       DateTimeFormatter.ofPattern("HH:mm:ss", Locale.ROOT);
@@ -40,23 +68,69 @@ public final class ProviderRow {
   private final ReadOnlyBooleanWrapper lowered = new ReadOnlyBooleanWrapper();
   private final ReadOnlyStringWrapper upstream = new ReadOnlyStringWrapper("");
   private final ReadOnlyStringWrapper pause = new ReadOnlyStringWrapper("");
+  private final ReadOnlyObjectWrapper<Optional<LimitSpec>> spec =
+      new ReadOnlyObjectWrapper<>(Optional.empty());
+  private final ReadOnlyStringWrapper inFlight = new ReadOnlyStringWrapper("");
+  private final ReadOnlyStringWrapper classes = new ReadOnlyStringWrapper("");
+  private final ReadOnlyObjectWrapper<Gauge> requests = new ReadOnlyObjectWrapper<>(Gauge.NONE);
+  private final ReadOnlyObjectWrapper<Gauge> tokens = new ReadOnlyObjectWrapper<>(Gauge.NONE);
+  private final ReadOnlyStringWrapper frees = new ReadOnlyStringWrapper("");
+  private final ObservableList<ModelRow> models = FXCollections.observableArrayList();
+  private final ObservableList<ModelRow> modelsView =
+      FXCollections.unmodifiableObservableList(models);
+  private final Map<String, ModelRow> byModel = new HashMap<>();
+  private final Saves saves;
   private final FieldEdit limitEdit;
   private final FieldEdit cooldownEdit;
+  private final FieldEdit rpmEdit;
+  private final FieldEdit tpmEdit;
   private Instant readAt = Instant.EPOCH;
 
   ProviderRow(String provider, History history, ZoneId zone) {
-    this(provider, history, zone, REFUSE, REFUSE);
+    this(provider, history, zone, Saves.READ_ONLY);
   }
 
   ProviderRow(String provider, History history, ZoneId zone, Save limit, Save cooldown) {
+    this(provider, history, zone, Saves.of(limit, cooldown));
+  }
+
+  ProviderRow(String provider, History history, ZoneId zone, Saves saves) {
     this.provider = provider;
     this.history = history;
     this.zone = zone;
+    this.saves = saves;
     this.limitEdit =
-        new FieldEdit("limit", () -> limitText(status.get()), t -> limit.apply(provider, t));
+        new FieldEdit(
+            "limit",
+            () -> limitText(status.get(), spec.get()),
+            t -> saves.limit().apply(provider, t));
     this.cooldownEdit =
         new FieldEdit(
-            "cooldown", () -> cooldownText(status.get()), t -> cooldown.apply(provider, t));
+            "cooldown",
+            () -> cooldownText(status.get(), spec.get()),
+            t -> saves.cooldown().apply(provider, t));
+    this.rpmEdit =
+        new FieldEdit(
+            "rpm",
+            () -> spec.get().map(x -> ModelRow.budgetText(x.requestsPerMinute())).orElse(""),
+            t -> saves.rpm().apply(provider, t));
+    this.tpmEdit =
+        new FieldEdit(
+            "tpm",
+            () -> spec.get().map(x -> ModelRow.budgetText(x.tokensPerMinute())).orElse(""),
+            t -> saves.tpm().apply(provider, t));
+  }
+
+  /** The limit as its field shows it: "" when there is no in-flight cap. */
+  static String limitText(ProviderStatus s, Optional<LimitSpec> spec) {
+    if (spec.isPresent()) {
+      return spec.get().maxInFlight() == 0 ? "" : Integer.toString(spec.get().maxInFlight());
+    }
+    return limitText(s);
+  }
+
+  static String cooldownText(ProviderStatus s, Optional<LimitSpec> spec) {
+    return spec.isPresent() ? Fmt.cooldown(spec.get().cooldown()) : cooldownText(s);
   }
 
   /** The configured limit as its field shows it ("" when unlimited). */
@@ -71,6 +145,54 @@ public final class ProviderRow {
 
   FieldEdit limitEdit() {
     return limitEdit;
+  }
+
+  FieldEdit rpmEdit() {
+    return rpmEdit;
+  }
+
+  FieldEdit tpmEdit() {
+    return tpmEdit;
+  }
+
+  /** The provider's limit as stored, when it has one (budgets, default tokens, aging and all). */
+  public ReadOnlyObjectProperty<Optional<LimitSpec>> specProperty() {
+    return spec.getReadOnlyProperty();
+  }
+
+  /**
+   * Units in flight (held and cooling) against the cap in force: {@code 2/3}; {@code 2 (no cap)}
+   * when the provider has none.
+   */
+  public ReadOnlyStringProperty inFlightProperty() {
+    return inFlight.getReadOnlyProperty();
+  }
+
+  /** The queue by class, e.g. {@code 2 interactive · 3 batch}; empty when nobody waits. */
+  public ReadOnlyStringProperty classesProperty() {
+    return classes.getReadOnlyProperty();
+  }
+
+  /** The provider's requests-per-minute gauge ({@link Gauge#NONE} without that budget). */
+  public ReadOnlyObjectProperty<Gauge> requestsProperty() {
+    return requests.getReadOnlyProperty();
+  }
+
+  public ReadOnlyObjectProperty<Gauge> tokensProperty() {
+    return tokens.getReadOnlyProperty();
+  }
+
+  /** {@code frees in 12s} while the provider's budget window holds something; empty otherwise. */
+  public ReadOnlyStringProperty freesProperty() {
+    return frees.getReadOnlyProperty();
+  }
+
+  /**
+   * The models beneath the provider, by name: those with a limit of their own, and those seen in
+   * use. Rows are kept (and updated) while the provider row stays.
+   */
+  public ObservableList<ModelRow> models() {
+    return modelsView;
   }
 
   FieldEdit cooldownEdit() {
@@ -128,8 +250,36 @@ public final class ProviderRow {
   }
 
   void update(ProviderStatus s, Instant at, Instant now) {
+    update(s, Optional.empty(), Map.of(), Map.of(), at, now);
+  }
+
+  /**
+   * @param limit the provider's stored limit, if any
+   * @param modelLimits the provider's model limits, by model
+   * @param inUse units held and requests queued per model without a status of its own ({@code
+   *     [inFlight, queued]}), from the snapshot's leases and waiters
+   */
+  void update(
+      ProviderStatus s,
+      Optional<LimitSpec> limit,
+      Map<String, ModelLimitSpec> modelLimits,
+      Map<String, int[]> inUse,
+      Instant at,
+      Instant now) {
+    spec.set(limit); // before the status: the card's listener reads both
     status.set(s);
     readAt = at;
+    int units = s.active() + s.cooling();
+    inFlight.set(
+        s.limitInForce().isPresent()
+            ? units + "/" + s.limitInForce().getAsInt()
+            : units + " (no cap)");
+    classes.set(classesText(s));
+    requests.set(Gauge.requests(s.window()));
+    tokens.set(Gauge.tokens(s.window()));
+    updateModels(s, modelLimits, inUse, now);
+    rpmEdit.storedChanged();
+    tpmEdit.storedChanged();
     boolean below =
         s.limit().isPresent()
             && s.effectiveLimit().isPresent()
@@ -151,8 +301,53 @@ public final class ProviderRow {
     tick(now);
   }
 
+  private void updateModels(
+      ProviderStatus s,
+      Map<String, ModelLimitSpec> modelLimits,
+      Map<String, int[]> inUse,
+      Instant now) {
+    Map<String, ModelStatus> shown = new TreeMap<>();
+    s.models().forEach(m -> shown.put(m.model(), m));
+    inUse.forEach((m, n) -> shown.putIfAbsent(m, ModelRow.unlimited(m, n[0], n[1])));
+    // A model seen in use stays, at zero, while its provider row does.
+    byModel.keySet().stream()
+        .filter(m -> !shown.containsKey(m) && !modelLimits.containsKey(m))
+        .filter(m -> byModel.get(m).specProperty().get().isEmpty())
+        .forEach(m -> shown.put(m, ModelRow.unlimited(m, 0, 0)));
+    models.removeIf(r -> !shown.containsKey(r.model()));
+    byModel.keySet().retainAll(shown.keySet());
+    int i = 0;
+    for (ModelStatus m : shown.values()) {
+      ModelRow row = byModel.get(m.model());
+      if (row == null) {
+        row =
+            new ModelRow(provider, m.model(), saves.modelCap(), saves.modelRpm(), saves.modelTpm());
+        byModel.put(m.model(), row);
+        row.update(m, Optional.ofNullable(modelLimits.get(m.model())), now);
+        models.add(i, row);
+      } else {
+        row.update(m, Optional.ofNullable(modelLimits.get(m.model())), now);
+      }
+      i++;
+    }
+  }
+
+  /** {@code 2 interactive · 1 normal · 3 batch}, in class order; empty when nobody waits. */
+  static String classesText(ProviderStatus s) {
+    StringBuilder b = new StringBuilder();
+    for (Priority p : Priority.values()) {
+      int n = s.queuedByClass().getOrDefault(p, 0);
+      if (n > 0) {
+        b.append(b.length() == 0 ? "" : " · ").append(n).append(' ').append(p);
+      }
+    }
+    return b.toString();
+  }
+
   void tick(Instant now) {
     ProviderStatus s = status.get();
+    frees.set(s == null ? "" : Gauge.frees(s.window(), now));
+    models.forEach(m -> m.tick(now));
     if (s == null || s.queued() == 0) {
       longestWait.set("");
     } else {

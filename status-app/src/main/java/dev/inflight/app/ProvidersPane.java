@@ -4,6 +4,7 @@ import atlantafx.base.theme.Styles;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.function.Function;
+import javafx.beans.Observable;
 import javafx.beans.binding.Bindings;
 import javafx.beans.binding.DoubleBinding;
 import javafx.beans.property.ObjectProperty;
@@ -102,6 +103,11 @@ final class ProvidersPane {
 
   VBox node() {
     return node;
+  }
+
+  /** The rows' bounds, which change as rows come, go and grow. */
+  Observable contentBounds() {
+    return rowBox.boundsInLocalProperty();
   }
 
   private void setWide(boolean wide) {

@@ -30,8 +30,7 @@ import javafx.collections.ObservableList;
  */
 final class Rows {
   private final Function<String, History> histories;
-  private final ProviderRow.Save setLimit;
-  private final ProviderRow.Save setCooldown;
+  private final ProviderRow.Saves saves;
   private final ZoneId zone;
   private final ObservableList<ProviderRow> providers = FXCollections.observableArrayList();
   private final ObservableList<LeaseRow> leases = FXCollections.observableArrayList();
@@ -43,9 +42,12 @@ final class Rows {
       ProviderRow.Save setLimit,
       ProviderRow.Save setCooldown,
       ZoneId zone) {
+    this(histories, ProviderRow.Saves.of(setLimit, setCooldown), zone);
+  }
+
+  Rows(Function<String, History> histories, ProviderRow.Saves saves, ZoneId zone) {
     this.histories = histories;
-    this.setLimit = setLimit;
-    this.setCooldown = setCooldown;
+    this.saves = saves;
     this.zone = zone;
   }
 
@@ -66,8 +68,18 @@ final class Rows {
     return row == null ? null : row.status();
   }
 
+  /** The provider's row, or null. */
+  ProviderRow row(String provider) {
+    return byProvider.get(provider);
+  }
+
   /** Shows a snapshot read at {@code s.at()}; {@code now} is the clock's time for counters. */
   void apply(StatusSnapshot s, Instant now) {
+    apply(s, Settings.NONE, now);
+  }
+
+  /** Shows a snapshot and the limits read with it; {@code now} is the clock's time for counters. */
+  void apply(StatusSnapshot s, Settings settings, Instant now) {
     Map<String, ProviderStatus> shown = new TreeMap<>();
     s.providers().forEach(p -> shown.put(p.provider(), p));
     long since = now.toEpochMilli() - History.WINDOW_MS;
@@ -83,18 +95,24 @@ final class Rows {
     }
     providers.removeIf(r -> !shown.containsKey(r.provider()));
     byProvider.keySet().retainAll(shown.keySet());
+    Map<String, Map<String, int[]>> inUse = modelsInUse(s);
     int i = 0;
     for (ProviderStatus p : shown.values()) {
       ProviderRow row = byProvider.get(p.provider());
-      if (row == null) {
-        row =
-            new ProviderRow(
-                p.provider(), histories.apply(p.provider()), zone, setLimit, setCooldown);
+      boolean added = row == null;
+      if (added) {
+        row = new ProviderRow(p.provider(), histories.apply(p.provider()), zone, saves);
         byProvider.put(p.provider(), row);
-        row.update(p, s.at(), now);
+      }
+      row.update(
+          p,
+          settings.limit(p.provider()),
+          settings.modelsOf(p.provider()),
+          inUse.getOrDefault(p.provider(), Map.of()),
+          s.at(),
+          now);
+      if (added) {
         providers.add(i, row);
-      } else {
-        row.update(p, s.at(), now);
       }
       i++;
     }
@@ -112,6 +130,29 @@ final class Rows {
                 Comparator.comparing(WaiterInfo::provider).thenComparingInt(WaiterInfo::position))
             .map(w -> new WaiterRow(w, now))
             .toList());
+  }
+
+  /**
+   * Units held and requests queued per provider and model ({@code [inFlight, queued]}), for the
+   * models that have no status of their own (no limit): what the snapshot's leases and waiters
+   * name.
+   */
+  static Map<String, Map<String, int[]>> modelsInUse(StatusSnapshot s) {
+    Map<String, Map<String, int[]>> m = new HashMap<>();
+    for (LeaseInfo l : s.leases()) {
+      if (!l.model().isEmpty()) {
+        m.computeIfAbsent(l.provider(), k -> new HashMap<>())
+                .computeIfAbsent(l.model(), k -> new int[2])[0] +=
+            l.weight();
+      }
+    }
+    for (WaiterInfo w : s.waiters()) {
+      if (!w.model().isEmpty()) {
+        m.computeIfAbsent(w.provider(), k -> new HashMap<>())
+            .computeIfAbsent(w.model(), k -> new int[2])[1]++;
+      }
+    }
+    return m;
   }
 
   /** Advances the counters that tick between reads. */

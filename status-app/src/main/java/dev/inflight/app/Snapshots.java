@@ -16,6 +16,14 @@ final class Snapshots {
     return p.pausedUntil().isPresent() && p.pausedUntil().get().toEpochMilli() <= nowMs;
   }
 
+  /**
+   * Whether a budget window of the provider or one of its models has freed room by {@code nowMs}.
+   */
+  static boolean windowFreed(ProviderStatus p, long nowMs) {
+    return Gauge.due(p.window(), nowMs)
+        || p.models().stream().anyMatch(m -> Gauge.due(m.window(), nowMs));
+  }
+
   /** What the window shows of a snapshot, without the durations that tick by themselves. */
   static List<Object> visible(StatusSnapshot s) {
     return List.of(
@@ -35,7 +43,10 @@ final class Snapshots {
                         p.effectiveLimit(),
                         p.pausedUntil(),
                         p.pauseReason(),
-                        p.upstreamInFlight()))
+                        p.upstreamInFlight(),
+                        p.window(),
+                        p.models(),
+                        p.queuedByClass()))
             .toList(),
         s.leases().stream()
             .map(
@@ -48,7 +59,10 @@ final class Snapshots {
                         l.processName(),
                         l.label(),
                         l.acquiredAt(),
-                        Duration.ZERO))
+                        Duration.ZERO,
+                        l.model(),
+                        l.weight(),
+                        l.tokens()))
             .toList(),
         s.waiters().stream()
             .map(
@@ -61,7 +75,11 @@ final class Snapshots {
                         w.processName(),
                         w.label(),
                         w.queuedAt(),
-                        Duration.ZERO))
+                        Duration.ZERO,
+                        w.model(),
+                        w.weight(),
+                        w.tokens(),
+                        w.priority()))
             .toList());
   }
 }

@@ -5,6 +5,7 @@ import java.util.function.Predicate;
 import javafx.animation.KeyFrame;
 import javafx.animation.Timeline;
 import javafx.application.Platform;
+import javafx.beans.Observable;
 import javafx.beans.binding.Bindings;
 import javafx.beans.binding.ObjectBinding;
 import javafx.beans.property.ObjectProperty;
@@ -48,7 +49,7 @@ final class StatusView {
       new KeyCodeCombination(KeyCode.F, KeyCombination.SHORTCUT_DOWN);
 
   /** The most of the height the providers take before they scroll (the tables need room too). */
-  static final double PROVIDERS_SHARE = 0.62;
+  static final double PROVIDERS_SHARE = 0.68;
 
   private final StatusViewModel vm;
   private final BorderPane root = new BorderPane();
@@ -86,10 +87,10 @@ final class StatusView {
     SplitPane halves = new SplitPane(providers.node(), tables);
     halves.setId("halves");
     halves.setOrientation(Orientation.VERTICAL);
-    halves.setDividerPositions(0.62);
+    halves.setDividerPositions(PROVIDERS_SHARE);
     halves.getStyleClass().add(atlantafx.base.theme.Tweaks.EDGE_TO_EDGE);
     SplitPane.setResizableWithParent(tables, true);
-    fitDivider(halves, providers.node());
+    fitDivider(halves, providers.node(), providers.contentBounds());
     VBox center = new VBox(halves);
     VBox.setVgrow(halves, Priority.ALWAYS);
     center.setPadding(new Insets(10, 16, 12, 16));
@@ -108,7 +109,7 @@ final class StatusView {
    * Until the user drags it, the divider gives the providers what their rows need, up to {@link
    * #PROVIDERS_SHARE} of the height (then they scroll), and the tables the rest.
    */
-  private static void fitDivider(SplitPane halves, Region top) {
+  private static void fitDivider(SplitPane halves, Region top, Observable content) {
     boolean[] dragged = {false};
     halves.addEventFilter(
         MouseEvent.MOUSE_PRESSED,
@@ -130,6 +131,9 @@ final class StatusView {
         };
     halves.heightProperty().addListener((obs, o, n) -> fit.run());
     top.boundsInLocalProperty().addListener((obs, o, n) -> Platform.runLater(fit));
+    // The rows growing leave the pane's own bounds as the divider set them: fit again then too
+    // (without this, a fit made before the first rows arrived could keep the pane a sliver).
+    content.addListener(o -> Platform.runLater(fit));
     halves.needsLayoutProperty().addListener((obs, o, n) -> fit.run());
   }
 

@@ -37,6 +37,9 @@ import javafx.collections.ObservableList;
  * something (cooldowns ending, a 429 pause ending, a heartbeat going stale) or the database was
  * unreadable. Between reads the tick just advances the "held for" and "waiting for" counters and
  * the countdown of a 429 pause.
+ *
+ * <p>Budgets: a per-minute window frees room when its oldest start leaves it, which no commit
+ * announces; the tick re-reads once that moment has passed, and counts "frees in" down before.
  */
 public final class StatusViewModel implements AutoCloseable {
   static final Duration DEBOUNCE = Duration.ofMillis(50);
@@ -77,6 +80,7 @@ public final class StatusViewModel implements AutoCloseable {
   private final ObservableList<WaiterRow> waitersView;
   private final AddForm addForm = new AddForm(spec -> write(l -> l.limits().set(spec)));
   private final LimitEdits edits;
+  private Settings settings = Settings.NONE; // ui thread only
   private volatile Consumer<StatusSnapshot> onApplied = s -> {};
 
   /**
@@ -89,8 +93,24 @@ public final class StatusViewModel implements AutoCloseable {
     this.io = io;
     this.ui = ui;
     this.clock = clock;
-    this.rows = new Rows(histories::of, this::setLimit, this::setCooldown, ZoneId.systemDefault());
-    this.edits = new LimitEdits(rows::status, spec -> write(l -> l.limits().set(spec)));
+    this.rows =
+        new Rows(
+            histories::of,
+            new ProviderRow.Saves(
+                this::setLimit,
+                this::setCooldown,
+                this::setRequestsPerMinute,
+                this::setTokensPerMinute,
+                this::setModelLimit,
+                this::setModelRequestsPerMinute,
+                this::setModelTokensPerMinute),
+            ZoneId.systemDefault());
+    this.edits =
+        new LimitEdits(
+            rows::status,
+            () -> settings,
+            spec -> write(l -> l.limits().set(spec)),
+            spec -> write(l -> l.limits().setModel(spec)));
     providersView = FXCollections.unmodifiableObservableList(rows.providers());
     leasesView = FXCollections.unmodifiableObservableList(rows.leases());
     waitersView = FXCollections.unmodifiableObservableList(rows.waiters());
@@ -196,6 +216,47 @@ public final class StatusViewModel implements AutoCloseable {
    */
   public Optional<String> setAdaptive(String provider, boolean adaptive) {
     return edits.setAdaptive(provider, adaptive);
+  }
+
+  /**
+   * Sets the provider's requests-per-minute budget ({@code 500}, {@code 1.5k}; blank for none).
+   *
+   * @return the message when the text is refused (nothing is written)
+   */
+  public Optional<String> setRequestsPerMinute(String provider, String text) {
+    return edits.setRequestsPerMinute(provider, text);
+  }
+
+  /** Sets the provider's tokens-per-minute budget ({@code 30k}; blank for none). */
+  public Optional<String> setTokensPerMinute(String provider, String text) {
+    return edits.setTokensPerMinute(provider, text);
+  }
+
+  /** Sets a model's own in-flight cap (blank for none while a budget holds). */
+  public Optional<String> setModelLimit(String provider, String model, String text) {
+    return edits.setModelLimit(provider, model, text);
+  }
+
+  public Optional<String> setModelRequestsPerMinute(String provider, String model, String text) {
+    return edits.setModelRequestsPerMinute(provider, model, text);
+  }
+
+  public Optional<String> setModelTokensPerMinute(String provider, String model, String text) {
+    return edits.setModelTokensPerMinute(provider, model, text);
+  }
+
+  /**
+   * Gives a model under a provider a limit of its own (a cap, an rpm budget or both).
+   *
+   * @return the message when a field is refused (nothing is written)
+   */
+  public Optional<String> addModel(String provider, String model, String cap, String rpm) {
+    return edits.addModel(provider, model, cap, rpm);
+  }
+
+  /** Drops a model's own limit: its requests count against the provider's limit alone. */
+  public void removeModel(String provider, String model) {
+    write(l -> l.limits().unsetModel(provider, model));
   }
 
   /** Makes the provider unlimited. */
@@ -330,8 +391,10 @@ public final class StatusViewModel implements AutoCloseable {
     }
     lastReadStartMs = clock.millis();
     StatusSnapshot s;
+    Settings set;
     try {
       s = limiter.status();
+      set = new Settings(limiter.limits().list(), limiter.limits().models());
     } catch (RuntimeException e) {
       readFailed = true;
       lastShown = null;
@@ -346,13 +409,13 @@ public final class StatusViewModel implements AutoCloseable {
     record(s, s.at().toEpochMilli());
     // Most commits on a busy database change nothing on screen (heartbeats, re-checks): the
     // counters tick on their own, so only a visible difference costs a layout and a repaint.
-    List<Object> key = Snapshots.visible(s);
+    List<Object> key = List.of(Snapshots.visible(s), set);
     if (!recovered && key.equals(lastShown)) {
       return;
     }
     lastShown = key;
     Instant now = clock.instant();
-    ui.execute(() -> apply(s, now));
+    ui.execute(() -> apply(s, set, now));
   }
 
   private void tick() {
@@ -369,7 +432,11 @@ public final class StatusViewModel implements AutoCloseable {
             || readFailed
             || now - lastReadMs >= REREAD_AFTER.toMillis()
             || s.providers().stream()
-                .anyMatch(p -> p.cooling() > 0 || Snapshots.pauseEnded(p, now));
+                .anyMatch(
+                    p ->
+                        p.cooling() > 0
+                            || Snapshots.pauseEnded(p, now)
+                            || Snapshots.windowFreed(p, now));
     if (timeMatters) {
       readNow();
       return;
@@ -385,9 +452,10 @@ public final class StatusViewModel implements AutoCloseable {
 
   // ================================================================ ui thread
 
-  private void apply(StatusSnapshot s, Instant now) {
+  private void apply(StatusSnapshot s, Settings set, Instant now) {
     problem.set(null);
-    rows.apply(s, now);
+    settings = set;
+    rows.apply(s, set, now);
     List<ProviderStatus> shown = rows.providers().stream().map(ProviderRow::status).toList();
     summary.set(Rows.summaryOf(shown));
     anyQueued.set(shown.stream().anyMatch(p -> p.queued() > 0));

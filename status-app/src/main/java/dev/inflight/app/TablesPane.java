@@ -37,6 +37,9 @@ final class TablesPane {
   /** The leases table's id column; each of its cells is {@code lease-id-<id>}. */
   static final String ID_COLUMN = "lease-id-column";
 
+  /** Below this width a table shows no process column. */
+  static final double NARROW = 520;
+
   private final StatusViewModel vm;
   private final SplitPane node;
 
@@ -68,10 +71,18 @@ final class TablesPane {
         .getColumns()
         .add(
             column(
-                "provider",
-                110,
-                r -> text(r.info().provider()),
-                Comparator.comparing(r -> r.info().provider())));
+                "provider/model",
+                175,
+                r -> text(r.info().key()),
+                Comparator.comparing(r -> r.info().key())));
+    leases
+        .getColumns()
+        .add(
+            column(
+                "size",
+                76,
+                r -> text(size(r.info().weight(), r.info().tokens())),
+                Comparator.comparingLong(r -> r.info().tokens())));
     leases
         .getColumns()
         .add(
@@ -106,6 +117,9 @@ final class TablesPane {
     release.setCellFactory(c -> new ReleaseCell());
     leases.getColumns().add(release);
     leases.setColumnResizePolicy(TableView.CONSTRAINED_RESIZE_POLICY_ALL_COLUMNS);
+    // Narrow, label and process give way first: which model, and how much, are what to read.
+    minWidths(leases, Map.of("provider/model", 100.0, "size", 72.0));
+    hideWhenNarrow(leases, "process", NARROW);
     leases.getStyleClass().addAll(Styles.DENSE, Styles.STRIPED);
 
     FilteredList<WaiterRow> waiterRows = new FilteredList<>(vm.waiters());
@@ -122,10 +136,18 @@ final class TablesPane {
         .getColumns()
         .add(
             column(
-                "provider",
-                100,
-                r -> text(r.info().provider()),
-                Comparator.comparing(r -> r.info().provider())));
+                "provider/model",
+                160,
+                r -> text(r.info().key()),
+                Comparator.comparing(r -> r.info().key())));
+    waiters
+        .getColumns()
+        .add(
+            column(
+                "class",
+                78,
+                r -> text(r.info().priority().toString()),
+                Comparator.comparing(r -> r.info().priority())));
     waiters
         .getColumns()
         .add(
@@ -159,6 +181,9 @@ final class TablesPane {
                 WaiterRow::waitingForProperty,
                 Comparator.comparing((WaiterRow r) -> r.info().queuedAt()).reversed()));
     waiters.setColumnResizePolicy(TableView.CONSTRAINED_RESIZE_POLICY_ALL_COLUMNS);
+    minWidths(
+        waiters, Map.of("provider/model", 100.0, "class", 92.0, "#", 28.0, "waiting for", 68.0));
+    hideWhenNarrow(waiters, "process", NARROW);
     waiters.getStyleClass().addAll(Styles.DENSE, Styles.STRIPED);
 
     Label leasesTitle = new Label();
@@ -190,15 +215,27 @@ final class TablesPane {
     return node;
   }
 
-  /** What the filter looks in: id, provider, label and process. */
+  /** What the filter looks in: id, provider/model, label and process. */
   static String[] words(LeaseInfo l) {
     return new String[] {
-      Long.toString(l.id()), l.provider(), l.label(), Fmt.process(l.pid(), l.processName())
+      Long.toString(l.id()), l.key(), l.label(), Fmt.process(l.pid(), l.processName())
     };
   }
 
   static String[] words(WaiterInfo w) {
-    return new String[] {w.provider(), w.label(), Fmt.process(w.pid(), w.processName())};
+    return new String[] {
+      w.key(), w.priority().toString(), w.label(), Fmt.process(w.pid(), w.processName())
+    };
+  }
+
+  /**
+   * A lease's or request's size: its weight when not 1 and the tokens it reserves, e.g. {@code ×2 ·
+   * 1.5k tok}; empty for one unit and no tokens.
+   */
+  static String size(int weight, long tokens) {
+    String w = weight == 1 ? "" : "×" + weight;
+    String t = tokens <= 0 ? "" : Fmt.amount(tokens) + " tok";
+    return w.isEmpty() || t.isEmpty() ? w + t : w + " · " + t;
   }
 
   /** A per-row "Release…" button that asks before freeing someone's lease. */
@@ -216,7 +253,7 @@ final class TablesPane {
             LeaseInfo l = r.info();
             Map<String, String> facts = new LinkedHashMap<>();
             facts.put("Lease id", Long.toString(l.id()));
-            facts.put("Provider", Text.printable(l.provider()));
+            facts.put("Provider/model", Text.printable(l.key()));
             if (!l.label().isEmpty()) {
               facts.put("Label", Text.printable(l.label()));
             }
@@ -242,6 +279,27 @@ final class TablesPane {
       super.updateItem(item, empty);
       button.setId(empty || item == null ? null : "release-" + item.info().id());
       setGraphic(empty || item == null ? null : button);
+    }
+  }
+
+  /**
+   * Hides a column while the table is narrower than {@code below}: squeezed with the others it
+   * would read as "…", and the process is in the release dialog and the CLI too.
+   */
+  private static <R> void hideWhenNarrow(TableView<R> table, String title, double below) {
+    for (TableColumn<R, ?> c : table.getColumns()) {
+      if (c.getText().equals(title)) {
+        c.visibleProperty().bind(table.widthProperty().greaterThanOrEqualTo(below));
+      }
+    }
+  }
+
+  private static <R> void minWidths(TableView<R> table, Map<String, Double> widths) {
+    for (TableColumn<R, ?> c : table.getColumns()) {
+      Double w = widths.get(c.getText());
+      if (w != null) {
+        c.setMinWidth(w);
+      }
     }
   }
 

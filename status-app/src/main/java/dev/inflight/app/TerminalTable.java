@@ -2,6 +2,7 @@ package dev.inflight.app;
 
 import dev.inflight.cli.StatusText;
 import dev.inflight.client.LeaseInfo;
+import dev.inflight.client.Priority;
 import dev.inflight.client.ProviderStatus;
 import dev.inflight.client.StatusSnapshot;
 import dev.inflight.client.Text;
@@ -49,6 +50,7 @@ final class TerminalTable {
                                   + " "
                                   + name(l.label(), l.pid())
                                   + " "
+                                  + model(l.model())
                                   + Fmt.duration(l.held()))
                       .collect(Collectors.joining(", ")));
       if (!queued.isEmpty()) {
@@ -61,6 +63,8 @@ final class TerminalTable {
                                 + "."
                                 + name(w.label(), w.pid())
                                 + " "
+                                + model(w.model())
+                                + (w.priority() == Priority.NORMAL ? "" : w.priority() + " ")
                                 + Fmt.duration(w.waiting()))
                     .collect(Collectors.joining(" ")));
       }
@@ -72,6 +76,11 @@ final class TerminalTable {
   /** One line for logs and pipes, in {@code inflight status}'s words. */
   static String line(StatusSnapshot s) {
     return StatusText.line(s);
+  }
+
+  /** The model a lease or request names, then a space; nothing when it names none. */
+  private static String model(String model) {
+    return model.isEmpty() ? "" : Text.printable(model) + " ";
   }
 
   private static String name(String label, long pid) {

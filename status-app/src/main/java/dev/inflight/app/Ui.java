@@ -21,6 +21,11 @@ final class Ui {
   static final String HEADER = "header";
   static final String SECTION_TITLE = "section-title";
   static final String STATUS_LINE = "status-line";
+  static final String BUDGET_LINE = "budget-line";
+  static final String MODEL_ROW = "model-row";
+  static final String GAUGE_BAR = "gauge-bar";
+  static final String GAUGE_TEXT = "gauge-text";
+  static final String CLASSES = "queue-classes";
 
   private Ui() {}
 
