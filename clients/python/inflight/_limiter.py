@@ -141,10 +141,19 @@ class Pending:
         self.provider, self.model, self.weight, self.tokens = provider, model, weight, tokens
         self.priority, self.label, self.token = priority, label, token
         self.lease = lease
+        self.next_change_at_ms = None
 
     def wait(self, timeout=None):
         if self.lease is None:
             self.lease = self._limiter._wait(self, timeout)
+        return self.lease
+
+    def poll(self):
+        """Look once, as a woken waiter does, without waiting: settle when the check says a
+        settle is due, and return the lease when the request now holds one (else None).
+        Sets `next_change_at_ms`: when time alone next changes the answer (None: not known)."""
+        if self.lease is None:
+            self.lease = self._limiter._poll(self)
         return self.lease
 
     def cancel(self):
@@ -509,6 +518,17 @@ class Limiter:
                 sleep = min(sleep, deadline - now_mono)
             self._sleep(sleep, seen, dv)
 
+    def _poll(self, pending):
+        for _ in range(2):
+            lease, look = self._read(lambda tx: self._check(tx, pending))
+            if lease is not None or look == "missing":
+                return lease
+            due, pending.next_change_at_ms, _ = look
+            if not due:
+                return None
+            self._write(lambda tx: self._settle(tx, pending.provider, True))
+        return None
+
     def _check(self, tx, pending):
         """The read-only check of a waiter (migrations/README.md, "Check where my requests
         stand" and "Waiting, in version 4"): (lease, None) or (None, missing|(due, next, unwatched))."""
@@ -520,7 +540,7 @@ class Limiter:
         p, now = pending.provider, tx.now
         st = S.look(tx, p)
         grants, plan, rows = S.dry_run(tx, st)
-        due = grants or st.any_expired or st.rows_ahead or st.processes_ahead
+        due = grants or st.any_expired or st.rows_ahead or st.processes_ahead or st.ledger_expired
         times = []
         (cool,) = tx.one("SELECT min(cool_until_ms) FROM leases WHERE provider = ? AND released_at_ms"
                          " IS NOT NULL AND cool_until_ms > ?", p, now)
@@ -531,7 +551,7 @@ class Limiter:
             times.append(st.valid_until)
         times.append(S.budget_frees_at(tx, st, plan))
         times.append(plan.word_reset_at)
-        for r in rows:
+        for r in rows if st.queued > 1 else ():  # rising reorders only a queue of two or more
             cls, waited = S.PRIORITIES.index(r[10]), max(0, now - r[5])
             if cls - min(3, waited // st.aging_ms) > 0:
                 times.append(r[5] + (waited // st.aging_ms + 1) * st.aging_ms)
@@ -540,13 +560,17 @@ class Limiter:
                 "SELECT p.id, p.host_id, p.pid, p.start_token, p.expires_at_ms FROM processes p WHERE p.id IN"
                 " (SELECT owner_id FROM leases WHERE provider = ? AND owner_id IS NOT NULL"
                 "  UNION SELECT owner_id FROM queue WHERE provider = ?)", p, p):
-            times.append(expires + 1)
-            if owner == self._id or host_id != self._host_id:
+            if owner == self._id:
+                continue  # my own expiry frees nothing I wait for
+            if host_id != self._host_id:
+                times.append(expires + 1)
                 continue
             if not _identity.alive(pid, token):
                 due = True
             elif not self._watch(owner):
                 unwatched = True
+                times.append(expires + 1)
+            # a watched owner of this host holds its lock: it is never reclaimed by time
         times = [t for t in times if t is not None]
         return None, (due, min(times) if times else None, unwatched)
 
