@@ -101,6 +101,7 @@ class Lease:
         self.acquired_at_ms = acquired_at_ms
         self.released = False
         self.lost = False
+        self.joined = False  # True: an ancestor's lease, joined; its release writes nothing
 
     def release(self, outcome="succeeded", used_tokens=None, retry_after=None):
         """Give the slot back. outcome: succeeded, rate_limited (retry_after seconds, 30 by
@@ -186,11 +187,13 @@ class Limiter:
         self._wakes = 0
         self._watched = set()
         self._held = {}
+        self._warned_token = False
         self._closed = False
         self._heartbeat_enabled = heartbeat
         self._stop = threading.Event()
         self._conn = self._open()
         self._dv = self._connect()
+        self._dv_lock = threading.Lock()
 
     # ---- opening ------------------------------------------------------------------------
 
@@ -254,24 +257,21 @@ class Limiter:
         return None
 
     def _any_lock_held(self):
+        """Whether any procs/*.lock is write-locked now, by anyone (/proc/locks)."""
         try:
-            names = os.listdir(self.lockdir)
+            names = [n for n in os.listdir(self.lockdir) if n.endswith(".lock")]
+            with open("/proc/locks", encoding="ascii", errors="replace") as f:
+                held = [line for line in f if "->" not in line and " WRITE " in line]
         except OSError:
             return False
         for name in names:
-            if name.endswith(".lock"):
-                pid_part = name[:-5]
-                # Unknown pid: any granted write lock on the file counts.
-                path = os.path.join(self.lockdir, name)
-                try:
-                    st = os.stat(path)
-                    key = f"{os.major(st.st_dev):02x}:{os.minor(st.st_dev):02x}:{st.st_ino}"
-                    with open("/proc/locks", encoding="ascii") as f:
-                        if any(key in line and "->" not in line for line in f):
-                            return True
-                except OSError:
-                    continue
-                del pid_part
+            try:
+                st = os.stat(os.path.join(self.lockdir, name))
+            except OSError:
+                continue
+            key = f"{os.major(st.st_dev):02x}:{os.minor(st.st_dev):02x}:{st.st_ino}"
+            if any(line.split()[5:6] == [key] for line in held):
+                return True
         return False
 
     def _connect(self):
@@ -442,6 +442,9 @@ class Limiter:
         return self._submit(provider, model, weight, tokens, priority, label, enqueue=True)
 
     def _submit(self, provider, model, weight, tokens, priority, label, enqueue, token=None):
+        joined = self._join(provider, model)
+        if joined is not None:
+            return Pending(self, provider, model, weight, joined.tokens, priority, label, None, joined)
         self._ensure_registered()
         if enqueue:
             self._bind_socket()
@@ -475,6 +478,34 @@ class Limiter:
                 return Pending(self, provider, model, weight, w.tokens, priority, label, token, lease)
             return Pending(self, provider, model, weight, outcome[1].tokens, priority, label, token, None)
         raise RuntimeError(f"could not register with {self.db_path}: the process row vanished three times")
+
+    def _join(self, provider, model):
+        """A lease inherited from an ancestor that holds it (INFLIGHT_LEASE_TOKEN, as `inflight
+        run` passes it): granted at once, writing nothing (migrations/README.md, "Join an
+        inherited lease" and "Joining, in version 4")."""
+        inherited = os.environ.get("INFLIGHT_LEASE_TOKEN", "")
+        if not inherited:
+            return None
+        if not (16 <= len(inherited) <= 64 and all(c.isascii() and (c.isalnum() or c in "_-")
+                                                   for c in inherited)):
+            if not self._warned_token:
+                self._warned_token = True
+                _log("ignoring INFLIGHT_LEASE_TOKEN: not 16 to 64 of [0-9A-Za-z_-]")
+            return None
+        row = self._read(lambda tx: tx.one(
+            "SELECT l.id, l.provider, l.acquired_at_ms, l.model, l.tokens, p.pid, p.host_id, p.start_token"
+            " FROM leases l JOIN processes p ON p.id = l.owner_id"
+            " WHERE l.token = ? AND l.released_at_ms IS NULL", inherited))
+        if row is None:
+            return None
+        lease_id, p, acquired, held_model, held_tokens, pid, host_id, start = row
+        if p != provider or host_id != self._host_id or held_model not in ("", model):
+            return None
+        if not _is_ancestor(pid, start):
+            return None
+        lease = Lease(self, inherited, lease_id, provider, model, 1, held_tokens, acquired)
+        lease.joined = True
+        return lease
 
     def _granted(self, tx, pending):
         row = tx.one("SELECT id, acquired_at_ms FROM leases WHERE token = ? AND owner_id = ?",
@@ -596,6 +627,13 @@ class Limiter:
     def _release(self, lease, outcome, used_tokens, retry_after):
         self._held.pop(lease.token, None)
         retry_ms = int((DEFAULT_RETRY_AFTER_S if retry_after is None else retry_after) * 1000)
+        if lease.joined:  # the holder's lease: never release it; a 429 is everyone's news
+            if outcome == "rate_limited":
+                def report(tx):
+                    _record_429(tx, lease.provider, tx.now + retry_ms, "429 reported", tx.now)
+                    self._settle(tx, lease.provider, False)
+                self._write(report)
+            return True
 
         def release(tx):
             row = tx.one("SELECT l.id, l.provider, l.owner_id, coalesce(m.cooldown_ms, 0), l.acquired_at_ms,"
@@ -629,7 +667,8 @@ class Limiter:
 
     def _data_version(self):
         try:
-            return self._dv.execute("PRAGMA data_version").fetchall()[0][0]
+            with self._dv_lock:
+                return self._dv.execute("PRAGMA data_version").fetchall()[0][0]
         except sqlite3.Error:
             return None
 
@@ -774,6 +813,24 @@ class Limiter:
     def __exit__(self, *exc):
         self.close()
         return False
+
+
+def _is_ancestor(pid, start_token):
+    """Whether process `pid` with that start token is among this process's ancestors."""
+    current = os.getpid()
+    for _ in range(64):
+        try:
+            with open(f"/proc/{current}/stat", "rb") as f:
+                text = f.read().decode("ascii", "replace")
+            parent = int(text[text.rfind(")") + 2 :].split(" ")[1])
+        except (OSError, ValueError, IndexError):
+            return False
+        if parent <= 0:
+            return False
+        if parent == pid:
+            return _identity.alive(pid, start_token)
+        current = parent
+    return False
 
 
 def _record_429(tx, p, until, reason, admitted):

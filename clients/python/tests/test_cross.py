@@ -138,3 +138,18 @@ def test_a_killed_java_holder_is_reclaimed_by_a_waiting_python_process(home, db,
         assert got["lease"].id > 0
         assert db.value("SELECT count(*) FROM leases WHERE owner_id = ?", waiter.process_id) == 1
         got["lease"].release()
+
+
+def test_a_python_process_under_inflight_run_joins_the_java_lease_instead_of_waiting_for_it(
+        home, db, tmp_path):
+    db("INSERT INTO limits (provider, max_in_flight) VALUES ('xl', 1)")
+    witness = tmp_path / "witness"
+    run = subprocess.run([CLI, "--home", str(home), "run", "-q", "-p", "xl", "-l", "java", "--",
+                          sys.executable, WORKER, str(home), "xl", "py", str(witness), "normal", "0", "20"],
+                         timeout=DEADLINE_S)
+    assert run.returncode == 0
+    joined, plus, minus = lines(witness)
+    _, flag, lease_id, env_id = joined.split(" ")
+    assert (flag, lease_id) == ("True", env_id)
+    assert (plus, minus) == ("+ py", "- py")
+    assert db.value("SELECT count(*) FROM leases") == 0

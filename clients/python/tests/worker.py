@@ -20,9 +20,11 @@ def witness(path, line):
         os.close(fd)
 
 
-def main(home, provider, label, path, priority="normal", hold="0.05"):
+def main(home, provider, label, path, priority="normal", hold="0.05", timeout="120"):
     with Limiter(home) as limiter:
-        with limiter.acquire(provider, priority=priority, label=label, timeout=120):
+        with limiter.acquire(provider, priority=priority, label=label, timeout=float(timeout)) as lease:
+            if os.environ.get("INFLIGHT_LEASE_TOKEN"):
+                witness(path, f"joined {lease.joined} {lease.id} {os.environ.get('INFLIGHT_LEASE_ID')}")
             witness(path, f"+ {label}")
             if hold == "forever":
                 while True:
