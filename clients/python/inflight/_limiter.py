@@ -117,7 +117,14 @@ class Lease:
         if self.released:
             return False
         self.released = True
-        held = self._limiter._release(self, outcome, used_tokens, retry_after)
+        try:
+            held = self._limiter._release(self, outcome, used_tokens, retry_after)
+        except sqlite3.OperationalError as e:
+            # Busy past every retry, a full disk: written later as it was asked for (the same
+            # ending and Retry-After), after the next heartbeat and before deregistering.
+            self._limiter._owed.append((self, outcome, used_tokens, retry_after))
+            _log(f"release of lease {self.id} failed ({e}); it will be written later")
+            return True
         if not held:
             self.lost = True
         return held
@@ -188,6 +195,7 @@ class Limiter:
         self._watched = set()
         self._held = {}
         self._warned_token = False
+        self._owed = []  # releases whose write failed, retried as asked
         self._closed = False
         self._heartbeat_enabled = heartbeat
         self._stop = threading.Event()
@@ -409,11 +417,22 @@ class Limiter:
                 self._held.clear()
                 self._register(self._id)
             self._poke()
+        self._pay_owed()
         with self._lock:
             try:
                 self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
             except sqlite3.Error:
                 pass
+
+    def _pay_owed(self):
+        while self._owed:
+            lease, outcome, used_tokens, retry_after = self._owed[0]
+            try:
+                self._release(lease, outcome, used_tokens, retry_after)
+            except sqlite3.OperationalError as e:
+                _log(f"release of lease {lease.id} failed again ({e}); retrying later")
+                return
+            self._owed.pop(0)
 
     @property
     def process_id(self):
@@ -779,6 +798,7 @@ class Limiter:
             self._stop.set()
             if self._id is not None:
                 me = self._id
+                self._pay_owed()
 
                 def deregister(tx):
                     for q in sorted(S.free_process(tx, me, None)):
