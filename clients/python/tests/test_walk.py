@@ -204,3 +204,17 @@ def test_a_rate_limited_release_pauses_the_provider_for_everyone(limiters, db, c
     assert a.try_acquire("openai") is None
     clock.advance(2000)
     assert a.try_acquire("openai") is not None
+
+
+def test_a_hand_edit_that_frees_room_wakes_a_waiter_which_settles_itself(limiters, db):
+    import threading
+    db("INSERT INTO limits (provider, max_in_flight) VALUES ('openai', 1)")
+    holder, waiter = limiters(), limiters()
+    holder.acquire("openai")
+    pending = waiter.request("openai")
+    got = {}
+    t = threading.Thread(target=lambda: got.setdefault("lease", pending.wait(60)))
+    t.start()
+    db("UPDATE limits SET max_in_flight = 2 WHERE provider = 'openai'")  # nobody settles for it
+    t.join(60)
+    assert got["lease"].id > 0
