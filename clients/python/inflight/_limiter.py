@@ -198,6 +198,7 @@ class Limiter:
         self._owed = []  # releases whose write failed, retried as asked
         self._inotify = None  # None: not tried yet; False: not available; else its fd
         self._commits = 0
+        self._last_hint = 0.0
         self._closed = False
         self._heartbeat_enabled = heartbeat
         self._stop = threading.Event()
@@ -541,7 +542,8 @@ class Limiter:
     def _wait(self, pending, timeout):
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
-            seen = self._wakes
+            self._watch_commits()
+            seen, commits = self._wakes, self._commits  # before the read: nothing slips between
             dv = self._data_version()
             lease, look = self._read(lambda tx: self._check(tx, pending))
             if lease is not None:
@@ -568,7 +570,7 @@ class Limiter:
                 sleep = min(sleep, max(0.0, (next_at_ms - self._clock()) / 1000))
             if deadline is not None:
                 sleep = min(sleep, deadline - now_mono)
-            self._sleep(sleep, seen, dv)
+            self._sleep(sleep, seen, dv, commits)
 
     def _poll(self, pending):
         for _ in range(2):
@@ -699,6 +701,7 @@ class Limiter:
         with self._lock:
             if self._inotify is None:
                 self._inotify = _inotify_fd(self.home)
+                self._last_hint = time.monotonic()  # a commit may have been written just before
                 if self._inotify is not False:
                     threading.Thread(target=self._commit_loop, name="inflight-commits", daemon=True).start()
             return self._inotify is not False
@@ -722,17 +725,33 @@ class Limiter:
                     hint = True
             if hint:
                 with self._wake:
+                    self._last_hint = time.monotonic()
                     self._commits += 1
                     self._wake.notify_all()
 
-    def _sleep(self, seconds, seen, dv):
+    def _confirm(self, dv):
+        """Whether data_version moves within 1, 1, 2, 4 ... 256 ms (a commit hint comes before
+        the commit is visible to readers)."""
+        for pause in (0, 0.001, 0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064, 0.128, 0.256):
+            if pause:
+                time.sleep(pause)
+            if self._data_version() != dv:
+                return True
+        return False
+
+    def _sleep(self, seconds, seen, dv, commits):
         """Sleep until a wake-up (socket, death watch, own grant), a visible commit of another
         connection, or the time. With inotify, a commit hint is confirmed by PRAGMA
         data_version (the event comes before the commit is visible: look again after 1, 1, 2,
         4 ... 256 ms); without it, data_version is polled with a back-off from 2 ms to 100 ms."""
         end = time.monotonic() + seconds
         if self._watch_commits():
-            commits = self._commits
+            # A hint that came just before (or a watch just set up) may name a commit that is
+            # not visible yet: confirm it first, as for a hint that comes while asleep.
+            if time.monotonic() - self._last_hint < 0.3 or self._commits != commits:
+                commits = self._commits
+                if self._confirm(dv):
+                    return
             while True:
                 with self._wake:
                     left = end - time.monotonic()
@@ -744,12 +763,8 @@ class Limiter:
                         return
                     moved = self._commits != commits
                     commits = self._commits
-                if moved:
-                    for pause in (0, 0.001, 0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064, 0.128, 0.256):
-                        if pause:
-                            time.sleep(pause)  # the commit is not visible yet: a short look again
-                        if self._data_version() != dv:
-                            return
+                if moved and self._confirm(dv):
+                    return
         step = 0.002
         while True:
             left = end - time.monotonic()
