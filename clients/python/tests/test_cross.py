@@ -153,3 +153,15 @@ def test_a_python_process_under_inflight_run_joins_the_java_lease_instead_of_wai
     assert (flag, lease_id) == ("True", env_id)
     assert (plus, minus) == ("+ py", "- py")
     assert db.value("SELECT count(*) FROM leases") == 0
+
+
+def test_java_status_shows_a_python_holder_and_does_not_reclaim_it(home, db):
+    import json
+    db("INSERT INTO limits (provider, max_in_flight) VALUES ('xl', 1)")
+    with Limiter(home) as holder:
+        lease = holder.acquire("xl/gpt-4o", label="py-holder")
+        out = subprocess.run([CLI, "--home", str(home), "status", "--json"], capture_output=True, text=True,
+                             timeout=DEADLINE_S, check=True).stdout
+        status = json.loads(out)
+        assert [(x["id"], x["label"], x["pid"]) for x in status["leases"]] == [(lease.id, "py-holder", os.getpid())]
+        assert lease.release() is True, "still held after the status read reclaimed what was dead"
