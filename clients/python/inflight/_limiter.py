@@ -210,6 +210,9 @@ class Limiter:
 
     def _open(self):
         db, marker = self.db_path, self.db_path + ".id"
+        if sqlite3.sqlite_version_info < (3, 37, 0):
+            raise SchemaError(f"this Python's SQLite is {sqlite3.sqlite_version}; the inflight schema needs "
+                              f"3.37 or newer (STRICT tables, RETURNING): use a Python built with a newer SQLite")
         hint = "run any inflight command once (for example `inflight status`) to create and migrate it"
         if not os.path.isdir(self.home):
             raise SchemaError(f"the config root {self.home} does not exist: {hint}")
