@@ -29,6 +29,7 @@ public record LeaseRequest(
   public LeaseRequest {
     Validation.provider(provider);
     model = Validation.model(model);
+    Validation.ownModelName(provider, model);
     label = Validation.label(label);
     Validation.weight(weight);
     Validation.tokens("tokens", tokens);

@@ -29,16 +29,7 @@ public record ModelLimitSpec(
               + ")");
     }
     Validation.model(model);
-    if (model.startsWith(provider + "/")) {
-      throw new IllegalArgumentException(
-          "model must be the model's own name under its provider (was "
-              + Validation.quote(model)
-              + " under "
-              + Validation.quote(provider)
-              + "; give "
-              + Validation.quote(model.substring(provider.length() + 1))
-              + ")");
-    }
+    Validation.ownModelName(provider, model);
     if (maxInFlight != 0 || (requestsPerMinute == 0 && tokensPerMinute == 0)) {
       Validation.maxInFlight(maxInFlight); // 0 (no cap) only where a budget holds instead
     }

@@ -64,6 +64,22 @@ final class Validation {
     return model;
   }
 
+  /**
+   * A model is named by its own name under its provider: {@code gpt-4o}, not {@code openai/gpt-4o}.
+   */
+  static void ownModelName(String provider, String model) {
+    if (model.startsWith(provider + "/")) {
+      throw new IllegalArgumentException(
+          "model must be the model's own name under its provider (was "
+              + quote(model)
+              + " under "
+              + quote(provider)
+              + "; give "
+              + quote(model.substring(provider.length() + 1))
+              + ")");
+    }
+  }
+
   static int weight(long value) {
     if (value < 1 || value > MAX_IN_FLIGHT) {
       throw new IllegalArgumentException(
