@@ -82,8 +82,8 @@ public interface Lease extends AutoCloseable {
    * lease would otherwise wait for ever). {@code INFLIGHT_LEASE_TOKEN} is the lease's secret token:
    * give it only to processes you start, which then also could release it. {@code inflight run}
    * passes it to COMMAND. A child joins only while this lease is held, for this provider (and, for
-   * a lease of one model, that model: {@code INFLIGHT_MODEL}, "" for the provider as a whole), and
-   * only if it descends from this process; empty for a lease that was never recorded.
+   * a lease of one model, that model: {@code INFLIGHT_MODEL}, unset for the provider as a whole),
+   * and only if it descends from this process; empty for a lease that was never recorded.
    */
   Map<String, String> childEnvironment();
 
@@ -92,6 +92,15 @@ public interface Lease extends AutoCloseable {
       String token, String provider, String model, long id) {
     if (token == null) {
       return Map.of();
+    }
+    if (model.isEmpty()) {
+      return Map.of(
+          "INFLIGHT_LEASE_TOKEN",
+          token,
+          "INFLIGHT_PROVIDER",
+          provider,
+          "INFLIGHT_LEASE_ID",
+          "" + id);
     }
     return Map.of(
         "INFLIGHT_LEASE_TOKEN",
