@@ -669,7 +669,8 @@ class Limiter:
                 return False
             lease_id, p, _, cooldown, admitted, adaptive, max_in_flight = row
             if used_tokens is not None:
-                tx.run("UPDATE ledger SET tokens = ? WHERE lease_id = ?", used_tokens, lease_id)
+                tx.run("UPDATE ledger SET tokens = ? WHERE provider = ? AND started_at_ms = ? AND lease_id = ?",
+                       used_tokens, p, admitted, lease_id)
             if cooldown > 0:
                 tx.run("UPDATE leases SET owner_id = NULL, released_at_ms = ?, cool_until_ms = ? WHERE id = ?",
                        tx.now, tx.now + cooldown, lease_id)

@@ -142,7 +142,7 @@ INSERT_QUEUE = (
     "INSERT INTO queue (token, provider, owner_id, pid, label, queued_at_ms, model, weight,"
     " tokens, priority) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10"
     " WHERE EXISTS (SELECT 1 FROM processes WHERE id = ?3)")
-INSERT_LEDGER = "INSERT INTO ledger (lease_id, provider, model, started_at_ms, tokens) VALUES (?, ?, ?, ?, ?)"
+INSERT_LEDGER = "INSERT INTO ledger (provider, started_at_ms, lease_id, model, tokens) VALUES (?, ?, ?, ?, ?)"
 TAKE_FROM_WORD = (
     "UPDATE upstream_budget SET"
     " requests_remaining = CASE WHEN requests_reset_at_ms > ?4"
@@ -405,7 +405,7 @@ def write_lease(tx, st, token, owner, pid, label, queued_at, w):
     lease_id = row[0]
     m = st.models.get(w.model)
     if st.budget.any() or (m is not None and m.budget.any()):
-        tx.run(INSERT_LEDGER, lease_id, st.provider, w.model, tx.now, w.tokens)
+        tx.run(INSERT_LEDGER, st.provider, tx.now, lease_id, w.model, w.tokens)
     if st.word.any() or (m is not None and m.word.any()):
         tx.run(TAKE_FROM_WORD, st.provider, w.model, w.tokens, tx.now)
     return lease_id

@@ -153,18 +153,20 @@ END;
 
 -- ---------------------------------------------------------------- ledger (per-minute budgets)
 -- One row per lease granted at a level that has a budget (requests_per_minute or
--- tokens_per_minute on its provider or its model), under the lease's id (lease ids are never
--- reused): when it started and the tokens it counts for.
+-- tokens_per_minute on its provider or its model): when it started, under the lease's id (lease
+-- ids are never reused), and the tokens it counts for. Keyed in the order every reader scans it
+-- (a provider's window, oldest first), so that a grant writes one B-tree here, not a table and an
+-- index.
 -- A grant reserves its expected tokens; its release corrects them to what the request really used.
 -- A row counts in the rolling window for 60 s after started_at_ms, and is deleted after that.
 CREATE TABLE ledger (
-    lease_id      INTEGER NOT NULL PRIMARY KEY,
     provider      TEXT    NOT NULL CHECK (length(provider) BETWEEN 1 AND 200),
-    model         TEXT    NOT NULL DEFAULT '' CHECK (length(model) <= 200),
     started_at_ms INTEGER NOT NULL,
-    tokens        INTEGER NOT NULL DEFAULT 0 CHECK (tokens BETWEEN 0 AND 1000000000)
-) STRICT;
-CREATE INDEX ledger_by_provider ON ledger (provider, started_at_ms);
+    lease_id      INTEGER NOT NULL,
+    model         TEXT    NOT NULL DEFAULT '' CHECK (length(model) <= 200),
+    tokens        INTEGER NOT NULL DEFAULT 0 CHECK (tokens BETWEEN 0 AND 1000000000),
+    PRIMARY KEY (provider, started_at_ms, lease_id)
+) STRICT, WITHOUT ROWID;
 
 -- Running totals of the ledger per level (model '' is the provider level, which counts every
 -- row of its provider), kept by the triggers below so that no writer has to sum the window.

@@ -67,7 +67,7 @@ final class Queue {
           + " WHERE EXISTS (SELECT 1 FROM processes WHERE id = ?3) RETURNING id";
 
   private static final String INSERT_LEDGER =
-      "INSERT INTO ledger (lease_id, provider, model, started_at_ms, tokens) VALUES (?, ?, ?, ?, ?)";
+      "INSERT INTO ledger (provider, started_at_ms, lease_id, model, tokens) VALUES (?, ?, ?, ?, ?)";
 
   private static final String TAKE_FROM_WORD =
       "UPDATE upstream_budget SET"
@@ -292,7 +292,7 @@ final class Queue {
     }
     ModelState m = st.model(w.model()).orElse(null);
     if (st.budget().any() || (m != null && m.budget().any())) {
-      tx.update(INSERT_LEDGER, id, st.provider(), w.model(), tx.now, w.tokens());
+      tx.update(INSERT_LEDGER, st.provider(), tx.now, id, w.model(), w.tokens());
     }
     if (st.word().any() || (m != null && m.word().any())) {
       tx.update(TAKE_FROM_WORD, st.provider(), w.model(), w.tokens(), tx.now);

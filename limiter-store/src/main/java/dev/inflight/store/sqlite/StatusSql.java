@@ -124,20 +124,16 @@ final class StatusSql {
 
   static {
     String aging = "coalesce(g.aging_ms, " + LimitRow.DEFAULT_AGING_MS + ")";
-    String mine = Queue.rank("w.", "?2", aging);
-    String other = Queue.rank("x.", "?2", aging);
+    // One sort of each of my providers' queues, not a count per request: 100 requests of mine
+    // cost 100 rows, not 10,000 comparisons.
     MY_WAITERS =
-        "SELECT w.token, w.provider,"
-            + " (SELECT count(*) FROM queue x WHERE x.provider = w.provider AND ("
-            + other
-            + " < "
-            + mine
-            + " OR ("
-            + other
-            + " = "
-            + mine
-            + " AND x.ticket <= w.ticket)))"
-            + " FROM queue w LEFT JOIN limits g ON g.provider = w.provider WHERE w.owner_id = ?1";
+        "SELECT token, provider, position FROM (SELECT w.token, w.provider, w.owner_id,"
+            + " row_number() OVER (PARTITION BY w.provider ORDER BY "
+            + Queue.rank("w.", "?2", aging)
+            + ", w.ticket) AS position"
+            + " FROM queue w LEFT JOIN limits g ON g.provider = w.provider"
+            + " WHERE w.provider IN (SELECT provider FROM queue WHERE owner_id = ?1))"
+            + " WHERE owner_id = ?1";
   }
 
   private static final String NEXT_COOL_END =
