@@ -137,6 +137,13 @@ final class ModelFigures {
     emit("budget_rpm", rpm, "requests/min");
     emit("budget_most_in_any_60s", mostInAnyMinute(seen), "requests");
     emit("budget_most_in_any_60s_db", mostInAnyMinute(recorded), "requests");
+    long lag = 0;
+    for (int i = 0; i < seen.size(); i++) {
+      lag = Math.max(lag, seen.get(i) - recorded.get(i));
+    }
+    // A worker reads its clock a little after the grant's transaction: two starts exactly 60 s
+    // apart by the grants' own times can look closer than 60 s to the witness.
+    emit("budget_witness_lag_max_ms", lag, "ms");
     emit("budget_precision_ratio", (double) mostInAnyMinute(seen) / rpm, "x");
   }
 

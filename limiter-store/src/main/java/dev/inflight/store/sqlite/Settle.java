@@ -158,8 +158,10 @@ final class Settle {
   }
 
   /**
-   * {@link #look(Tx, String, boolean)}, reading only the model level of {@code onlyModel} ("" for
-   * none) when nobody waits: all an uncontended acquire of that model needs. Null reads them all.
+   * {@link #look(Tx, String, boolean)} for admission: the model levels are read only when the walk
+   * needs them, that is when someone waits and the provider's level has room; otherwise only the
+   * level of {@code onlyModel} ("" for none: an acquire checks its request against it). Null reads
+   * them all (for status).
    */
   static Seen look(Tx tx, String provider, boolean processFlags, String onlyModel)
       throws SQLException {
@@ -223,7 +225,7 @@ final class Settle {
       hasModels = rs.getInt(31) != 0;
     }
     if (hasModels) {
-      if (onlyModel == null || st.queued() > 0) {
+      if (onlyModel == null || (st.queued() > 0 && st.free() > 0)) {
         st = withModels(tx, st, null);
       } else if (!onlyModel.isEmpty()) {
         st = withModels(tx, st, onlyModel);
@@ -306,12 +308,12 @@ final class Settle {
    */
   ProviderState settle(Tx tx, String provider, boolean reap, List<Reclaimed> reclaimed)
       throws SQLException {
-    return settle(tx, provider, reap, reclaimed, null);
+    return settle(tx, provider, reap, reclaimed, "");
   }
 
   /**
-   * {@link #settle(Tx, String, boolean, List)} for an acquire of {@code model}: while nobody waits,
-   * the state it returns holds that model's level alone (null: every model level).
+   * {@link #settle(Tx, String, boolean, List)} for an acquire of {@code model}: unless the walk
+   * needs every model level, the state it returns holds that model's level alone ("" none).
    */
   ProviderState settle(
       Tx tx, String provider, boolean reap, List<Reclaimed> reclaimed, String model)

@@ -194,7 +194,7 @@ final class StatusSql {
     Map<String, ProviderState> states = new LinkedHashMap<>();
     boolean settleNeeded = false;
     for (String p : providers) {
-      Settle.Seen look = Settle.look(tx, p, states.isEmpty()); // process flags once
+      Settle.Seen look = Settle.look(tx, p, states.isEmpty(), ""); // process flags once
       states.put(p, look.state());
       settleNeeded |= look.housekeepingDue() || Queue.dryRun(tx, look.state()).grants();
     }
@@ -247,7 +247,7 @@ final class StatusSql {
     List<WatchTarget> watch = new ArrayList<>();
     Set<Long> seen = new HashSet<>();
     for (String p : providers) {
-      Settle.Seen look = Settle.look(tx, p, pstates.isEmpty()); // process flags once
+      Settle.Seen look = Settle.look(tx, p, pstates.isEmpty(), ""); // process flags once
       ProviderState st = look.state();
       pstates.put(p, st);
       Queue.DryRun dry = Queue.dryRun(tx, st);
