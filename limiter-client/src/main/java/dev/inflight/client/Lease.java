@@ -70,6 +70,14 @@ public interface Lease extends AutoCloseable {
   ReleaseResult releaseRateLimited(Duration retryAfter);
 
   /**
+   * {@link #releaseRateLimited(Duration)}, reporting the tokens the request really used (a 429
+   * usually used none): they replace its reservation in every token budget's window.
+   *
+   * @throws IllegalArgumentException when {@code usedTokens} is negative or above 100000000
+   */
+  ReleaseResult releaseRateLimited(Duration retryAfter, long usedTokens);
+
+  /**
    * {@link #release()} (a success, unless {@link #release(Outcome)} came first), ignoring the
    * result and never throwing a store failure (it is logged).
    */

@@ -90,6 +90,16 @@ abstract class OnceReleased implements Lease {
     return releaseWith(Outcome.RATE_LIMITED, Validation.retryAfter(retryAfter), -1);
   }
 
+  @Override
+  public final ReleaseResult releaseRateLimited(Duration retryAfter, long usedTokens) {
+    if (usedTokens < 0) {
+      throw new IllegalArgumentException(
+          "usedTokens must be an integer from 0 to 100000000 (was " + usedTokens + ")");
+    }
+    Duration r = Validation.retryAfter(retryAfter);
+    return releaseWith(Outcome.RATE_LIMITED, r, Validation.tokens("usedTokens", usedTokens));
+  }
+
   private ReleaseResult releaseWith(Outcome outcome, Duration retryAfter, long usedTokens) {
     if (!markReleased()) {
       return ReleaseResult.ALREADY_RELEASED;

@@ -131,4 +131,18 @@ class LimitModelTest {
     assertThat(limiter.status().waiters()).isEmpty();
     assertThat(limiter.limits().models()).isEmpty();
   }
+
+  @Test
+  void aRateLimitedRelease_reportsItsRealCount_tooAndPausesTheProvider() {
+    limiter.limits().set(LimitSpec.of("openai", 10).withBudgets(0, 1_000, 0));
+    Lease a = limiter.tryAcquire(LeaseRequest.of("openai").tokens(900)).orElseThrow();
+    assertThat(a.releaseRateLimited(Duration.ofSeconds(5), 0)).isEqualTo(ReleaseResult.RELEASED);
+    assertThat(limiter.status().providers().get(0).window().tokens()).isZero();
+    assertThat(limiter.status().providers().get(0).pausedUntil()).isPresent();
+    Lease b = limiter.tryAcquire(LeaseRequest.of("anthropic")).orElseThrow();
+    assertThatThrownBy(() -> b.releaseRateLimited(null, -1))
+        .hasMessage("usedTokens must be an integer from 0 to 100000000 (was -1)");
+    assertThat(limiter.status().leases()).hasSize(1); // a refused release changes nothing
+    b.close();
+  }
 }

@@ -75,10 +75,10 @@ final class LeaseSql {
   private static final String RELEASE_WITHOUT_COOLDOWN =
       "DELETE FROM leases WHERE token = ? AND owner_id IS NOT NULL AND NOT EXISTS"
           + " (SELECT 1 FROM limits m WHERE m.provider = leases.provider AND m.cooldown_ms > 0)"
-          + " RETURNING id, provider, acquired_at_ms";
+          + " RETURNING id, provider, acquired_at_ms, tokens";
   private static final String FIND_LEASE_FOR_RELEASE =
-      "SELECT l.id, l.provider, l.owner_id, coalesce(m.cooldown_ms, 0), l.acquired_at_ms"
-          + " FROM leases l LEFT JOIN limits m ON m.provider = l.provider WHERE l.token = ?";
+      "SELECT l.id, l.provider, l.owner_id, coalesce(m.cooldown_ms, 0), l.acquired_at_ms,"
+          + " l.tokens FROM leases l LEFT JOIN limits m ON m.provider = l.provider WHERE l.token = ?";
   static final String DELETE_LEASE = "DELETE FROM leases WHERE id = ?";
   static final String COOL_LEASE =
       "UPDATE leases SET owner_id = NULL, released_at_ms = ?, cool_until_ms = ? WHERE id = ?";
@@ -87,6 +87,7 @@ final class LeaseSql {
     long id = 0;
     String provider = null;
     long acquiredAt = 0;
+    long reserved = -1;
     ReleaseOutcome.Kind kind = null;
     // The common case in one statement: a held lease of a provider with no cooldown.
     try (ResultSet rs = tx.query(RELEASE_WITHOUT_COOLDOWN, r.token())) {
@@ -94,6 +95,7 @@ final class LeaseSql {
         id = rs.getLong(1);
         provider = rs.getString(2);
         acquiredAt = rs.getLong(3);
+        reserved = rs.getLong(4);
         kind = ReleaseOutcome.Kind.RELEASED;
       }
     }
@@ -111,6 +113,7 @@ final class LeaseSql {
         }
         cooldown = rs.getLong(4);
         acquiredAt = rs.getLong(5);
+        reserved = rs.getLong(6);
       }
       if (cooldown > 0) {
         tx.update(COOL_LEASE, tx.now, tx.now + cooldown, id);
@@ -120,8 +123,8 @@ final class LeaseSql {
         kind = ReleaseOutcome.Kind.RELEASED;
       }
     }
-    if (r.usedTokens() >= 0) {
-      tx.update(CORRECT_LEDGER, r.usedTokens(), provider, acquiredAt, id);
+    if (r.usedTokens() >= 0 && r.usedTokens() != reserved) {
+      tx.update(CORRECT_LEDGER, r.usedTokens(), provider, acquiredAt, id); // else: already so
     }
     if (r.ending() == Ending.RATE_LIMITED) {
       admission.record429(tx, provider, r.retryAfterMs(), PauseReason.PROVIDER_429, acquiredAt);
