@@ -89,6 +89,18 @@ public final class Rows {
     public boolean any() {
       return requestsRemaining >= 0 || tokensRemaining >= 0;
     }
+
+    /** What remains after one more grant of {@code tokens} tokens at the level. */
+    public Word afterGrant(long tokens) {
+      if (!any()) {
+        return this;
+      }
+      return new Word(
+          requestsRemaining < 0 ? -1 : Math.max(0, requestsRemaining - 1),
+          requestsResetAtMs,
+          tokensRemaining < 0 ? -1 : Math.max(0, tokensRemaining - tokens),
+          tokensResetAtMs);
+    }
   }
 
   /**
@@ -107,6 +119,21 @@ public final class Rows {
     /** Units free at this level; {@link Integer#MAX_VALUE} when it has no cap. */
     public int free() {
       return maxInFlight == 0 ? Integer.MAX_VALUE : Math.max(0, maxInFlight - inFlight);
+    }
+
+    /**
+     * This level after one more grant of {@code weight} units and {@code tokens} tokens; {@code
+     * counted} when the grant wrote a ledger row (its window then holds one more start).
+     */
+    public ModelState afterGrant(int weight, long tokens, boolean counted) {
+      return new ModelState(
+          model,
+          maxInFlight,
+          inFlight + weight,
+          counted ? budget.plusStart(tokens) : budget,
+          word.afterGrant(tokens),
+          defaultTokens,
+          windowChangesAtMs);
     }
   }
 
@@ -230,57 +257,22 @@ public final class Rows {
      * model}: what the grant's transaction would read back, without reading it.
      */
     public ProviderState afterGrant(String model, int weight, long tokens) {
-      Budget b = budget.any() ? budget.plusStart(tokens) : budget;
       List<ModelState> ms = models;
       if (!models.isEmpty()) {
         ms = new java.util.ArrayList<>(models.size());
         for (ModelState m : models) {
-          if (m.model().equals(model)) {
-            Budget mb = m.budget();
-            boolean anyBudget = budget.any() || mb.any();
-            m =
-                new ModelState(
-                    m.model(),
-                    m.maxInFlight(),
-                    m.inFlight() + weight,
-                    anyBudget ? mb.plusStart(tokens) : mb,
-                    m.word(),
-                    m.defaultTokens(),
-                    m.windowChangesAtMs());
-          }
-          ms.add(m);
+          // The grant wrote a ledger row if either of its levels has a budget: both count it.
+          ms.add(
+              m.model().equals(model)
+                  ? m.afterGrant(weight, tokens, budget.any() || m.budget().any())
+                  : m);
         }
       }
-      Word w =
-          word.any()
-              ? new Word(
-                  word.requestsRemaining() < 0 ? -1 : Math.max(0, word.requestsRemaining() - 1),
-                  word.requestsResetAtMs(),
-                  word.tokensRemaining() < 0 ? -1 : Math.max(0, word.tokensRemaining() - tokens),
-                  word.tokensResetAtMs())
-              : word;
-      return new ProviderState(
-          provider,
-          limit,
-          cooldownMs,
-          paused,
+      return with(
           active + weight,
-          cooling,
           queued,
-          oldestQueuedAtMs,
-          adaptive,
-          effectiveLimit,
-          pausedUntilMs,
-          pauseReason,
-          pauseText,
-          upstreamInFlight,
-          upstreamHidden,
-          upstreamValidUntilMs,
-          b,
-          w,
-          defaultTokens,
-          agingMs,
-          windowChangesAtMs,
+          budget.any() ? budget.plusStart(tokens) : budget,
+          word.afterGrant(tokens),
           ms);
     }
 
@@ -289,14 +281,24 @@ public final class Rows {
      * or a queueing that touched no budget and no model level leaves it.
      */
     public ProviderState plus(int leases, int waiters) {
+      return with(active + leases, queued + waiters, budget, word, models);
+    }
+
+    /** This state with its model levels read. */
+    public ProviderState withModels(List<ModelState> levels) {
+      return with(active, queued, budget, word, levels);
+    }
+
+    private ProviderState with(
+        int active, int queued, Budget budget, Word word, List<ModelState> models) {
       return new ProviderState(
           provider,
           limit,
           cooldownMs,
           paused,
-          active + leases,
+          active,
           cooling,
-          queued + waiters,
+          queued,
           oldestQueuedAtMs,
           adaptive,
           effectiveLimit,

@@ -40,15 +40,6 @@ final class Queue {
         + "))";
   }
 
-  /** A queue row's aging interval: its provider's, or the default. */
-  static String agingOf(String row) {
-    return "coalesce((SELECT g.aging_ms FROM limits g WHERE g.provider = "
-        + row
-        + "provider), "
-        + dev.inflight.store.Rows.LimitRow.DEFAULT_AGING_MS
-        + ")";
-  }
-
   private static final String IN_ORDER =
       "SELECT ticket, token, owner_id, pid, label, queued_at_ms, model, weight, tokens, "
           + rank("", "?2", "?3")
@@ -106,21 +97,7 @@ final class Queue {
     if (st.queued() == 0 || st.free() == 0) {
       return st; // nothing waits, or the provider level (which every request uses) is full
     }
-    Plan plan = new Plan(st);
-    List<Row> grants = new ArrayList<>();
-    int offered = 0;
-    try (ResultSet rs = tx.query(IN_ORDER, st.provider(), tx.now, st.agingMs())) {
-      while (rs.next()) {
-        Row r = row(rs);
-        offered++;
-        Decision d = plan.offer(r.want());
-        if (d == Decision.GRANT) {
-          grants.add(r);
-        } else if (d == Decision.STOP) {
-          break;
-        }
-      }
-    }
+    List<Row> grants = walk(tx, st, new Plan(st), Integer.MAX_VALUE, false);
     if (grants.isEmpty()) {
       return st;
     }
@@ -171,15 +148,7 @@ final class Queue {
       if (st.free() == 0) {
         return false;
       }
-      int rank = priority.ordinal(); // a new request has waited for nothing yet
-      try (ResultSet rs = tx.query(IN_ORDER, st.provider(), tx.now, st.agingMs())) {
-        while (rs.next()) {
-          Row r = row(rs);
-          if (r.rank() > rank || plan.offer(r.want()) == Decision.STOP) {
-            break;
-          }
-        }
-      }
+      walk(tx, st, plan, priority.ordinal(), false); // a new request has waited for nothing yet
     }
     return plan.fitsNow(want);
   }
@@ -193,20 +162,35 @@ final class Queue {
     if (st.queued() == 0 || st.free() == 0) {
       return new DryRun(false, plan);
     }
-    boolean grants = false;
+    // One grant is enough to know a settle is due.
+    return new DryRun(!walk(tx, st, plan, Integer.MAX_VALUE, true).isEmpty(), plan);
+  }
+
+  /**
+   * Offers the queued requests of rank up to {@code maxRank} to {@code plan}, in serving order,
+   * until it says STOP (or, with {@code firstGrantOnly}, grants one); returns those it granted.
+   */
+  private static List<Row> walk(
+      Tx tx, ProviderState st, Plan plan, int maxRank, boolean firstGrantOnly) throws SQLException {
+    List<Row> grants = new ArrayList<>();
     try (ResultSet rs = tx.query(IN_ORDER, st.provider(), tx.now, st.agingMs())) {
       while (rs.next()) {
-        Decision d = plan.offer(row(rs).want());
-        if (d == Decision.GRANT) {
-          grants = true;
-          break; // one is enough to know a settle is due
+        Row r = row(rs);
+        if (r.rank() > maxRank) {
+          break;
         }
-        if (d == Decision.STOP) {
+        Decision d = plan.offer(r.want());
+        if (d == Decision.GRANT) {
+          grants.add(r);
+          if (firstGrantOnly) {
+            break;
+          }
+        } else if (d == Decision.STOP) {
           break;
         }
       }
     }
-    return new DryRun(grants, plan);
+    return grants;
   }
 
   private static final String NTH_START =
@@ -226,30 +210,26 @@ final class Queue {
   static long budgetFreesAt(Tx tx, ProviderState st, Plan plan) throws SQLException {
     long at = Long.MAX_VALUE;
     for (Plan.BudgetNeed n : plan.budgetNeeds()) {
+      // Should the window change under the reader, the level's oldest start stands in.
+      long oldest =
+          (n.model().isEmpty()
+                  ? st.windowChangesAtMs()
+                  : st.model(n.model()).map(ModelState::windowChangesAtMs).orElse(0L))
+              - Settle.WINDOW_MS;
       long when = 0;
       if (n.requests() > 0) {
         when =
             Math.max(
                 when,
                 tx.queryLong(
-                    NTH_START,
-                    st.windowChangesAtMs() - Settle.WINDOW_MS,
-                    st.provider(),
-                    n.model(),
-                    tx.now,
-                    n.requests() - 1));
+                    NTH_START, oldest, st.provider(), n.model(), tx.now, n.requests() - 1));
       }
       if (n.tokens() > 0) {
         when =
             Math.max(
                 when,
                 tx.queryLong(
-                    START_FREEING_TOKENS,
-                    st.windowChangesAtMs() - Settle.WINDOW_MS,
-                    st.provider(),
-                    n.model(),
-                    tx.now,
-                    n.tokens()));
+                    START_FREEING_TOKENS, oldest, st.provider(), n.model(), tx.now, n.tokens()));
       }
       at = Math.min(at, when + Settle.WINDOW_MS);
     }

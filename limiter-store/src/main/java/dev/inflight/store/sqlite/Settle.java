@@ -270,29 +270,7 @@ final class Settle {
                 rs.getLong(13) == 0 ? 0 : rs.getLong(13) + WINDOW_MS));
       }
     }
-    return new ProviderState(
-        st.provider(),
-        st.limit(),
-        st.cooldownMs(),
-        st.paused(),
-        st.active(),
-        st.cooling(),
-        st.queued(),
-        st.oldestQueuedAtMs(),
-        st.adaptive(),
-        st.effectiveLimit(),
-        st.pausedUntilMs(),
-        st.pauseReason(),
-        st.pauseText(),
-        st.upstreamInFlight(),
-        st.upstreamHidden(),
-        st.upstreamValidUntilMs(),
-        st.budget(),
-        st.word(),
-        st.defaultTokens(),
-        st.agingMs(),
-        st.windowChangesAtMs(),
-        models);
+    return st.withModels(models);
   }
 
   // ---------------------------------------------------------------- settle

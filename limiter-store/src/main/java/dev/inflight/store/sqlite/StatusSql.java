@@ -55,9 +55,10 @@ final class StatusSql {
   private static final String ALL_WAITERS =
       "SELECT w.ticket, w.provider, w.owner_id, coalesce(p.host, ''), w.pid, coalesce(p.name, ''),"
           + " w.label, w.queued_at_ms, row_number() OVER (PARTITION BY w.provider ORDER BY "
-          + Queue.rank("w.", "?1", Queue.agingOf("w."))
+          + Queue.rank("w.", "?1", "coalesce(g.aging_ms, " + LimitRow.DEFAULT_AGING_MS + ")")
           + ", w.ticket), w.model, w.weight, w.tokens, w.priority"
           + " FROM queue w LEFT JOIN processes p ON p.id = w.owner_id"
+          + " LEFT JOIN limits g ON g.provider = w.provider"
           + " ORDER BY w.provider, 9";
 
   Snapshot snapshot(Tx tx) throws SQLException {
