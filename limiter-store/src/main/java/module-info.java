@@ -8,6 +8,7 @@ module dev.inflight.store {
   requires java.logging;
   requires org.xerial.sqlitejdbc;
   requires flyway.core;
+  requires org.postgresql.jdbc;
 
   exports dev.inflight.store to
       dev.inflight.client;

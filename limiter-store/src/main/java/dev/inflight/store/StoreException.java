@@ -29,6 +29,8 @@ public class StoreException extends RuntimeException {
     EMPTIED,
     /** The database's files were deleted or replaced while processes used them. */
     REPLACED,
+    /** The database server cannot be reached, or closed the connection. */
+    UNREACHABLE,
     /** Anything else. */
     OTHER
   }

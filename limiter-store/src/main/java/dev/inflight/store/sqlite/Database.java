@@ -3,6 +3,8 @@ package dev.inflight.store.sqlite;
 import dev.inflight.store.Rows.Grant;
 import dev.inflight.store.StoreException;
 import dev.inflight.store.StoreException.Kind;
+import dev.inflight.store.sql.Dialect;
+import dev.inflight.store.sql.Tx;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -219,7 +221,7 @@ final class Database implements AutoCloseable {
         broken = true; // a connection whose BEGIN failed may be in any state
         throw e;
       }
-      tx = new Tx(c, cache, clock.millis());
+      tx = new Tx(c, cache, clock.millis(), begin.equals("BEGIN IMMEDIATE"), DIALECT);
       if (begin.equals("BEGIN IMMEDIATE")) {
         checkSchema(tx);
       }
@@ -244,8 +246,8 @@ final class Database implements AutoCloseable {
       }
     }
     // Committed, and the connection is back in the pool: now the waiters granted can be told.
-    if (!tx.granted.isEmpty()) {
-      onGranted.accept(tx.granted);
+    if (!tx.granted().isEmpty()) {
+      onGranted.accept(tx.granted());
     }
     return result;
   }
@@ -287,6 +289,30 @@ final class Database implements AutoCloseable {
     }
     ps.execute();
   }
+
+  /** SQLite's side of the protocol's SQL: one write lock for everything, {@code ?1} parameters. */
+  static final Dialect DIALECT =
+      new Dialect() {
+        @Override
+        public boolean numberedParameters() {
+          return true;
+        }
+
+        @Override
+        public boolean refused(SQLException e) {
+          return Database.refused(e);
+        }
+
+        @Override
+        public String handEditCommand() {
+          return "sqlite3";
+        }
+
+        @Override
+        public long lockProvider(Tx tx, String provider) {
+          return tx.now(); // BEGIN IMMEDIATE holds the one write lock already
+        }
+      };
 
   /** Whether a failure of one statement is the database refusing a row (not the transaction). */
   static boolean refused(SQLException e) {

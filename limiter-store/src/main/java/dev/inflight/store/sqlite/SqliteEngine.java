@@ -5,6 +5,7 @@ import dev.inflight.store.EngineConfig;
 import dev.inflight.store.LazyLogger;
 import dev.inflight.store.LeaseEngine;
 import dev.inflight.store.LimitChange;
+import dev.inflight.store.Liveness;
 import dev.inflight.store.ModelLimitChange;
 import dev.inflight.store.RateLimitReport;
 import dev.inflight.store.Registration;
@@ -26,11 +27,12 @@ import dev.inflight.store.Rows.UpstreamRecord;
 import dev.inflight.store.Rows.WaitCheck;
 import dev.inflight.store.Signals;
 import dev.inflight.store.UpstreamSample;
+import dev.inflight.store.sql.Protocol;
+import dev.inflight.store.sql.Reclaim;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
@@ -51,12 +53,7 @@ public final class SqliteEngine implements LeaseEngine {
 
   private final Database db;
   private final LockFiles files;
-  private final Settle settle;
-  private final LeaseSql leases;
-  private final AdmissionSql admission;
-  private final ProcessSql processes;
-  private final LimitSql limits;
-  private final StatusSql status;
+  private final Protocol sql;
   private final CommitWatcher commits;
   private final WakeSockets wakes;
   private final SqliteSignals signals;
@@ -73,16 +70,13 @@ public final class SqliteEngine implements LeaseEngine {
   private SqliteEngine(Database db, EngineConfig config) {
     this.db = db;
     this.files = new LockFiles(db.file());
-    this.settle =
-        new Settle(
-            new Reclaim(
-                config.hostId(), config.liveness(), (id, pid, token) -> files.heldBy(id, pid)));
-    this.admission = new AdmissionSql(settle);
-    this.leases = new LeaseSql(settle, admission);
-    this.processes = new ProcessSql(settle);
-    BadNames badNames = new BadNames(db.file());
-    this.limits = new LimitSql(settle, badNames);
-    this.status = new StatusSql(settle, badNames);
+    String here = config.hostId();
+    Liveness liveness = config.liveness();
+    // An expired process keeps its rows when it runs on this host and holds its lock file.
+    Reclaim.Proof proof =
+        (tx, id, host, pid, token) ->
+            here.equals(host) && liveness.isAlive(pid, token) && files.heldBy(id, pid);
+    this.sql = new Protocol(here, liveness, proof, db.file().toString(), Database.DIALECT);
     this.commits = new CommitWatcher(db.file());
     this.wakes = new WakeSockets(files);
     db.onGranted(wakes::wake);
@@ -142,8 +136,7 @@ public final class SqliteEngine implements LeaseEngine {
               tx.query("SELECT database_id FROM database_info WHERE id = 1")) {
             id = rs.next() ? rs.getString(1) : "";
           }
-          Settle.state(tx, "");
-          status.check(tx, 0, List.of());
+          sql.warm(tx);
           return new Opened(version, id);
         });
   }
@@ -162,7 +155,7 @@ public final class SqliteEngine implements LeaseEngine {
 
   @Override
   public long register(Registration r) {
-    long id = db.write("register a process in", tx -> processes.register(tx, r));
+    long id = db.write("register a process in", tx -> sql.register(tx, r));
     LockFiles.Presence old = presences.remove(id);
     if (old != null) {
       old.close(); // its file was deleted by whoever reclaimed us: lock a new one
@@ -187,8 +180,7 @@ public final class SqliteEngine implements LeaseEngine {
 
   @Override
   public Heartbeat heartbeat(long processId, Duration ttl) {
-    boolean alive =
-        db.write("heartbeat in", tx -> processes.heartbeat(tx, processId, ttl.toMillis()));
+    boolean alive = db.write("heartbeat in", tx -> sql.heartbeat(tx, processId, ttl.toMillis()));
     integrity.check();
     if (alive) {
       wakes.keepListening(processId);
@@ -203,7 +195,7 @@ public final class SqliteEngine implements LeaseEngine {
       db.write(
           "deregister a process from",
           tx -> {
-            processes.deregister(tx, processId);
+            sql.deregister(tx, processId);
             return null;
           });
     } finally {
@@ -220,7 +212,7 @@ public final class SqliteEngine implements LeaseEngine {
 
   @Override
   public AcquireOutcome acquire(AcquireRequest r) {
-    AcquireOutcome o = db.write("acquire a lease in", tx -> leases.acquire(tx, r));
+    AcquireOutcome o = db.write("acquire a lease in", tx -> sql.acquire(tx, r));
     cleaned(o.reclaimed());
     if (o.kind() == AcquireOutcome.Kind.QUEUED && !wakes.knows(r.ownerId())) {
       // Only a queued request can be granted by someone else: a process whose requests are all
@@ -234,54 +226,44 @@ public final class SqliteEngine implements LeaseEngine {
 
   @Override
   public ReleaseOutcome release(ReleaseRequest r) {
-    return db.write("release a lease in", tx -> leases.release(tx, r));
+    return db.write("release a lease in", tx -> sql.release(tx, r));
   }
 
   @Override
   public CancelOutcome cancel(String token) {
-    return db.write("leave the queue in", tx -> leases.cancel(tx, token));
+    return db.write("leave the queue in", tx -> sql.cancel(tx, token));
   }
 
   @Override
   public Optional<LeaseRow> forceRelease(long leaseId) {
-    return db.write("force-release a lease in", tx -> leases.forceRelease(tx, leaseId));
+    return db.write("force-release a lease in", tx -> sql.forceRelease(tx, leaseId));
   }
 
   @Override
   public Optional<HeldLease> heldLease(String token) {
-    return db.read("read a lease in", tx -> status.heldLease(tx, token));
+    return db.read("read a lease in", tx -> sql.heldLease(tx, token));
   }
 
   // ---------------------------------------------------------------- waiting
 
   @Override
   public WaitCheck check(long ownerId, Collection<String> tokens) {
-    return db.read("read the queue in", tx -> status.check(tx, ownerId, tokens));
+    return db.read("read the queue in", tx -> sql.check(tx, ownerId, tokens));
   }
 
   @Override
   public Map<String, TokenState> granted(long ownerId, Collection<String> tokens) {
-    return db.read("read the queue in", tx -> status.granted(tx, ownerId, tokens));
+    return db.read("read the queue in", tx -> sql.granted(tx, ownerId, tokens));
   }
 
   @Override
   public Glance glance(long ownerId, Collection<String> tokens, Collection<String> providers) {
-    return db.read("read the queue in", tx -> status.glance(tx, ownerId, tokens, providers));
+    return db.read("read the queue in", tx -> sql.glance(tx, ownerId, tokens, providers));
   }
 
   @Override
   public List<Reclaimed> settle(Collection<String> providers) {
-    List<Reclaimed> reclaimed =
-        db.write(
-            "update the queue in",
-            tx -> {
-              tx.freshLiveness = true; // a waiter asked: maybe an owner it watches just died
-              List<Reclaimed> out = new ArrayList<>();
-              for (String p : providers) {
-                settle.settle(tx, p, true, out);
-              }
-              return out;
-            });
+    List<Reclaimed> reclaimed = db.write("update the queue in", tx -> sql.settle(tx, providers));
     return cleaned(reclaimed);
   }
 
@@ -294,17 +276,17 @@ public final class SqliteEngine implements LeaseEngine {
 
   @Override
   public ProviderState recordWord(dev.inflight.store.UpstreamWord w) {
-    return db.write("record the provider's word in", tx -> admission.recordWord(tx, w));
+    return db.write("record the provider's word in", tx -> sql.recordWord(tx, w));
   }
 
   @Override
   public ProviderState report429(RateLimitReport r) {
-    return db.write("record a 429 in", tx -> admission.report429(tx, r));
+    return db.write("record a 429 in", tx -> sql.report429(tx, r));
   }
 
   @Override
   public UpstreamRecord recordUpstream(UpstreamSample s) {
-    UpstreamRecord r = db.write("record upstream usage in", tx -> admission.recordUpstream(tx, s));
+    UpstreamRecord r = db.write("record upstream usage in", tx -> sql.recordUpstream(tx, s));
     cleaned(r.reclaimed());
     return r;
   }
@@ -313,60 +295,60 @@ public final class SqliteEngine implements LeaseEngine {
 
   @Override
   public List<LimitRow> limits() {
-    return db.read("read the limits in", limits::limits);
+    return db.read("read the limits in", sql::limits);
   }
 
   @Override
   public Optional<LimitRow> limit(String provider) {
-    return db.read("read a limit in", tx -> LimitSql.limit(tx, provider));
+    return db.read("read a limit in", tx -> sql.limit(tx, provider));
   }
 
   @Override
   public LimitRow setLimit(LimitChange c) {
-    return db.write("set a limit in", tx -> limits.set(tx, c));
+    return db.write("set a limit in", tx -> sql.setLimit(tx, c));
   }
 
   @Override
   public List<ModelLimitRow> modelLimits() {
-    return db.read("read the model limits in", limits::modelLimits);
+    return db.read("read the model limits in", sql::modelLimits);
   }
 
   @Override
   public ModelLimitRow setModelLimit(ModelLimitChange c) {
-    return db.write("set a model limit in", tx -> limits.setModel(tx, c));
+    return db.write("set a model limit in", tx -> sql.setModelLimit(tx, c));
   }
 
   @Override
   public boolean unsetModelLimit(String provider, String model) {
-    return db.write("remove a model limit in", tx -> limits.unsetModel(tx, provider, model));
+    return db.write("remove a model limit in", tx -> sql.unsetModelLimit(tx, provider, model));
   }
 
   @Override
   public boolean unsetLimit(String provider) {
-    return db.write("remove a limit in", tx -> limits.unset(tx, provider));
+    return db.write("remove a limit in", tx -> sql.unsetLimit(tx, provider));
   }
 
   @Override
   public boolean pause(String provider) {
-    return db.write("pause a provider in", tx -> limits.pause(tx, provider));
+    return db.write("pause a provider in", tx -> sql.pause(tx, provider));
   }
 
   @Override
   public boolean resume(String provider) {
-    return db.write("resume a provider in", tx -> limits.resume(tx, provider));
+    return db.write("resume a provider in", tx -> sql.resume(tx, provider));
   }
 
   // ---------------------------------------------------------------- status
 
   @Override
   public List<Reclaimed> reapAll() {
-    List<Reclaimed> reclaimed = db.write("reclaim stale leases in", processes::reapAll);
+    List<Reclaimed> reclaimed = db.write("reclaim stale leases in", sql::reapAll);
     return cleaned(reclaimed);
   }
 
   @Override
   public Snapshot snapshot() {
-    Snapshot s = db.read("read the status of", status::snapshot);
+    Snapshot s = db.read("read the status of", sql::snapshot);
     integrity.check();
     return s;
   }

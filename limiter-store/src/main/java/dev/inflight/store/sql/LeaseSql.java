@@ -1,4 +1,4 @@
-package dev.inflight.store.sqlite;
+package dev.inflight.store.sql;
 
 import dev.inflight.store.AcquireMode;
 import dev.inflight.store.AcquireRequest;
@@ -160,8 +160,8 @@ final class LeaseSql {
       throws SQLException {
     try (ResultSet rs = tx.query(AFTER_RELEASE, provider)) {
       rs.next();
-      boolean waiters = rs.getInt(1) != 0;
-      boolean adaptive = rs.getInt(2) != 0;
+      boolean waiters = rs.getBoolean(1);
+      boolean adaptive = rs.getBoolean(2);
       return !waiters && !(adaptive && ending == Ending.SUCCEEDED);
     }
   }

@@ -1,4 +1,4 @@
-package dev.inflight.store.sqlite;
+package dev.inflight.store.sql;
 
 import dev.inflight.store.LimitChange;
 import dev.inflight.store.ModelLimitChange;
@@ -52,8 +52,8 @@ final class LimitSql {
         rs.getString(1),
         rs.getInt(2),
         rs.getLong(3),
-        rs.getInt(4) != 0,
-        rs.getInt(5) != 0,
+        rs.getBoolean(4),
+        rs.getBoolean(5),
         rs.getLong(6),
         rs.getInt(7),
         rs.getLong(8),

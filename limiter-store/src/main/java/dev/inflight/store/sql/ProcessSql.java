@@ -1,4 +1,4 @@
-package dev.inflight.store.sqlite;
+package dev.inflight.store.sql;
 
 import dev.inflight.store.ReclaimReason;
 import dev.inflight.store.Registration;
@@ -19,16 +19,37 @@ final class ProcessSql {
     this.settle = settle;
   }
 
-  private static final String INSERT_PROCESS =
+  private static final String INSERT_PROCESS_AGAIN =
       "INSERT INTO processes (id, host, host_id, pid, start_token, name, started_at_ms,"
           + " heartbeat_at_ms, expires_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id";
 
+  /** A new id is the database's to choose (PostgreSQL refuses an explicit NULL for it). */
+  private static final String INSERT_PROCESS =
+      "INSERT INTO processes (host, host_id, pid, start_token, name, started_at_ms,"
+          + " heartbeat_at_ms, expires_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id";
+
   long register(Tx tx, Registration r) throws SQLException {
     long ttl = r.ttl().toMillis();
+    if (r.reuseId().isPresent()) {
+      try (ResultSet rs =
+          tx.query(
+              INSERT_PROCESS_AGAIN,
+              r.reuseId().getAsLong(),
+              r.who().host(),
+              r.who().hostId(),
+              r.who().pid(),
+              r.who().startToken(),
+              r.who().name(),
+              tx.now,
+              tx.now,
+              tx.now + ttl)) {
+        rs.next();
+        return rs.getLong(1);
+      }
+    }
     try (ResultSet rs =
         tx.query(
             INSERT_PROCESS,
-            r.reuseId().isPresent() ? r.reuseId().getAsLong() : null,
             r.who().host(),
             r.who().hostId(),
             r.who().pid(),

@@ -1,4 +1,4 @@
-package dev.inflight.store.sqlite;
+package dev.inflight.store.sql;
 
 import dev.inflight.store.PauseReason;
 import dev.inflight.store.Rows.Budget;
@@ -59,16 +59,16 @@ final class Settle {
           + " (SELECT coalesce(min(w.queued_at_ms), 0) FROM queue w WHERE w.provider = ?1),"
           + " EXISTS (SELECT 1 FROM leases l WHERE l.provider = ?1 AND l.released_at_ms IS NOT NULL"
           + "   AND l.cool_until_ms <= ?2),"
-          + " CASE WHEN ?3 THEN EXISTS (SELECT 1 FROM processes p WHERE p.expires_at_ms < ?2) END,"
+          + " CASE WHEN ?3 = 1 THEN EXISTS (SELECT 1 FROM processes p WHERE p.expires_at_ms < ?2) END,"
           + " EXISTS (SELECT 1 FROM leases l WHERE l.provider = ?1 AND l.released_at_ms IS NOT NULL"
           + "   AND (l.released_at_ms > ?2 OR l.cool_until_ms - l.released_at_ms > 3600000"
           + "    OR l.cool_until_ms < l.released_at_ms))"
           + "  OR coalesce(a.last_429_at_ms > ?2 OR a.last_step_at_ms > ?2 OR a.upstream_at_ms > ?2"
-          + "   OR a.paused_until_ms > ?2 + 86460000, 0)"
+          + "   OR a.paused_until_ms > ?2 + 86460000, false)"
           + "  OR EXISTS (SELECT 1 FROM ledger e WHERE e.provider = ?1 AND e.started_at_ms > ?2)"
           + "  OR EXISTS (SELECT 1 FROM upstream_budget u WHERE u.provider = ?1"
           + "   AND u.observed_at_ms > ?2),"
-          + " CASE WHEN ?3 THEN EXISTS (SELECT 1 FROM processes p WHERE p.heartbeat_at_ms > ?2"
+          + " CASE WHEN ?3 = 1 THEN EXISTS (SELECT 1 FROM processes p WHERE p.heartbeat_at_ms > ?2"
           + "   OR p.expires_at_ms > ?2 + 86400000) END,"
           // 19: the provider level's budget and defaults
           + " coalesce(m.requests_per_minute, 0), coalesce(m.tokens_per_minute, 0),"
@@ -85,7 +85,7 @@ final class Settle {
           + " CASE WHEN o.oldest > ?2 - 60000 THEN o.oldest"
           + "  WHEN o.oldest IS NOT NULL THEN (SELECT min(e.started_at_ms) FROM ledger e"
           + "   WHERE e.provider = ?1 AND e.started_at_ms > ?2 - 60000) END,"
-          + " coalesce(o.oldest <= ?2 - 60000, 0),"
+          + " coalesce(o.oldest <= ?2 - 60000, false),"
           // 27: the provider's word about itself
           + " CASE WHEN u.requests_reset_at_ms > ?2 THEN u.requests_remaining ELSE -1 END,"
           + " u.requests_reset_at_ms,"
@@ -98,7 +98,7 @@ final class Settle {
           + " LEFT JOIN admission a ON a.provider = q.provider"
           + " LEFT JOIN ledger_totals t ON t.provider = q.provider AND t.model = ''"
           + " LEFT JOIN upstream_budget u ON u.provider = q.provider AND u.model = ''"
-          + " LEFT JOIN (SELECT min(started_at_ms) AS oldest FROM ledger WHERE provider = ?1) o";
+          + " LEFT JOIN (SELECT min(started_at_ms) AS oldest FROM ledger WHERE provider = ?1) o ON true";
 
   /** A provider's model levels: their pools, units held, windows and the provider's word. */
   private static final String MODELS =
@@ -116,9 +116,9 @@ final class Settle {
           + " coalesce(u.tokens_reset_at_ms, 0),"
           + " (SELECT min(e.started_at_ms) FROM ledger e WHERE e.provider = ?1"
           + "   AND e.model = k.model AND e.started_at_ms > ?2 - 60000)"
-          + " FROM (SELECT model FROM model_limits WHERE provider = ?1 AND (?3 IS NULL OR model = ?3)"
+          + " FROM (SELECT model FROM model_limits WHERE provider = ?1 AND (CAST(?3 AS TEXT) IS NULL OR model = ?3)"
           + "   UNION SELECT model FROM upstream_budget WHERE provider = ?1 AND model <> ''"
-          + "    AND (?3 IS NULL OR model = ?3)) k"
+          + "    AND (CAST(?3 AS TEXT) IS NULL OR model = ?3)) k"
           + " LEFT JOIN model_limits x ON x.provider = ?1 AND x.model = k.model"
           + " LEFT JOIN ledger_totals t ON t.provider = ?1 AND t.model = k.model"
           + " LEFT JOIN upstream_budget u ON u.provider = ?1 AND u.model = k.model"
@@ -165,6 +165,9 @@ final class Settle {
    */
   static Seen look(Tx tx, String provider, boolean processFlags, String onlyModel)
       throws SQLException {
+    if (tx.writing()) {
+      tx.lock(provider); // a write decides from what it reads now: nobody else grants meanwhile
+    }
     ProviderState st;
     boolean cooling;
     boolean expired;
@@ -177,8 +180,8 @@ final class Settle {
       int max = rs.getInt(1);
       OptionalInt limit = rs.wasNull() ? OptionalInt.empty() : OptionalInt.of(max);
       long cooldown = rs.getLong(2);
-      boolean paused = rs.getInt(3) != 0;
-      boolean adaptive = rs.getInt(4) != 0;
+      boolean paused = rs.getBoolean(3);
+      boolean adaptive = rs.getBoolean(4);
       int eff = rs.getInt(5);
       OptionalInt effective = rs.wasNull() ? OptionalInt.empty() : OptionalInt.of(eff);
       long pausedUntil = rs.getLong(6);
@@ -217,12 +220,12 @@ final class Settle {
               rs.getLong(22),
               windowChanges,
               List.of());
-      cooling = rs.getInt(15) != 0;
-      expired = rs.getInt(16) != 0;
-      ahead = rs.getInt(17) != 0;
-      processesAhead = rs.getInt(18) != 0;
-      ledgerExpired = rs.getInt(26) != 0;
-      hasModels = rs.getInt(31) != 0;
+      cooling = rs.getBoolean(15);
+      expired = rs.getBoolean(16);
+      ahead = rs.getBoolean(17);
+      processesAhead = rs.getBoolean(18);
+      ledgerExpired = rs.getBoolean(26);
+      hasModels = rs.getBoolean(31);
     }
     if (hasModels) {
       if (onlyModel == null || (st.queued() > 0 && st.free() > 0)) {

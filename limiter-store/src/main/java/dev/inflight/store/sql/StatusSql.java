@@ -1,4 +1,4 @@
-package dev.inflight.store.sqlite;
+package dev.inflight.store.sql;
 
 import dev.inflight.store.Priority;
 import dev.inflight.store.Rows.Glance;
@@ -44,7 +44,7 @@ final class StatusSql {
           + " UNION SELECT provider FROM upstream_budget"
           + "   WHERE requests_reset_at_ms > ?1 OR tokens_reset_at_ms > ?1"
           + " UNION SELECT provider FROM admission"
-          + "   WHERE paused_until_ms > ?1 OR upstream_valid_until_ms > ?1)"
+          + "   WHERE paused_until_ms > ?1 OR upstream_valid_until_ms > ?1) a"
           + " ORDER BY 1";
   private static final String ACTIVE_LEASES =
       "SELECT l.id, l.provider, coalesce(l.owner_id, 0), coalesce(p.host, ''), l.pid,"
@@ -133,7 +133,7 @@ final class StatusSql {
             + Queue.rank("w.", "?2", aging)
             + ", w.ticket) AS position"
             + " FROM queue w LEFT JOIN limits g ON g.provider = w.provider"
-            + " WHERE w.provider IN (SELECT provider FROM queue WHERE owner_id = ?1))"
+            + " WHERE w.provider IN (SELECT provider FROM queue WHERE owner_id = ?1)) r"
             + " WHERE owner_id = ?1";
   }
 
@@ -278,11 +278,12 @@ final class StatusSql {
           long id = rs.getLong(1);
           long expires = rs.getLong(5);
           next = Math.min(next, expires + 1);
-          if (id != ownerId && settle.reclaim().hostId().equals(rs.getString(2)) && seen.add(id)) {
+          if (id != ownerId && settle.reclaim().watchable(rs.getString(2)) && seen.add(id)) {
             watch.add(new WatchTarget(id, rs.getLong(3), rs.getString(4)));
             // A client that holds no lock file (another language's) wakes nobody when it dies:
             // the periodic check finds it here.
-            if (!settle.reclaim().seenAlive(rs.getLong(3), rs.getString(4))) {
+            if (settle.reclaim().hostId().equals(rs.getString(2))
+                && !settle.reclaim().seenAlive(rs.getLong(3), rs.getString(4))) {
               settleNeeded = true;
             }
           }

@@ -1,4 +1,4 @@
-package dev.inflight.store.sqlite;
+package dev.inflight.store.sql;
 
 import dev.inflight.store.Plan;
 import dev.inflight.store.Plan.Decision;
@@ -113,14 +113,14 @@ final class Queue {
         after = after.afterGrant(r.model(), r.weight(), r.tokens());
         tx.grantedTo(r.owner(), new Grant(r.token(), id, tx.now));
       } catch (SQLException e) {
-        if (!Database.refused(e)) {
+        if (!tx.dialect().refused(e)) {
           throw e;
         }
         refused++;
         // Id 0: its owner is alive and registered; nothing of the owner is taken back.
         reclaimed.add(
             new Reclaimed(ProcessRow.unknown(0, r.pid()), ReclaimReason.INVALID, List.of(), 1));
-        SqliteEngine.LOG.log(
+        Protocol.LOG.log(
             System.Logger.Level.WARNING,
             "dropped a queued request of '"
                 + st.provider()
@@ -199,7 +199,7 @@ final class Queue {
   private static final String START_FREEING_TOKENS =
       "SELECT started_at_ms FROM (SELECT started_at_ms, sum(tokens) OVER"
           + " (ORDER BY started_at_ms, lease_id) AS freed FROM ledger WHERE provider = ?1"
-          + " AND (?2 = '' OR model = ?2) AND started_at_ms > ?3 - 60000)"
+          + " AND (?2 = '' OR model = ?2) AND started_at_ms > ?3 - 60000) f"
           + " WHERE freed >= ?4 LIMIT 1";
 
   /**

@@ -1,7 +1,6 @@
-package dev.inflight.store.sqlite;
+package dev.inflight.store.sql;
 
 import java.lang.System.Logger.Level;
-import java.nio.file.Path;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -11,11 +10,13 @@ import java.util.concurrent.ConcurrentHashMap;
  * listed but would never apply: every listing skips it the same way, and says so once.
  */
 final class BadNames {
-  private final Path file;
+  private final String file;
+  private final String handEdit;
   private final Set<String> told = ConcurrentHashMap.newKeySet();
 
-  BadNames(Path file) {
+  BadNames(String file, String handEdit) {
     this.file = file;
+    this.handEdit = handEdit;
   }
 
   /**
@@ -43,7 +44,7 @@ final class BadNames {
                   + " DELETE FROM admission"
                   + where
               : "DELETE FROM " + table + where;
-      SqliteEngine.LOG.log(
+      Protocol.LOG.log(
           Level.WARNING,
           "the database "
               + file
@@ -55,7 +56,9 @@ final class BadNames {
               + (table == null ? "they are" : "it is")
               + " ignored. Remove "
               + (table == null ? "them" : "it")
-              + " with: sqlite3 "
+              + " with: "
+              + handEdit
+              + " "
               + file
               + " \""
               + fix

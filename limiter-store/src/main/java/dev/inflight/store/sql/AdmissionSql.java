@@ -1,4 +1,4 @@
-package dev.inflight.store.sqlite;
+package dev.inflight.store.sql;
 
 import dev.inflight.store.PauseReason;
 import dev.inflight.store.RateLimitReport;
@@ -27,9 +27,10 @@ final class AdmissionSql {
   private static final String RECORD_429 =
       "INSERT INTO admission (provider, paused_until_ms, pause_reason, last_429_at_ms)"
           + " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (provider) DO UPDATE SET"
-          + " pause_reason = CASE WHEN coalesce(paused_until_ms, 0) > excluded.paused_until_ms"
-          + "   THEN pause_reason ELSE excluded.pause_reason END,"
-          + " paused_until_ms = max(coalesce(paused_until_ms, 0), excluded.paused_until_ms),"
+          + " pause_reason = CASE WHEN coalesce(admission.paused_until_ms, 0)"
+          + "   > excluded.paused_until_ms THEN admission.pause_reason ELSE excluded.pause_reason END,"
+          + " paused_until_ms = max(coalesce(admission.paused_until_ms, 0),"
+          + "   excluded.paused_until_ms),"
           + " last_429_at_ms = excluded.last_429_at_ms";
 
   /**
@@ -132,13 +133,13 @@ final class AdmissionSql {
           + "  CASE WHEN ?5 >= 0 THEN min(?5, 10000000000) END, CASE WHEN ?5 >= 0 THEN ?7 + ?6 END, ?7)"
           + " ON CONFLICT (provider, model) DO UPDATE SET"
           + " requests_remaining = coalesce(excluded.requests_remaining,"
-          + "  CASE WHEN requests_reset_at_ms > ?7 THEN requests_remaining END),"
+          + "  CASE WHEN upstream_budget.requests_reset_at_ms > ?7 THEN upstream_budget.requests_remaining END),"
           + " requests_reset_at_ms = coalesce(excluded.requests_reset_at_ms,"
-          + "  CASE WHEN requests_reset_at_ms > ?7 THEN requests_reset_at_ms END),"
+          + "  CASE WHEN upstream_budget.requests_reset_at_ms > ?7 THEN upstream_budget.requests_reset_at_ms END),"
           + " tokens_remaining = coalesce(excluded.tokens_remaining,"
-          + "  CASE WHEN tokens_reset_at_ms > ?7 THEN tokens_remaining END),"
+          + "  CASE WHEN upstream_budget.tokens_reset_at_ms > ?7 THEN upstream_budget.tokens_remaining END),"
           + " tokens_reset_at_ms = coalesce(excluded.tokens_reset_at_ms,"
-          + "  CASE WHEN tokens_reset_at_ms > ?7 THEN tokens_reset_at_ms END),"
+          + "  CASE WHEN upstream_budget.tokens_reset_at_ms > ?7 THEN upstream_budget.tokens_reset_at_ms END),"
           + " observed_at_ms = ?7";
 
   /**

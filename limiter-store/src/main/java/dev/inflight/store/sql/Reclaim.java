@@ -1,4 +1,4 @@
-package dev.inflight.store.sqlite;
+package dev.inflight.store.sql;
 
 import dev.inflight.store.Liveness;
 import dev.inflight.store.ReclaimReason;
@@ -17,28 +17,43 @@ import java.util.Set;
  * alive), the dead of this host, the rows of owners that are not registered. It decides who is
  * gone; the caller promotes the providers it reports as touched.
  */
-final class Reclaim {
+public final class Reclaim {
   /**
-   * Whether a process of this host proves, beyond its pid, that it is alive and registered now: in
-   * this engine, that it holds the lock on its {@code procs/<id>.lock}.
+   * Whether a process whose heartbeat expired proves that it is alive and registered now, so that
+   * it keeps its rows. SQLite: it runs on this host and holds the lock on its {@code
+   * procs/<id>.lock}. PostgreSQL: its session holds its advisory lock, on whatever host.
    */
   @FunctionalInterface
-  interface Proof {
-    boolean provesAlive(long processId, long pid, String startToken);
+  public interface Proof {
+    boolean provesAlive(Tx tx, long processId, String hostId, long pid, String startToken)
+        throws SQLException;
   }
 
   private final String hostId;
   private final Liveness liveness;
   private final Proof proof;
 
-  Reclaim(String hostId, Liveness liveness, Proof proof) {
+  /**
+   * @param hostId this host: its owners are checked with {@code liveness} as soon as they block a
+   *     provider; null for an engine that tells the dead by {@code proof} alone
+   */
+  public Reclaim(String hostId, Liveness liveness, Proof proof) {
     this.hostId = hostId;
     this.liveness = liveness;
     this.proof = proof;
   }
 
+  /** This host's id as the queries compare it: no host at all for an engine without one. */
   String hostId() {
-    return hostId;
+    return hostId == null ? "" : hostId;
+  }
+
+  /**
+   * Whether a waiter watches an owner of {@code ownerHost}: on SQLite, owners of this host (their
+   * lock files); on PostgreSQL (no host of its own), every owner (its advisory lock).
+   */
+  boolean watchable(String ownerHost) {
+    return hostId == null || hostId.equals(ownerHost);
   }
 
   Liveness liveness() {
@@ -65,23 +80,21 @@ final class Reclaim {
    * expire.
    */
   Set<String> reapExpired(Tx tx, List<Reclaimed> reclaimed) throws SQLException {
-    record Expired(ProcessRow row, boolean here, String startToken) {}
+    record Expired(ProcessRow row, String hostId, String startToken) {}
     List<Expired> expired = new ArrayList<>();
     try (ResultSet rs = tx.query(EXPIRED_PROCESSES, tx.now)) {
       while (rs.next()) {
         expired.add(
             new Expired(
                 new ProcessRow(rs.getLong(1), rs.getString(2), rs.getLong(3), rs.getString(4)),
-                hostId.equals(rs.getString(5)),
+                rs.getString(5),
                 rs.getString(6)));
       }
     }
     Set<String> touched = new LinkedHashSet<>();
     for (Expired e : expired) {
       ProcessRow p = e.row();
-      if (e.here()
-          && liveness.isAlive(p.pid(), e.startToken())
-          && proof.provesAlive(p.id(), p.pid(), e.startToken())) {
+      if (proof.provesAlive(tx, p.id(), e.hostId(), p.pid(), e.startToken())) {
         tx.update(STILL_ALIVE, tx.now, RENEWAL_MS, p.id());
         continue;
       }
@@ -149,7 +162,7 @@ final class Reclaim {
   Set<String> reapDeadOwners(Tx tx, String provider, List<Reclaimed> reclaimed)
       throws SQLException {
     List<ProcessRow> dead = new ArrayList<>();
-    try (ResultSet rs = tx.query(OWNERS_ON_THIS_HOST, hostId, provider, provider)) {
+    try (ResultSet rs = tx.query(OWNERS_ON_THIS_HOST, hostId(), provider, provider)) {
       while (rs.next()) {
         boolean alive =
             tx.freshLiveness

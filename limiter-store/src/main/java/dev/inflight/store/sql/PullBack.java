@@ -1,4 +1,4 @@
-package dev.inflight.store.sqlite;
+package dev.inflight.store.sql;
 
 import java.sql.SQLException;
 
@@ -71,11 +71,11 @@ final class PullBack {
   private static final String CAP_COOLING_ALL = CAP_COOLING.replace("provider = ? AND ", "");
   private static final String[] PULL_BACK_ALL = allProviders(PULL_BACK_PROVIDER);
 
-  /** The provider statements for every provider ({@code ?1} is then unused; {@code ?2} is now). */
+  /** The provider statements for every provider: {@code ?1} is then unused, {@code ?2} is now. */
   private static String[] allProviders(String[] perProvider) {
     String[] out = new String[perProvider.length];
     for (int i = 0; i < out.length; i++) {
-      out[i] = perProvider[i].replace("provider = ?1 AND ", "?1 IS NULL AND ");
+      out[i] = perProvider[i].replace("provider = ?1 AND ", "");
     }
     return out;
   }

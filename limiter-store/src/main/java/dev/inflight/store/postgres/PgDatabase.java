@@ -1,0 +1,342 @@
+package dev.inflight.store.postgres;
+
+import dev.inflight.store.Rows.Grant;
+import dev.inflight.store.StoreException;
+import dev.inflight.store.StoreException.Kind;
+import dev.inflight.store.sql.Dialect;
+import dev.inflight.store.sql.Tx;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.InstantSource;
+import java.util.ArrayDeque;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.WeakHashMap;
+import java.util.function.Consumer;
+
+/**
+ * Runs the protocol's transactions on a few connections to one PostgreSQL database: the one
+ * transaction template ({@link #write}, {@link #read}) and the one translation of driver errors
+ * into messages that name the server and the database (never the password).
+ *
+ * <p>A write runs at READ COMMITTED and takes, before it reads a provider's rows to decide, a
+ * transaction-level advisory lock on that provider ({@link #DIALECT}): writers of different
+ * providers do not wait for each other, and every statement after the lock sees what the previous
+ * holder committed. A deadlock between two writers that reclaim each other's providers is broken by
+ * the server; the loser is run again.
+ */
+final class PgDatabase implements AutoCloseable {
+  /** The first key of every advisory lock inflight takes ("infl"); the second names the object. */
+  static final int LOCK_SPACE = 0x696e666c;
+
+  /** The second key of the advisory lock a migration holds. */
+  static final int MIGRATION_LOCK = 0;
+
+  /** Transactions run again after a deadlock or a lost connection, at most. */
+  private static final int ATTEMPTS = 4;
+
+  private final PgUrl url;
+  private final InstantSource clock;
+  private final boolean serverClock;
+  private final int schemaVersion;
+  private final ArrayDeque<Connection> idle = new ArrayDeque<>();
+  private final Map<Connection, Map<String, PreparedStatement>> statements =
+      Collections.synchronizedMap(new WeakHashMap<>());
+  private volatile Consumer<Map<Long, List<Grant>>> onGranted = owners -> {};
+  private boolean closed; // guarded by idle
+
+  /**
+   * @param serverClock whether to read the time from the server (so that every machine's clock
+   *     agrees) rather than from {@code clock} (tests inject one)
+   */
+  PgDatabase(PgUrl url, InstantSource clock, boolean serverClock, int schemaVersion) {
+    this.url = url;
+    this.clock = clock;
+    this.serverClock = serverClock;
+    this.schemaVersion = schemaVersion;
+  }
+
+  PgUrl url() {
+    return url;
+  }
+
+  void onGranted(Consumer<Map<Long, List<Grant>>> wake) {
+    this.onGranted = wake;
+  }
+
+  /** A new connection with the protocol's settings: schema {@code inflight}, no server timeouts. */
+  Connection connect() throws SQLException {
+    java.util.Properties p = url.properties();
+    p.setProperty("currentSchema", "inflight");
+    p.putIfAbsent("ApplicationName", "inflight");
+    p.putIfAbsent("connectTimeout", "10");
+    p.putIfAbsent("tcpKeepAlive", "true");
+    return DriverManager.getConnection(url.jdbcUrl(), p);
+  }
+
+  private Connection borrow() throws SQLException {
+    synchronized (idle) {
+      if (closed) {
+        throw new SQLException("the engine is closed", "08003");
+      }
+      Connection c = idle.pollFirst();
+      if (c != null) {
+        return c;
+      }
+    }
+    return connect();
+  }
+
+  private void giveBack(Connection c, boolean broken) {
+    if (!broken) {
+      synchronized (idle) {
+        if (!closed && idle.size() < 4) {
+          idle.addFirst(c);
+          return;
+        }
+      }
+    }
+    statements.remove(c);
+    try {
+      c.close();
+    } catch (SQLException ignored) {
+      // gone either way
+    }
+  }
+
+  @FunctionalInterface
+  interface Work<T> {
+    T run(Tx tx) throws SQLException;
+  }
+
+  <T> T write(String what, Work<T> work) {
+    return inTransaction(true, what, work);
+  }
+
+  <T> T read(String what, Work<T> work) {
+    return inTransaction(false, what, work);
+  }
+
+  private <T> T inTransaction(boolean writing, String what, Work<T> work) {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return once(writing, work);
+      } catch (SQLException e) {
+        String state = String.valueOf(e.getSQLState());
+        boolean again =
+            state.equals("40P01") || state.equals("40001") || state.startsWith("08") && attempt < 2;
+        if (!again || attempt >= ATTEMPTS) {
+          throw translate(url, what, e);
+        }
+      }
+    }
+  }
+
+  private <T> T once(boolean writing, Work<T> work) throws SQLException {
+    Connection c = borrow();
+    boolean open = false;
+    boolean broken = false;
+    Tx tx;
+    T result;
+    Map<String, PreparedStatement> cache = statements.computeIfAbsent(c, k -> new HashMap<>());
+    try {
+      control(c, cache, writing ? "BEGIN" : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+          .execute();
+      open = true;
+      long now;
+      try (ResultSet rs =
+          control(c, cache, "SELECT now_ms(), (SELECT schema_version FROM database_info)")
+              .executeQuery()) {
+        rs.next();
+        now = serverClock ? rs.getLong(1) : clock.millis();
+        if (writing) {
+          checkSchema(rs.getInt(2));
+        }
+      }
+      tx = new Tx(c, cache, now, writing, DIALECT);
+      result = work.run(tx);
+      for (Long owner : tx.granted().keySet()) {
+        tx.query("SELECT pg_notify('inflight_wake', ?)", String.valueOf(owner)).close();
+      }
+      control(c, cache, "COMMIT").execute();
+      open = false;
+    } catch (SQLException | RuntimeException e) {
+      broken = e instanceof SQLException se && String.valueOf(se.getSQLState()).startsWith("08");
+      throw e;
+    } finally {
+      if (open) {
+        try {
+          control(c, cache, "ROLLBACK").execute();
+        } catch (SQLException e) {
+          broken = true;
+        }
+      }
+      giveBack(c, broken);
+    }
+    if (!tx.granted().isEmpty()) {
+      onGranted.accept(tx.granted());
+    }
+    return result;
+  }
+
+  private void checkSchema(int version) {
+    if (version != schemaVersion) {
+      throw new StoreException(
+          url.masked(),
+          Kind.NEWER_SCHEMA,
+          "the database "
+              + url.where()
+              + " changed to schema version "
+              + version
+              + " while this process ran, and this inflight writes schema version "
+              + schemaVersion
+              + " only; it stops granting rather than apply rules the database no longer has:"
+              + " restart this process with an inflight that knows schema version "
+              + version,
+          null);
+    }
+  }
+
+  private static PreparedStatement control(
+      Connection c, Map<String, PreparedStatement> cache, String sql) throws SQLException {
+    PreparedStatement ps = cache.get(sql);
+    if (ps == null || ps.isClosed()) {
+      ps = c.prepareStatement(sql);
+      cache.put(sql, ps);
+    }
+    return ps;
+  }
+
+  @Override
+  public void close() {
+    synchronized (idle) {
+      closed = true;
+      for (Connection c : idle) {
+        try {
+          c.close();
+        } catch (SQLException ignored) {
+          // closing anyway
+        }
+      }
+      idle.clear();
+    }
+  }
+
+  // ---------------------------------------------------------------- the dialect
+
+  private static final String LOCK_PROVIDER =
+      "SELECT now_ms() FROM (SELECT pg_advisory_xact_lock(" + LOCK_SPACE + ", hashtext(?))) l";
+
+  /** PostgreSQL's side of the protocol's SQL: a lock per provider, plain parameters. */
+  final Dialect DIALECT =
+      new Dialect() {
+        @Override
+        public boolean numberedParameters() {
+          return false;
+        }
+
+        @Override
+        public boolean refused(SQLException e) {
+          return PgDatabase.refused(e);
+        }
+
+        @Override
+        public String handEditCommand() {
+          return "psql";
+        }
+
+        @Override
+        public long lockProvider(Tx tx, String provider) throws SQLException {
+          long server = tx.queryLong(LOCK_PROVIDER, 0, provider);
+          return serverClock ? server : clock.millis();
+        }
+      };
+
+  /** Whether a statement failed because the database refused a row (class 23, or a guard). */
+  static boolean refused(SQLException e) {
+    String s = String.valueOf(e.getSQLState());
+    return s.startsWith("23") || s.equals("P0001");
+  }
+
+  static StoreException translate(PgUrl url, String what, SQLException e) {
+    String state = String.valueOf(e.getSQLState());
+    String detail = firstLine(e.getMessage());
+    String where = url.where();
+    if (state.startsWith("08") || state.equals("57P01") || state.equals("57P03")) {
+      return new StoreException(
+          url.masked(),
+          Kind.UNREACHABLE,
+          "cannot "
+              + what
+              + " the database "
+              + where
+              + ": the server cannot be reached or closed the connection ("
+              + detail
+              + "); check that PostgreSQL runs there and accepts connections",
+          e);
+    }
+    if (state.equals("28P01") || state.equals("28000")) {
+      return new StoreException(
+          url.masked(),
+          Kind.UNWRITABLE,
+          "cannot log in to the database "
+              + where
+              + " ("
+              + detail
+              + "); check the user and the password (in the URL, PGPASSWORD or ~/.pgpass)",
+          e);
+    }
+    if (state.equals("3D000")) {
+      return new StoreException(
+          url.masked(),
+          Kind.UNWRITABLE,
+          "the database "
+              + where
+              + " does not exist ("
+              + detail
+              + "); create it first: createdb -h "
+              + url.host()
+              + " -p "
+              + url.port()
+              + " "
+              + url.database(),
+          e);
+    }
+    if (state.equals("42501")) {
+      return new StoreException(
+          url.masked(),
+          Kind.UNWRITABLE,
+          "cannot " + what + " the database " + where + ": permission denied (" + detail + ")",
+          e);
+    }
+    if (state.equals("40P01") || state.equals("55P03") || state.equals("57014")) {
+      return new StoreException(
+          url.masked(),
+          Kind.BUSY,
+          "the database " + where + " stayed busy with other writers (" + detail + ")",
+          e);
+    }
+    if (refused(e)) {
+      return new StoreException(
+          url.masked(),
+          Kind.REFUSED,
+          "the database " + where + " refused the change: " + detail,
+          e);
+    }
+    return new StoreException(
+        url.masked(), Kind.OTHER, "cannot " + what + " the database " + where + ": " + detail, e);
+  }
+
+  private static String firstLine(String m) {
+    if (m == null) {
+      return "no detail";
+    }
+    int nl = m.indexOf('\n');
+    return nl < 0 ? m : m.substring(0, nl);
+  }
+}

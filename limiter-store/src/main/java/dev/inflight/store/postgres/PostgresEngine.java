@@ -1,0 +1,325 @@
+package dev.inflight.store.postgres;
+
+import dev.inflight.store.AcquireRequest;
+import dev.inflight.store.EngineConfig;
+import dev.inflight.store.LeaseEngine;
+import dev.inflight.store.LimitChange;
+import dev.inflight.store.Liveness;
+import dev.inflight.store.ModelLimitChange;
+import dev.inflight.store.RateLimitReport;
+import dev.inflight.store.Registration;
+import dev.inflight.store.ReleaseRequest;
+import dev.inflight.store.Rows.AcquireOutcome;
+import dev.inflight.store.Rows.CancelOutcome;
+import dev.inflight.store.Rows.Glance;
+import dev.inflight.store.Rows.Heartbeat;
+import dev.inflight.store.Rows.HeldLease;
+import dev.inflight.store.Rows.LeaseRow;
+import dev.inflight.store.Rows.LimitRow;
+import dev.inflight.store.Rows.ModelLimitRow;
+import dev.inflight.store.Rows.ProviderState;
+import dev.inflight.store.Rows.Reclaimed;
+import dev.inflight.store.Rows.ReleaseOutcome;
+import dev.inflight.store.Rows.Snapshot;
+import dev.inflight.store.Rows.TokenState;
+import dev.inflight.store.Rows.UpstreamRecord;
+import dev.inflight.store.Rows.WaitCheck;
+import dev.inflight.store.Rows.WatchTarget;
+import dev.inflight.store.Signals;
+import dev.inflight.store.StoreException;
+import dev.inflight.store.UpstreamSample;
+import dev.inflight.store.UpstreamWord;
+import dev.inflight.store.sql.Protocol;
+import dev.inflight.store.sql.Reclaim;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The PostgreSQL engine: one database shared by processes on many machines. Writers of different
+ * providers run in parallel (an advisory transaction lock per provider); waiters learn of commits
+ * through {@code LISTEN/NOTIFY}; each process proves it is alive with a session advisory lock, and
+ * is reclaimed within {@link PgSession#GRACE_MS} of losing it. migrations/README.md ("PostgreSQL")
+ * is its specification.
+ */
+public final class PostgresEngine implements LeaseEngine {
+  /** The newest schema this code knows, as on SQLite. */
+  public static final int SCHEMA_VERSION = 4;
+
+  private final PgDatabase db;
+  private final PgSession session;
+  private final Protocol sql;
+  private final long myPid = ProcessHandle.current().pid();
+
+  private PostgresEngine(PgDatabase db, EngineConfig config) {
+    this.db = db;
+    this.session = new PgSession(db);
+    String here = config.hostId();
+    Liveness liveness = config.liveness();
+    // An expired process keeps its rows while its session holds its advisory lock, on any host.
+    Reclaim.Proof proof = (tx, id, host, pid, token) -> lockHeld(tx, id);
+    this.sql = new Protocol(here, liveness, proof, db.url().masked(), db.DIALECT);
+    db.onGranted(owners -> {}); // the commit's NOTIFY on inflight_wake wakes them
+  }
+
+  private static final String LOCK_HELD =
+      "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+          + " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+          + " AND classid = "
+          + PgDatabase.LOCK_SPACE
+          + "::OID AND objsubid = 2 AND objid = ?::BIGINT::OID";
+
+  private static boolean lockHeld(dev.inflight.store.sql.Tx tx, long id)
+      throws java.sql.SQLException {
+    return tx.queryLong(LOCK_HELD, 0, id) > 0;
+  }
+
+  /** Opens (creating the schema and migrating when needed) the database {@code config.url()}. */
+  public static PostgresEngine open(EngineConfig config) {
+    PgUrl url = PgUrl.parse(config.url());
+    PgDatabase db = new PgDatabase(url, config.clock(), config.systemClock(), SCHEMA_VERSION);
+    PgMigrations.migrate(db, SCHEMA_VERSION);
+    PostgresEngine engine = new PostgresEngine(db, config);
+    try {
+      engine.db.read(
+          "open",
+          tx -> {
+            engine.sql.warm(tx);
+            return null;
+          });
+      engine.session.start();
+      // Until the session is connected, this JVM's processes cannot prove they are alive.
+      if (!engine.session.awaitConnected(10_000)) {
+        throw new StoreException(
+            url.masked(),
+            StoreException.Kind.UNREACHABLE,
+            "cannot open a session with the database "
+                + url.where()
+                + " within 10 s; check that PostgreSQL runs there and accepts connections");
+      }
+      return engine;
+    } catch (RuntimeException e) {
+      engine.session.close();
+      db.close();
+      throw e;
+    }
+  }
+
+  @Override
+  public String location() {
+    return db.url().masked();
+  }
+
+  @Override
+  public Optional<Path> file() {
+    return Optional.empty();
+  }
+
+  // ---------------------------------------------------------------- processes
+
+  @Override
+  public long register(Registration r) {
+    long id = db.write("register a process in", tx -> sql.register(tx, r));
+    if (r.who().pid() == myPid) {
+      session.hold(id); // only this OS process can prove itself alive from this session
+    }
+    return id;
+  }
+
+  @Override
+  public Heartbeat heartbeat(long processId, Duration ttl) {
+    boolean mine = session.holds(processId);
+    if (mine && !session.provenWithin(PgSession.GRACE_MS)) {
+      // Away from the database for longer than the grace period: others may have reclaimed
+      // this process's leases. Say so rather than go on as if they were held.
+      return Heartbeat.GONE;
+    }
+    long ttlMs = mine ? Math.min(ttl.toMillis(), PgSession.GRACE_MS) : ttl.toMillis();
+    boolean alive = db.write("heartbeat in", tx -> sql.heartbeat(tx, processId, ttlMs));
+    return alive ? Heartbeat.ALIVE : Heartbeat.GONE;
+  }
+
+  @Override
+  public void deregister(long processId) {
+    try {
+      db.write(
+          "deregister a process from",
+          tx -> {
+            sql.deregister(tx, processId);
+            return null;
+          });
+    } finally {
+      session.release(processId);
+    }
+  }
+
+  // ---------------------------------------------------------------- leases
+
+  @Override
+  public AcquireOutcome acquire(AcquireRequest r) {
+    return db.write("acquire a lease in", tx -> sql.acquire(tx, r));
+  }
+
+  @Override
+  public ReleaseOutcome release(ReleaseRequest r) {
+    return db.write("release a lease in", tx -> sql.release(tx, r));
+  }
+
+  @Override
+  public CancelOutcome cancel(String token) {
+    return db.write("leave the queue in", tx -> sql.cancel(tx, token));
+  }
+
+  @Override
+  public Optional<LeaseRow> forceRelease(long leaseId) {
+    return db.write("force-release a lease in", tx -> sql.forceRelease(tx, leaseId));
+  }
+
+  @Override
+  public Optional<HeldLease> heldLease(String token) {
+    return db.read("read a lease in", tx -> sql.heldLease(tx, token));
+  }
+
+  // ---------------------------------------------------------------- waiting
+
+  @Override
+  public WaitCheck check(long ownerId, Collection<String> tokens) {
+    return db.read("read the queue in", tx -> sql.check(tx, ownerId, tokens));
+  }
+
+  @Override
+  public Map<String, TokenState> granted(long ownerId, Collection<String> tokens) {
+    return db.read("read the queue in", tx -> sql.granted(tx, ownerId, tokens));
+  }
+
+  @Override
+  public Glance glance(long ownerId, Collection<String> tokens, Collection<String> providers) {
+    return db.read("read the queue in", tx -> sql.glance(tx, ownerId, tokens, providers));
+  }
+
+  @Override
+  public List<Reclaimed> settle(Collection<String> providers) {
+    return db.write("update the queue in", tx -> sql.settle(tx, providers));
+  }
+
+  @Override
+  public Signals signals() {
+    return new Signals() {
+      @Override
+      public CommitWatch onCommit(Runnable onCommit) {
+        return session.onCommit(onCommit);
+      }
+
+      @Override
+      public boolean commitsWatched() {
+        return session.connected();
+      }
+
+      @Override
+      public AutoCloseable onWake(
+          java.util.function.Consumer<List<dev.inflight.store.Rows.Grant>> w) {
+        return session.onWake(w);
+      }
+
+      @Override
+      public boolean wakeable() {
+        return session.connected();
+      }
+
+      @Override
+      public long commitCount() {
+        return session.commitCount();
+      }
+
+      @Override
+      public OwnerWatch watch(WatchTarget owner, Runnable onGone) {
+        return session.watch(owner.processId(), onGone);
+      }
+    };
+  }
+
+  // ---------------------------------------------------------------- upstream admission
+
+  @Override
+  public ProviderState recordWord(UpstreamWord w) {
+    return db.write("record the provider's word in", tx -> sql.recordWord(tx, w));
+  }
+
+  @Override
+  public ProviderState report429(RateLimitReport r) {
+    return db.write("record a 429 in", tx -> sql.report429(tx, r));
+  }
+
+  @Override
+  public UpstreamRecord recordUpstream(UpstreamSample s) {
+    return db.write("record upstream usage in", tx -> sql.recordUpstream(tx, s));
+  }
+
+  // ---------------------------------------------------------------- limits
+
+  @Override
+  public List<LimitRow> limits() {
+    return db.read("read the limits in", sql::limits);
+  }
+
+  @Override
+  public Optional<LimitRow> limit(String provider) {
+    return db.read("read a limit in", tx -> sql.limit(tx, provider));
+  }
+
+  @Override
+  public LimitRow setLimit(LimitChange c) {
+    return db.write("set a limit in", tx -> sql.setLimit(tx, c));
+  }
+
+  @Override
+  public boolean unsetLimit(String provider) {
+    return db.write("remove a limit in", tx -> sql.unsetLimit(tx, provider));
+  }
+
+  @Override
+  public List<ModelLimitRow> modelLimits() {
+    return db.read("read the model limits in", sql::modelLimits);
+  }
+
+  @Override
+  public ModelLimitRow setModelLimit(ModelLimitChange c) {
+    return db.write("set a model limit in", tx -> sql.setModelLimit(tx, c));
+  }
+
+  @Override
+  public boolean unsetModelLimit(String provider, String model) {
+    return db.write("remove a model limit in", tx -> sql.unsetModelLimit(tx, provider, model));
+  }
+
+  @Override
+  public boolean pause(String provider) {
+    return db.write("pause a provider in", tx -> sql.pause(tx, provider));
+  }
+
+  @Override
+  public boolean resume(String provider) {
+    return db.write("resume a provider in", tx -> sql.resume(tx, provider));
+  }
+
+  // ---------------------------------------------------------------- status
+
+  @Override
+  public List<Reclaimed> reapAll() {
+    return db.write("reclaim stale leases in", sql::reapAll);
+  }
+
+  @Override
+  public Snapshot snapshot() {
+    return db.read("read the status of", sql::snapshot);
+  }
+
+  @Override
+  public void close() {
+    session.close();
+    db.close();
+  }
+}
