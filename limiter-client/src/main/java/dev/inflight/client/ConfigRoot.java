@@ -42,6 +42,15 @@ public final class ConfigRoot {
   }
 
   /** The database file inside a config root. */
+  /** The variable that names a PostgreSQL database to use instead of the SQLite file. */
+  public static final String ENV_DATABASE_URL = "INFLIGHT_DATABASE_URL";
+
+  /** The PostgreSQL database {@code env} names, or null for the SQLite file. */
+  public static String databaseUrl(Map<String, String> env) {
+    String url = env.get(ENV_DATABASE_URL);
+    return url == null || url.isBlank() ? null : url.trim();
+  }
+
   public static Path databaseFile(Path root) {
     return root.resolve(DATABASE_FILE);
   }

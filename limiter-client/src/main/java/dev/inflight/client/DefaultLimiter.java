@@ -301,7 +301,19 @@ final class DefaultLimiter implements Limiter {
 
   @Override
   public Path databaseFile() {
-    return engine.file().orElseThrow();
+    return engine
+        .file()
+        .orElseThrow(
+            () ->
+                new IllegalStateException(
+                    "this limiter uses the PostgreSQL database "
+                        + engine.location()
+                        + ", not a file"));
+  }
+
+  @Override
+  public String database() {
+    return engine.location();
   }
 
   // ================================================================ lifecycle

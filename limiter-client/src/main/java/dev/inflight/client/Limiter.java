@@ -148,8 +148,18 @@ public interface Limiter extends AutoCloseable {
   /** Counters of this limiter's waiting: wake-ups, grants after waiting, signals received. */
   WaitStats waitStats();
 
-  /** The database file this limiter uses. */
+  /**
+   * The SQLite database file this limiter uses.
+   *
+   * @throws IllegalStateException when it uses a PostgreSQL database (see {@link #database})
+   */
   Path databaseFile();
+
+  /**
+   * Where this limiter's shared state lives, for messages: the SQLite file's path, or the
+   * PostgreSQL database's URL with its password masked.
+   */
+  String database();
 
   /** Releases this process's leases, leaves its queues and stops its threads. Idempotent. */
   @Override

@@ -20,6 +20,7 @@ import java.util.function.LongSupplier;
  */
 public final class LimiterBuilder {
   private Path home;
+  private String database;
   private InstantSource clock = InstantSource.system();
   private LongSupplier ticker = System::nanoTime;
   private Duration heartbeatInterval = Duration.ofSeconds(5);
@@ -71,6 +72,20 @@ public final class LimiterBuilder {
           "home must name a directory (was " + (home == null ? "null" : "\"\"") + ")");
     }
     this.home = home;
+    return this;
+  }
+
+  /**
+   * A PostgreSQL database shared by processes on many machines ({@code
+   * postgresql://[user[:password]@]host[:port]/db[?sslmode=…]}) instead of the SQLite file under
+   * the config root. Without it, {@code INFLIGHT_DATABASE_URL} names one; without that, the SQLite
+   * file is used. Credentials may also come from {@code PGPASSWORD} or {@code ~/.pgpass}.
+   *
+   * @throws IllegalArgumentException naming the rule and the URL (its password masked)
+   */
+  public LimiterBuilder database(String url) {
+    Engines.checkUrl(url);
+    this.database = url;
     return this;
   }
 
@@ -202,8 +217,13 @@ public final class LimiterBuilder {
               + heartbeatInterval
               + ")");
     }
+    String url = database != null ? database : ConfigRoot.databaseUrl(System.getenv());
+    if (url != null && database == null) {
+      Engines.checkUrl(url); // from the environment: the same rule, named the same way
+    }
     return new Settings(
         ConfigRoot.resolve(home),
+        url,
         new Clocks(clock, ticker),
         heartbeatInterval,
         staleAfter,
@@ -218,9 +238,11 @@ public final class LimiterBuilder {
   /** Opens the engine the settings name; only processes of its host are checked by liveness. */
   static LeaseEngine open(Settings settings, Liveness liveness) {
     try {
+      Path file = settings.databaseUrl() == null ? ConfigRoot.databaseFile(settings.home()) : null;
       return Engines.open(
           new EngineConfig(
-              ConfigRoot.databaseFile(settings.home()),
+              file,
+              settings.databaseUrl(),
               settings.busyTimeout(),
               settings.identity().hostId(),
               liveness,

@@ -7,6 +7,7 @@ import java.time.Duration;
 /** What {@link LimiterBuilder} decided, handed to the limiter's parts in one immutable record. */
 record Settings(
     Path home,
+    String databaseUrl,
     Clocks clocks,
     Duration heartbeatInterval,
     Duration staleAfter,
