@@ -2,6 +2,7 @@ package dev.inflight.cli;
 
 import dev.inflight.client.ConfigRoot;
 import dev.inflight.client.Limiter;
+import dev.inflight.client.LimiterBuilder;
 import java.nio.file.Path;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.HelpCommand;
@@ -81,6 +82,16 @@ final class Inflight implements Runnable {
   Path home;
 
   @Option(
+      names = "--db",
+      paramLabel = "URL",
+      scope = ScopeType.INHERIT,
+      description =
+          "A PostgreSQL database shared by many machines: postgresql://[user@]host[:port]/db"
+              + "[?sslmode=…] (password from the URL, PGPASSWORD or ~/.pgpass; never printed)."
+              + " Default: $INFLIGHT_DATABASE_URL, else limiter.db in the config root.")
+  String db;
+
+  @Option(
       names = "--verbose",
       scope = ScopeType.INHERIT,
       description = "Show the library's log lines and stack traces of failures.")
@@ -108,12 +119,27 @@ final class Inflight implements Runnable {
     return ConfigRoot.databaseFile(root());
   }
 
+  /** The PostgreSQL database this invocation uses, or null for the SQLite file. */
+  String databaseUrl() {
+    return db != null ? db : ConfigRoot.databaseUrl(System.getenv());
+  }
+
+  /** Where this invocation's state lives, for messages: the file, or the URL masked. */
+  String database() {
+    String url = databaseUrl();
+    return url != null ? ConfigRoot.masked(url) : databaseFile().toString();
+  }
+
   /**
    * Opens the shared database. Call only after all input was checked, so that bad input changes
    * nothing, not even by creating the file.
    */
   Limiter open() {
-    return Limiter.builder().home(root()).build();
+    LimiterBuilder b = Limiter.builder().home(root());
+    if (db != null) {
+      b.database(db);
+    }
+    return b.build();
   }
 
   static Inflight of(CommandSpec spec) {

@@ -80,7 +80,7 @@ final class LimitsCommand implements Runnable {
       try (Limiter limiter = Inflight.of(spec).open()) {
         limits = limiter.limits().list();
         models = limiter.limits().models();
-        db = limiter.databaseFile().toString();
+        db = limiter.database();
       }
       java.util.List<Entry> entries = entries(limits, models);
       PrintStream out = System.out;
@@ -333,7 +333,7 @@ final class LimitsCommand implements Runnable {
       Args.Key k = Args.key("KEY", key);
       Wanted w = wanted(k);
       Inflight top = Inflight.of(spec);
-      if (!Files.exists(top.databaseFile())) {
+      if (top.databaseUrl() == null && !Files.exists(top.databaseFile())) {
         if (k.isModel()) { // no row yet: check it whole, as a new one
           applyModel(k, w, Optional.empty());
         } else {

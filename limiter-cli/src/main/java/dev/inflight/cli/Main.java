@@ -75,7 +75,7 @@ public final class Main {
 
   private static String databaseFile(Inflight top) {
     try {
-      return top.databaseFile().toString();
+      return top.database();
     } catch (RuntimeException e) {
       return "(config root not resolvable: " + e.getMessage() + ")";
     }

@@ -38,7 +38,7 @@ final class ReleaseCommand implements Callable<Integer> {
     String db;
     try (Limiter limiter = top.open()) {
       released = limiter.forceRelease(id);
-      db = limiter.databaseFile().toString();
+      db = limiter.database();
     }
     if (released.isEmpty()) {
       System.err.println("inflight: no active lease has id " + id + " (database " + db + ")");

@@ -4,6 +4,7 @@ import dev.inflight.client.Lease;
 import dev.inflight.client.LeaseRequest;
 import dev.inflight.client.LeaseTimeoutException;
 import dev.inflight.client.Limiter;
+import dev.inflight.client.LimiterBuilder;
 import dev.inflight.client.LimiterException;
 import dev.inflight.client.Outcome;
 import dev.inflight.client.Priority;
@@ -208,12 +209,15 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
     if (label.isEmpty()) {
       label = summary; // what runs says more than nothing to whoever reads the status
     }
-    Limiter limiter =
+    LimiterBuilder builder =
         Limiter.builder()
             .home(top.root())
             .processName(summary)
-            .listener(new QueueNotice(key.toString(), quiet))
-            .build();
+            .listener(new QueueNotice(key.toString(), quiet));
+    if (top.db != null) {
+      builder.database(top.db);
+    }
+    Limiter limiter = builder.build();
     Thread hook = new Thread(() -> onShutdown(limiter), "inflight-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
     try {

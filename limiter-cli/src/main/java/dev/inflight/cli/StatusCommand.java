@@ -94,7 +94,7 @@ final class StatusCommand implements Callable<Integer> {
     String db;
     try (Limiter limiter = top.open()) {
       s = limiter.status();
-      db = limiter.databaseFile().toString();
+      db = limiter.database();
     }
     PrintStream out = System.out;
     if (json) {
@@ -131,7 +131,7 @@ final class StatusCommand implements Callable<Integer> {
     new StatusWatch(
             limiter::status,
             changes,
-            limiter.databaseFile().toString(),
+            limiter.database(),
             System.out,
             terminal,
             StatusWatch.colourWanted(System.getenv("NO_COLOR")),

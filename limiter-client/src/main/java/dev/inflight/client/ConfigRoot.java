@@ -51,6 +51,11 @@ public final class ConfigRoot {
     return url == null || url.isBlank() ? null : url.trim();
   }
 
+  /** {@code url} with any password in it replaced by {@code ***}, for messages. */
+  public static String masked(String url) {
+    return dev.inflight.store.Engines.masked(url);
+  }
+
   public static Path databaseFile(Path root) {
     return root.resolve(DATABASE_FILE);
   }

@@ -21,6 +21,7 @@ import java.util.function.LongSupplier;
 public final class LimiterBuilder {
   private Path home;
   private String database;
+  private boolean local;
   private InstantSource clock = InstantSource.system();
   private LongSupplier ticker = System::nanoTime;
   private Duration heartbeatInterval = Duration.ofSeconds(5);
@@ -86,6 +87,17 @@ public final class LimiterBuilder {
   public LimiterBuilder database(String url) {
     Engines.checkUrl(url);
     this.database = url;
+    this.local = false;
+    return this;
+  }
+
+  /**
+   * Uses the SQLite file under the config root even when {@code INFLIGHT_DATABASE_URL} names a
+   * PostgreSQL database (the demo does, so that it never touches a user's own limits).
+   */
+  public LimiterBuilder localDatabase() {
+    this.database = null;
+    this.local = true;
     return this;
   }
 
@@ -217,7 +229,8 @@ public final class LimiterBuilder {
               + heartbeatInterval
               + ")");
     }
-    String url = database != null ? database : ConfigRoot.databaseUrl(System.getenv());
+    String url =
+        database != null ? database : local ? null : ConfigRoot.databaseUrl(System.getenv());
     if (url != null && database == null) {
       Engines.checkUrl(url); // from the environment: the same rule, named the same way
     }

@@ -125,7 +125,7 @@ final class Demo {
       if (privateRoot) {
         DemoRoot.prepare(home);
       }
-      limiter = Limiter.builder().home(home).build();
+      limiter = Limiter.builder().home(home).localDatabase().build();
     } catch (IOException | LimiterException e) {
       System.err.println("inflight demo: " + e.getMessage());
       return 1;
@@ -217,6 +217,7 @@ final class Demo {
               priority(label(i)).toString(),
               "--seed",
               Long.toString(1000L + i));
+      pb.environment().remove("INFLIGHT_DATABASE_URL"); // the demo's root, never a shared one
       pb.redirectOutput(ProcessBuilder.Redirect.DISCARD);
       pb.redirectError(ProcessBuilder.Redirect.DISCARD);
       synchronized (children) {

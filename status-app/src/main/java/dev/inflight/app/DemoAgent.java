@@ -50,7 +50,7 @@ public final class DemoAgent {
     }
     ProcessHandle.current().parent().ifPresent(p -> p.onExit().thenRun(() -> System.exit(0)));
     Limiter limiter =
-        (home == null ? Limiter.builder() : Limiter.builder().home(home))
+        (home == null ? Limiter.builder() : Limiter.builder().home(home).localDatabase())
             .processName("demo agent")
             .build();
     DemoAgent agent = new DemoAgent(label, priority, seed);

@@ -349,7 +349,7 @@ public final class StatusViewModel implements AutoCloseable {
       Limiter l = opener.get();
       limiter = l;
       subscription = l.onChange(this::changed);
-      String path = l.databaseFile().toString();
+      String path = l.database();
       ui.execute(
           () -> {
             database.set(path);
