@@ -37,8 +37,15 @@ final class PgDatabase implements AutoCloseable {
   /** The second key of the advisory lock a migration holds. */
   static final int MIGRATION_LOCK = 0;
 
-  /** Transactions run again after a deadlock or a lost connection, at most. */
+  /** Transactions run again after a deadlock, at most. */
   private static final int ATTEMPTS = 4;
+
+  /**
+   * How long a transaction keeps trying while the server cannot be reached (a restart, a failover
+   * on the same address): it is run again only when it failed before its COMMIT was sent, so that
+   * it never runs twice. Longer than a restart takes, shorter than the grace period's use.
+   */
+  private static final long UNREACHABLE_RETRY_NANOS = 15_000_000_000L;
 
   private final PgUrl url;
   private final InstantSource clock;
@@ -122,24 +129,69 @@ final class PgDatabase implements AutoCloseable {
     return inTransaction(false, what, work);
   }
 
+  /** A failure of a transaction, and whether its COMMIT had been sent when it happened. */
+  private static final class Failed extends Exception {
+    private static final long serialVersionUID = 1L;
+    final transient SQLException cause;
+    final boolean committing;
+
+    Failed(SQLException cause, boolean committing) {
+      super(cause);
+      this.cause = cause;
+      this.committing = committing;
+    }
+  }
+
   private <T> T inTransaction(boolean writing, String what, Work<T> work) {
+    long unreachableSince = 0;
+    long backoffMs = 50;
     for (int attempt = 1; ; attempt++) {
       try {
         return once(writing, work);
-      } catch (SQLException e) {
+      } catch (Failed f) {
+        SQLException e = f.cause;
         String state = String.valueOf(e.getSQLState());
-        boolean again =
-            state.equals("40P01") || state.equals("40001") || state.startsWith("08") && attempt < 2;
-        if (!again || attempt >= ATTEMPTS) {
-          throw translate(url, what, e);
+        if ((state.equals("40P01") || state.equals("40001")) && attempt < ATTEMPTS) {
+          continue; // the server broke a deadlock or a conflict: this one lost, run it again
         }
+        if (lost(state) && !f.committing) {
+          long now = System.nanoTime();
+          if (unreachableSince == 0) {
+            unreachableSince = now;
+          }
+          if (now - unreachableSince < UNREACHABLE_RETRY_NANOS) {
+            sleep(backoffMs);
+            backoffMs = Math.min(1000, backoffMs * 2);
+            continue;
+          }
+        }
+        throw translate(url, what, e);
       }
     }
   }
 
-  private <T> T once(boolean writing, Work<T> work) throws SQLException {
-    Connection c = borrow();
+  /** Whether the connection was lost, or the server is not (yet) accepting connections. */
+  static boolean lost(String sqlState) {
+    return sqlState.startsWith("08") || sqlState.equals("57P01") || sqlState.equals("57P03");
+  }
+
+  private static void sleep(long ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private <T> T once(boolean writing, Work<T> work) throws Failed {
+    Connection c;
+    try {
+      c = borrow();
+    } catch (SQLException e) {
+      throw new Failed(e, false);
+    }
     boolean open = false;
+    boolean committing = false;
     boolean broken = false;
     Tx tx;
     T result;
@@ -163,10 +215,14 @@ final class PgDatabase implements AutoCloseable {
       for (Long owner : tx.granted().keySet()) {
         tx.query("SELECT pg_notify('inflight_wake', ?)", String.valueOf(owner)).close();
       }
+      committing = true;
       control(c, cache, "COMMIT").execute();
       open = false;
-    } catch (SQLException | RuntimeException e) {
-      broken = e instanceof SQLException se && String.valueOf(se.getSQLState()).startsWith("08");
+    } catch (SQLException e) {
+      broken = lost(String.valueOf(e.getSQLState()));
+      throw new Failed(e, committing);
+    } catch (RuntimeException e) {
+      broken = true; // a connection in an unknown state is not given back
       throw e;
     } finally {
       if (open) {
