@@ -2,7 +2,7 @@
 version 4") and what a release or a 429 records in `admission` (version 2)."""
 
 import os
-from typing import Callable, List, Optional, Tuple, Union
+from typing import Any, Callable, List, Optional, Tuple, Union
 
 from . import _identity
 from . import _store as S
@@ -55,6 +55,32 @@ def look_again(tx: S.Tx, provider: str, token: str, me: Optional[int], host_id: 
     return due, (min(known) if known else None), unwatched
 
 
+# Everything of one provider a commit can change that can change a waiter's answer (the time
+# alone changes it at next_change, which the waiter sleeps until): rows of p, its limits, what
+# the provider said, and processes coming and going. A heartbeat changes none of it.
+FINGERPRINT = (
+    "SELECT (SELECT count(*) || ':' || coalesce(max(id), 0) || ':' || coalesce(sum(id * (owner_id IS NULL)), 0)"
+    "   || ':' || coalesce(sum(coalesce(cool_until_ms, 0) + weight + tokens), 0) FROM leases WHERE provider = ?1),"
+    " (SELECT count(*) || ':' || coalesce(max(ticket), 0) || ':' || coalesce(sum(ticket), 0)"
+    "   || ':' || coalesce(sum(weight + tokens + length(priority)), 0) FROM queue WHERE provider = ?1),"
+    " (SELECT coalesce(max_in_flight, -1) || ':' || cooldown_ms || ':' || paused || ':' || adaptive || ':'"
+    "   || coalesce(requests_per_minute, -1) || ':' || coalesce(tokens_per_minute, -1) || ':'"
+    "   || default_tokens || ':' || aging_ms || ':' || updated_at_ms FROM limits WHERE provider = ?1),"
+    " (SELECT count(*) || ':' || coalesce(sum(coalesce(max_in_flight, 0) + coalesce(requests_per_minute, 0)"
+    "   + coalesce(tokens_per_minute, 0) + default_tokens + updated_at_ms), 0) FROM model_limits WHERE provider = ?1),"
+    " (SELECT coalesce(effective_limit, -1) || ':' || coalesce(paused_until_ms, -1) || ':' || successes || ':'"
+    "   || coalesce(upstream_in_flight, -1) || ':' || coalesce(upstream_valid_until_ms, -1) || ':' || last_step_at_ms"
+    "   FROM admission WHERE provider = ?1),"
+    " (SELECT count(*) || ':' || coalesce(sum(observed_at_ms + coalesce(requests_remaining, 0)"
+    "   + coalesce(tokens_remaining, 0)), 0) FROM upstream_budget WHERE provider = ?1),"
+    " (SELECT requests || ':' || tokens FROM ledger_totals WHERE provider = ?1 AND model = ''),"
+    " (SELECT count(*) || ':' || coalesce(max(id), 0) || ':' || coalesce(sum(id), 0) FROM processes)")
+
+
+def fingerprint(tx: S.Tx, provider: str) -> Tuple[Any, ...]:
+    return tuple(tx.one(FINGERPRINT, provider))
+
+
 def describe_timeout(tx: S.Tx, provider: str, model: str, timeout: Optional[float]) -> str:
     st = S.look(tx, provider)
     (queued,) = tx.one("SELECT count(*) FROM queue WHERE provider = ?", provider)
@@ -92,9 +118,57 @@ def record_success(tx: S.Tx, p: str, admitted: int, max_in_flight: int) -> None:
                p, max_in_flight, tx.now, ADAPTIVE_QUIET_MS)
 
 
+def release(tx: S.Tx, token: str, outcome: str, usage: Optional[int], retry_ms: int,
+            log: Callable[[str], None]) -> bool:
+    """Release (migrations/README.md, "Release" and "Release with an outcome"): correct the
+    ledger with the real count, cool or delete the row, record a 429 or a success, promote.
+    False when the lease was no longer held."""
+    row = tx.one("SELECT l.id, l.provider, l.owner_id, coalesce(m.cooldown_ms, 0), l.acquired_at_ms,"
+                 " coalesce(m.adaptive, 0), m.max_in_flight FROM leases l"
+                 " LEFT JOIN limits m ON m.provider = l.provider WHERE l.token = ?", token)
+    if row is None or row[2] is None:
+        return False
+    lease_id, p, _, cooldown, admitted, adaptive, max_in_flight = row
+    if usage is not None:
+        tx.run("UPDATE ledger SET tokens = ? WHERE provider = ? AND started_at_ms = ? AND lease_id = ?",
+               usage, p, admitted, lease_id)
+    if cooldown > 0:
+        tx.run("UPDATE leases SET owner_id = NULL, released_at_ms = ?, cool_until_ms = ? WHERE id = ?",
+               tx.now, tx.now + cooldown, lease_id)
+    else:
+        tx.run("DELETE FROM leases WHERE id = ?", lease_id)
+    if outcome == "rate_limited":
+        record_429(tx, p, tx.now + retry_ms, "429 from the provider", admitted)
+    elif outcome == "succeeded" and adaptive and max_in_flight is not None:
+        record_success(tx, p, admitted, max_in_flight)
+    S.promote(tx, S.look(tx, p), log)
+    return True
+
+
 def paused_until(tx: S.Tx, p: str) -> int:
     row = tx.one("SELECT coalesce(paused_until_ms, 0) FROM admission WHERE provider = ?", p)
     return int(row[0]) if row else 0
+
+
+def token_ok(token: str) -> bool:
+    return 16 <= len(token) <= 64 and all(c.isascii() and (c.isalnum() or c in "_-") for c in token)
+
+
+def joinable(tx: S.Tx, token: str, provider: str, model: str,
+             host_id: str) -> Optional[Tuple[int, int, int]]:
+    """(lease id, acquired at, tokens) of the inherited lease when this request may join it: held
+    by an ancestor of this process on this host, for this provider and this model or all."""
+    row = tx.one("SELECT l.id, l.provider, l.acquired_at_ms, l.model, l.tokens, p.pid, p.host_id,"
+                 " p.start_token FROM leases l JOIN processes p ON p.id = l.owner_id"
+                 " WHERE l.token = ? AND l.released_at_ms IS NULL", token)
+    if row is None:
+        return None
+    lease_id, p, acquired, held_model, held_tokens, pid, owner_host, start = row
+    if p != provider or owner_host != host_id or held_model not in ("", model):
+        return None
+    if not is_ancestor(pid, start):
+        return None
+    return lease_id, acquired, held_tokens
 
 
 def is_ancestor(pid: int, start_token: str) -> bool:

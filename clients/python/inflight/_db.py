@@ -19,9 +19,8 @@ def _busy(e: BaseException) -> bool:
 
 
 class Db:
-    """The registration's connection (held open for the Limiter's whole life, as the protocol
-    asks) and a second one that only reads PRAGMA data_version. Thread-safe: one lock guards
-    the main connection."""
+    """The registration's connection, held open for the Limiter's whole life (as the protocol
+    asks). Thread-safe: one lock guards it."""
 
     def __init__(self, home: str, clock: Callable[[], int], owner: Callable[[], Optional[int]],
                  on_grants: Callable[[List[Tuple[Any, ...]]], None]) -> None:
@@ -31,8 +30,6 @@ class Db:
         self._on_grants = on_grants
         self.lock = threading.RLock()
         self.conn = _files.open_database(home)
-        self._dv = _files.connect(self.path)
-        self._dv_lock = threading.Lock()
 
     def write(self, fn: Callable[[S.Tx], T], deadline: Optional[float] = None,
               what: str = "write to") -> T:
@@ -91,10 +88,12 @@ class Db:
         return DatabaseError(f"could not {what} {self.path}: {e}", self.path)
 
     def data_version(self) -> Optional[int]:
-        """A number that moves once another connection's commit is visible (None: unreadable)."""
+        """A number that moves once another connection's commit is visible, and never for this
+        registration's own commits (None: unreadable). Read on the main connection, so that our
+        own heartbeat wakes none of our own waiters."""
         try:
-            with self._dv_lock:
-                return self._dv.execute("PRAGMA data_version").fetchall()[0][0]
+            with self.lock:
+                return int(self.conn.execute("PRAGMA data_version").fetchall()[0][0])
         except sqlite3.Error:
             return None
 
@@ -108,5 +107,3 @@ class Db:
     def close(self) -> None:
         with self.lock:
             self.conn.close()
-        with self._dv_lock:
-            self._dv.close()

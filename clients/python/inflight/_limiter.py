@@ -58,6 +58,8 @@ class Limiter:
         self._reg = Registration(self._db, self.lockdir, self._host_id)
         self._waker = Waker(self.home, self.lockdir, self._db.data_version)
         self._limits: "Optional[Limits]" = None
+        self._glances: Dict[str, Tuple[int, float, Tuple[Any, ...]]] = {}
+        self._glance_lock = threading.Lock()
 
     # ---- the rest of the API, each part in its own module --------------------------------
 
@@ -229,23 +231,15 @@ class Limiter:
         inherited = os.environ.get("INFLIGHT_LEASE_TOKEN", "")
         if not inherited:
             return None
-        if not (16 <= len(inherited) <= 64 and all(c.isascii() and (c.isalnum() or c in "_-")
-                                                   for c in inherited)):
+        if not A.token_ok(inherited):
             if not self._warned_token:
                 self._warned_token = True
                 _log("ignoring INFLIGHT_LEASE_TOKEN: not 16 to 64 of [0-9A-Za-z_-]")
             return None
-        row = self._db.read(lambda tx: tx.one(
-            "SELECT l.id, l.provider, l.acquired_at_ms, l.model, l.tokens, p.pid, p.host_id, p.start_token"
-            " FROM leases l JOIN processes p ON p.id = l.owner_id"
-            " WHERE l.token = ? AND l.released_at_ms IS NULL", inherited), what="read")
+        row = self._db.read(lambda tx: A.joinable(tx, inherited, provider, model, self._host_id))
         if row is None:
             return None
-        lease_id, p, acquired, held_model, held_tokens, pid, host_id, start = row
-        if p != provider or host_id != self._host_id or held_model not in ("", model):
-            return None
-        if not A.is_ancestor(pid, start):
-            return None
+        lease_id, acquired, held_tokens = row
         lease = Lease(self, inherited, lease_id, provider, model, 1, held_tokens, acquired)
         lease.joined = True
         return lease
@@ -279,9 +273,9 @@ class Limiter:
                     got.release(Outcome.CANCELLED)
                 return None
             self._waker.watch_commits()
-            seen, commits = self._waker.wakes, self._waker.commits  # before the read
-            dv = self._db.data_version()
-            lease, look = self._db.read(lambda tx: self._check(tx, pending), what="read")
+            seen, visible = self._waker.wakes, self._waker.visible  # before the read
+            lease, look, mark = self._db.read(lambda tx: self._check(tx, pending) + (
+                A.fingerprint(tx, pending.provider),), what="read")
             if lease is not None:
                 return lease
             if look == "missing":
@@ -303,12 +297,47 @@ class Limiter:
                     return got
                 raise TimeoutError(self._db.read(
                     lambda tx: A.describe_timeout(tx, pending.provider, pending.model, timeout)))
-            sleep = RECHECK_UNWATCHED_S if unwatched else RECHECK_WATCHED_S
+            recheck = RECHECK_UNWATCHED_S if unwatched else RECHECK_WATCHED_S
+            sleep = recheck
             if next_at_ms is not None:
                 sleep = min(sleep, max(0.0, (next_at_ms - self._clock()) / 1000))
             if deadline is not None:
                 sleep = min(sleep, deadline - now_mono)
-            self._waker.sleep(sleep, seen, dv, commits)
+            self._doze(pending.provider, mark, sleep, sleep == recheck, seen, visible, abort)
+
+    def _doze(self, provider: str, mark: Tuple[Any, ...], seconds: float, plain_recheck: bool,
+              seen: int, visible: int, abort: Optional[threading.Event]) -> None:
+        """Sleep after a check, until the check is worth running again: a wake-up meant for us,
+        the time the check named, or a commit of someone else (or the safety re-check) that
+        changed this provider's fingerprint. One fingerprint read serves every waiter of this
+        Limiter, so a heartbeat elsewhere costs a hundred waiters one read, not a hundred checks."""
+        start = time.monotonic()
+        end = start + seconds
+        while True:
+            why = self._waker.sleep(end - time.monotonic(), seen, visible)
+            if why == "wake" or (why == "time" and not plain_recheck):
+                return
+            if abort is not None and abort.is_set():
+                return
+            visible = self._waker.visible
+            if self._glance(provider, visible, start if why == "time" else None) != mark:
+                return
+            if why == "time":  # nothing was missed: the next safety re-check, one period on
+                start = time.monotonic()
+                end = start + seconds
+
+    def _glance(self, provider: str, visible: int, since: Optional[float]) -> Tuple[Any, ...]:
+        """The provider's fingerprint as of commit count `visible` or later (and read after the
+        monotonic time `since`, when given), read once for all waiters of this Limiter."""
+        with self._glance_lock:
+            cached = self._glances.get(provider)
+        if cached is not None and cached[0] == visible and (since is None or cached[1] >= since):
+            return cached[2]
+        taken = time.monotonic()
+        mark = self._db.read(lambda tx: A.fingerprint(tx, provider), what="read")
+        with self._glance_lock:
+            self._glances[provider] = (visible, taken, mark)
+        return mark
 
     def _poll(self, pending: Pending) -> Optional[Lease]:
         for _ in range(2):
@@ -342,26 +371,7 @@ class Limiter:
             return True
 
         def release(tx: S.Tx) -> bool:
-            row = tx.one("SELECT l.id, l.provider, l.owner_id, coalesce(m.cooldown_ms, 0), l.acquired_at_ms,"
-                         " coalesce(m.adaptive, 0), m.max_in_flight FROM leases l"
-                         " LEFT JOIN limits m ON m.provider = l.provider WHERE l.token = ?", lease.token)
-            if row is None or row[2] is None:
-                return False
-            lease_id, p, _, cooldown, admitted, adaptive, max_in_flight = row
-            if usage is not None:
-                tx.run("UPDATE ledger SET tokens = ? WHERE provider = ? AND started_at_ms = ? AND lease_id = ?",
-                       usage, p, admitted, lease_id)
-            if cooldown > 0:
-                tx.run("UPDATE leases SET owner_id = NULL, released_at_ms = ?, cool_until_ms = ? WHERE id = ?",
-                       tx.now, tx.now + cooldown, lease_id)
-            else:
-                tx.run("DELETE FROM leases WHERE id = ?", lease_id)
-            if outcome == "rate_limited":
-                A.record_429(tx, p, tx.now + retry_ms, "429 from the provider", admitted)
-            elif outcome == "succeeded" and adaptive and max_in_flight is not None:
-                A.record_success(tx, p, admitted, max_in_flight)
-            S.promote(tx, S.look(tx, p), _log)
-            return True
+            return A.release(tx, lease.token, outcome, usage, retry_ms, _log)
 
         return bool(self._db.write(release, what="release a lease in"))
 

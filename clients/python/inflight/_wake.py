@@ -17,17 +17,21 @@ POLL_FIRST_S, POLL_MAX_S = 0.002, 0.1
 
 
 class Waker:
-    """Wake-ups of one Limiter. `wakes` moves on every wake-up meant for us (a grant, a death,
-    a poke); `commits` on every commit hint. Thread-safe."""
+    """Wake-ups of one Limiter, shared by all its waiters. `wakes` moves on every wake-up meant
+    for us (a grant, a death, a poke); `visible` once another connection's commit is visible (one
+    thread confirms each commit hint for every waiter). Thread-safe."""
 
     def __init__(self, home: str, lockdir: str, data_version: Callable[[], Optional[int]],
                  use_inotify: bool = True) -> None:
         self.home, self.lockdir = home, lockdir
         self._data_version = data_version
-        self.cond = threading.Condition()
+        self.cond = threading.Condition()  # waiters sleep on it: wakes and visible
+        self._hints = threading.Condition()  # the commit watcher sleeps on it: commits, sleepers
         self.wakes = 0
-        self.commits = 0
-        self._last_hint = 0.0
+        self.commits = 0  # commit hints (inotify events), guarded by cond
+        self.visible = 0  # commits of others seen visible, guarded by cond
+        self.sleepers = 0
+        self.sleeps = 0
         self._lock = threading.Lock()
         self._watched: Set[int] = set()
         self._inotify: Union[None, bool, int] = None if use_inotify else False
@@ -43,15 +47,20 @@ class Waker:
     # ---- commits ---------------------------------------------------------------------------
 
     def watch_commits(self) -> bool:
-        """Start the inotify thread once; False when inotify is not available (then sleeping
-        polls data_version)."""
+        """Start the commit watcher once: with inotify, a thread reading its events and one
+        confirming each hint with data_version; without it, one thread polling data_version
+        while anyone sleeps. Either way `visible` moves once another connection's commit is
+        visible, for every waiter of this Limiter at once. False when inotify is not available."""
         with self._lock:
             if self._inotify is None:
                 self._inotify = _inotify_fd(self.home)
-                self._last_hint = time.monotonic()  # a commit may have been written just before
                 if self._inotify is not False:
                     threading.Thread(target=self._commit_loop, name="inflight-commits",
                                      daemon=True).start()
+                    with self._hints:
+                        self.commits += 1  # a commit may have been written just before
+                target = self._confirm_loop if self._inotify is not False else self._poll_loop
+                threading.Thread(target=target, name="inflight-visible", daemon=True).start()
             return self._inotify is not False
 
     def _commit_loop(self) -> None:
@@ -74,60 +83,77 @@ class Waker:
                         name == b"limiter.db" and mask & (_IN_CREATE | _IN_MOVED_TO)):
                     hint = True
             if hint:
-                with self.cond:
-                    self._last_hint = time.monotonic()
+                with self._hints:
                     self.commits += 1
-                    self.cond.notify_all()
+                    self._hints.notify_all()
 
-    def _confirm(self, dv: Optional[int]) -> bool:
-        """Whether data_version moves within 1, 1, 2, 4 ... 256 ms (a commit hint comes before
-        the commit is visible to readers)."""
-        for pause in (0, 0.001, 0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064, 0.128, 0.256):
-            if pause:
-                time.sleep(pause)
-            if self._data_version() != dv:
-                return True
-        return False
+    def _visible(self) -> None:
+        with self.cond:
+            self.visible += 1
+            self.cond.notify_all()
 
-    def sleep(self, seconds: float, seen: int, dv: Optional[int], commits: int) -> None:
-        """Sleep until a wake-up, a visible commit of another connection, or the time. With
-        inotify, a commit hint is confirmed by data_version; without it, data_version is polled
-        with a back-off from 2 ms to 100 ms."""
+    def _confirm_loop(self) -> None:
+        """For each commit hint: look at data_version after 0, 1, 1, 2 ... 256 ms (the event
+        comes before the commit is visible to readers), and move `visible` when it moved."""
+        last, handled = self._data_version(), 0
+        while not self.closed:
+            with self._hints:
+                while self.commits == handled and not self.closed:
+                    self._hints.wait()
+                handled = self.commits
+            for pause in (0, 0.001, 0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064, 0.128, 0.256):
+                if pause:
+                    time.sleep(pause)
+                now = self._data_version()
+                if now != last:
+                    last = now
+                    self._visible()
+                    break
+                if self.commits != handled:  # a newer hint: start its own series
+                    break
+
+    def _poll_loop(self) -> None:
+        """No inotify: poll data_version while anyone sleeps, every 2 ms at first after a sleep
+        begins or a change, backing off to every 100 ms."""
+        last, step, sleeps = self._data_version(), POLL_FIRST_S, -1
+        while not self.closed:
+            with self._hints:
+                while self.sleepers == 0 and not self.closed:
+                    self._hints.wait()
+                if self.sleeps != sleeps:
+                    sleeps, step = self.sleeps, POLL_FIRST_S
+            time.sleep(step)
+            now = self._data_version()
+            if now != last:
+                last, step = now, POLL_FIRST_S
+                self._visible()
+            else:
+                step = min(step * 2, POLL_MAX_S)
+
+    def sleep(self, seconds: float, seen: int, visible: int) -> str:
+        """Sleep until a wake-up (`wakes` moved from `seen`: "wake"), a visible commit of
+        another connection (`visible` moved: "commit"), or the time ("time"). Take both numbers
+        before the read that decided to sleep, so that nothing slips between."""
+        self.watch_commits()
         end = time.monotonic() + seconds
-        if self.watch_commits():
-            # A hint that came just before (or a watch just set up) may name a commit that is
-            # not visible yet: confirm it first, as for a hint that comes while asleep.
-            if time.monotonic() - self._last_hint < 0.3 or self.commits != commits:
-                commits = self.commits
-                if self._confirm(dv):
-                    return
-            while True:
-                with self.cond:
-                    left = end - time.monotonic()
-                    if self.wakes != seen or left <= 0:
-                        return
-                    if self.commits == commits:
-                        self.cond.wait(left)
-                    if self.wakes != seen:
-                        return
-                    moved = self.commits != commits
-                    commits = self.commits
-                if moved and self._confirm(dv):
-                    return
-        step = POLL_FIRST_S
-        while True:
-            left = end - time.monotonic()
-            if left <= 0:
-                return
+        with self._hints:
+            self.sleepers += 1
+            self.sleeps += 1
+            self._hints.notify_all()
+        try:
             with self.cond:
-                if self.wakes != seen:
-                    return
-                self.cond.wait(min(step, left))
-                if self.wakes != seen:
-                    return
-            if self._data_version() != dv:
-                return
-            step = min(step * 2, POLL_MAX_S)
+                while True:
+                    if self.wakes != seen:
+                        return "wake"
+                    if self.visible != visible:
+                        return "commit"
+                    left = end - time.monotonic()
+                    if left <= 0:
+                        return "time"
+                    self.cond.wait(left)
+        finally:
+            with self._hints:
+                self.sleepers -= 1
 
     # ---- the wake socket -------------------------------------------------------------------
 
@@ -214,6 +240,8 @@ class Waker:
 
     def close(self) -> None:
         self.closed = True
+        with self._hints:
+            self._hints.notify_all()
         with self._lock:
             if self._sock is not None:
                 self._sock.close()
