@@ -205,3 +205,24 @@ def test_without_inotify_a_waiter_polls_and_sees_a_hand_edit(home, db, monkeypat
         waiter.join(120)
         assert got and got[0] is not None
         assert b._waker.watch_commits() is False, "this waiter polled PRAGMA data_version"
+
+
+def test_a_commit_that_changes_nothing_of_the_provider_costs_a_waiter_no_check(limiters, db, monkeypatch):
+    a, b = limiters(), limiters()
+    a.limits.set("openai", 1)
+    a.lease("openai")
+    checks = []
+    real_check = Limiter._check
+    monkeypatch.setattr(Limiter, "_check", lambda self, tx, p: checks.append(1) or real_check(self, tx, p))
+    got = []
+    waiter = threading.Thread(target=lambda: got.append(b.lease("openai", timeout=120)))
+    waiter.start()
+    until(lambda: b._waker.sleepers == 1, "b to sleep")
+    before, seen = len(checks), b._waker.visible
+    a.heartbeat()  # a commit by another connection that touches nothing of openai
+    until(lambda: b._waker.visible > seen and b._glances.get("openai", (0,))[0] == b._waker.visible
+          and b._waker.sleepers == 1, "b to glance and sleep again")
+    assert len(checks) == before, "no full check for a heartbeat"
+    db("UPDATE limits SET max_in_flight = 2")  # a commit that does change openai
+    waiter.join(120)
+    assert got and got[0] is not None and len(checks) > before
