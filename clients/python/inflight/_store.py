@@ -7,21 +7,13 @@ import socket
 import sqlite3
 
 from . import _identity
+from ._errors import SchemaError  # noqa: F401 (re-exported)
 
 SCHEMA_VERSION = 4
 WINDOW_MS = 60_000
 INF = 2**31 - 1  # "unlimited" free units, as Java's Integer.MAX_VALUE
 PRIORITIES = ("interactive", "normal", "batch")
 DEFAULT_AGING_MS = 30_000
-
-
-class SchemaError(RuntimeError):
-    """The database is not one this client may write (missing, wrong version, replaced)."""
-
-
-class Busy(Exception):
-    """Another process held the write lock past the busy timeout: the transaction was rolled
-    back whole and may be run again."""
 
 
 STATE = (

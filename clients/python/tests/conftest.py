@@ -86,3 +86,31 @@ def limiters(home, clock):
     yield make
     for lim in made:
         lim.close()
+
+
+def java_status(home):
+    """What the Java command sees: `inflight status --json`, an independent witness."""
+    import json
+    out = subprocess.run([CLI, "--home", str(home), "status", "--json"], check=True,
+                         stdout=subprocess.PIPE, timeout=120).stdout
+    return json.loads(out)
+
+
+def until(condition, what, deadline_s=90):
+    """Wait for a condition (not for time to pass), with a generous deadline."""
+    end = time.monotonic() + deadline_s
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > end:
+            pytest.fail(f"gave up waiting for {what}")
+        time.sleep(0.01)
+
+
+@pytest.fixture
+def fake_provider():
+    from fakeprovider import FakeProvider
+    server = FakeProvider()
+    yield server
+    server.close()
