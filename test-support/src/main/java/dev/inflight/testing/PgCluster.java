@@ -24,6 +24,9 @@ import java.util.stream.Stream;
 public final class PgCluster {
   private static PgCluster shared;
 
+  /** The password of the role {@code secured}, the one role that must give one. */
+  public static final String SECURED_PASSWORD = "right-horse-battery";
+
   private final Path bin;
   private final Path dir;
   private final int port;
@@ -70,7 +73,27 @@ public final class PgCluster {
               "--no-locale",
               "--no-sync"),
           "initdb");
+      // One role that must log in with a password, for the tests of a wrong one; all others are
+      // trusted on loopback.
+      Path hba = dir.resolve("data").resolve("pg_hba.conf");
+      String rules = "host all secured 127.0.0.1/32 scram-sha-256\n";
+      c.pg(
+          List.of(
+              "sh",
+              "-c",
+              "printf '"
+                  + rules
+                  + "' | cat - "
+                  + hba
+                  + " > "
+                  + hba
+                  + ".new && mv "
+                  + hba
+                  + ".new "
+                  + hba),
+          "pg_hba.conf");
       c.startServer();
+      c.psql("postgres", "CREATE ROLE secured LOGIN CREATEDB PASSWORD '" + SECURED_PASSWORD + "'");
       return c;
     } catch (IOException e) {
       throw new UncheckedIOException(e);

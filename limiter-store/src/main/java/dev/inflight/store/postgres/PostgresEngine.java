@@ -60,21 +60,30 @@ public final class PostgresEngine implements LeaseEngine {
     String here = config.hostId();
     Liveness liveness = config.liveness();
     // An expired process keeps its rows while its session holds its advisory lock, on any host.
-    Reclaim.Proof proof = (tx, id, host, pid, token) -> lockHeld(tx, id);
+    // With a clock a test injected, the server's own start time means nothing to its rows.
+    long restartGraceS = config.systemClock() ? PgSession.GRACE_MS / 1000 : 0;
+    Reclaim.Proof proof = (tx, id, host, pid, token) -> lockHeld(tx, id, restartGraceS);
     this.sql = new Protocol(here, liveness, proof, db.url().masked(), db.DIALECT);
     db.onGranted(owners -> {}); // the commit's NOTIFY on inflight_wake wakes them
   }
 
+  /**
+   * Whether a process proves it is alive: its session holds its advisory lock, or the server
+   * started less than a grace period ago (after a restart every process has that long to connect
+   * again and take its lock back).
+   */
   private static final String LOCK_HELD =
-      "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+      "SELECT CASE WHEN EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted"
           + " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
           + " AND classid = "
           + PgDatabase.LOCK_SPACE
-          + "::OID AND objsubid = 2 AND objid = ?::BIGINT::OID";
+          + "::OID AND objsubid = 2 AND objid = ?::BIGINT::OID)"
+          + " OR clock_timestamp() - pg_postmaster_start_time() < make_interval(secs => ?)"
+          + " THEN 1 ELSE 0 END";
 
-  private static boolean lockHeld(dev.inflight.store.sql.Tx tx, long id)
+  private static boolean lockHeld(dev.inflight.store.sql.Tx tx, long id, long restartGraceS)
       throws java.sql.SQLException {
-    return tx.queryLong(LOCK_HELD, 0, id) > 0;
+    return tx.queryLong(LOCK_HELD, 0, id, restartGraceS) > 0;
   }
 
   /** Opens (creating the schema and migrating when needed) the database {@code config.url()}. */
