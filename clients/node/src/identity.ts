@@ -58,6 +58,10 @@ function statRest(pid: number): string[] | null {
   } catch {
     return null;
   }
+  return splitStat(text);
+}
+
+function splitStat(text: string): string[] | null {
   const close = text.lastIndexOf(')');
   if (close < 0) return null;
   const rest = text.slice(close + 2).split(' ');
@@ -72,7 +76,10 @@ export function startToken(pid: number): string | null {
   onLinux ??= isDir('/proc/self');
   if (!onLinux) return 'unknown';
   if (!Number.isInteger(pid) || pid <= 0) return null;
-  const rest = statRest(pid);
+  return tokenOf(statRest(pid));
+}
+
+function tokenOf(rest: string[] | null): string | null {
   if (!rest) return null;
   const state = rest[0];
   const flags = Number(rest[6]);
@@ -162,5 +169,41 @@ export function anyWriteLock(file: string): boolean {
       });
   } catch {
     return false;
+  }
+}
+
+/**
+ * Watches a process of this host cheaply: /proc/PID/stat opened once and re-read in place (no
+ * open or close per look). The descriptor names that process, not its pid: once it has been
+ * reaped, reads fail (ESRCH) even if the pid is reused.
+ */
+export class ProcessProbe {
+  private fd: number | null;
+  private readonly buf = Buffer.alloc(1024);
+  constructor(
+    readonly pid: number,
+    readonly token: string,
+  ) {
+    try {
+      this.fd = fs.openSync(`/proc/${pid}/stat`, 'r');
+    } catch {
+      this.fd = null;
+    }
+  }
+  /** Whether the process still runs and carries its start token. */
+  alive(): boolean {
+    if (this.fd == null) return false;
+    let n: number;
+    try {
+      n = fs.readSync(this.fd, this.buf, 0, this.buf.length, 0);
+    } catch {
+      return false;
+    }
+    const current = tokenOf(splitStat(this.buf.toString('latin1', 0, n)));
+    return current != null && (this.token === 'unknown' || current === this.token);
+  }
+  close() {
+    if (this.fd != null) fs.closeSync(this.fd);
+    this.fd = null;
   }
 }

@@ -22,7 +22,7 @@ const BUSY_TIMEOUT_MS = 5000;
 const RECHECK_WATCHED_MS = 10_000;
 const RECHECK_UNWATCHED_MS = 1000;
 /** How often a waiter reads /proc for the same-host owners it waits on (see README, "Liveness"). */
-const DEATH_POLL_MS = 25;
+const DEATH_POLL_MS = 50;
 const DEFAULT_RETRY_AFTER_MS = 30_000;
 const MAX_RETRY_AFTER_MS = 86_400_000;
 const CONFIRM_STEPS_MS = [0, 1, 1, 2, 4, 8, 16, 32, 64, 128, 256];
@@ -206,6 +206,7 @@ export class Limiter extends EventEmitter {
   private timer: NodeJS.Timeout | null = null;
   private poller: NodeJS.Timeout | null = null;
   private polled: Array<{ pid: number; token: string }> = [];
+  private readonly probes = new Map<string, I.ProcessProbe>();
   private confirming = false;
   private lastDataVersion = -1;
   private closed = false;
@@ -926,15 +927,28 @@ export class Limiter extends EventEmitter {
     if (this.pending.size === 0) return;
     // The ref'd timer is what keeps the process alive while it waits for a lease.
     this.timer = setTimeout(() => this.dispatch(), Math.ceil(sleep));
-    if (this.polled.length && !this.poller) {
+    const wanted = new Set(this.polled.map((o) => `${o.pid}/${o.token}`));
+    for (const [key, probe] of this.probes) {
+      if (!wanted.has(key)) {
+        probe.close();
+        this.probes.delete(key);
+      }
+    }
+    for (const o of this.polled) {
+      const key = `${o.pid}/${o.token}`;
+      if (!this.probes.has(key)) this.probes.set(key, new I.ProcessProbe(o.pid, o.token));
+    }
+    if (this.probes.size && !this.poller) {
       this.poller = setInterval(() => {
-        if (this.polled.some((o) => !I.alive(o.pid, o.token))) {
-          this.polled = [];
-          this.schedule();
+        for (const probe of this.probes.values()) {
+          if (!probe.alive()) {
+            this.schedule(); // a death hint: check, then settle with reap
+            return;
+          }
         }
       }, DEATH_POLL_MS);
       this.poller.unref();
-    } else if (!this.polled.length && this.poller) {
+    } else if (!this.probes.size && this.poller) {
       clearInterval(this.poller);
       this.poller = null;
     }
@@ -996,6 +1010,8 @@ export class Limiter extends EventEmitter {
     if (this.poller) clearInterval(this.poller);
     this.poller = null;
     this.polled = [];
+    for (const probe of this.probes.values()) probe.close();
+    this.probes.clear();
   }
 
   private confirm() {
