@@ -111,11 +111,15 @@ test('a sqlite3 hand edit wakes a Node waiter', async () => {
   const a = Limiter.open({ home });
   const b = Limiter.open({ home });
   const held = await a.acquire('xl', { label: 'holder' });
+  const events = [];
+  b.on('queued', (e) => events.push(['queued', e.provider, e.label, e.position]));
+  b.on('granted', (e) => events.push(['granted', e.lease.id]));
   const waiting = b.acquire('xl', { label: 'waiter' });
   await until(() => queued(db, 'xl') === 1, 'the waiter to queue');
   const t0 = performance.now();
   sqlite3(home, "UPDATE limits SET max_in_flight = 2 WHERE provider = 'xl'");
   const lease = await waiting;
+  assert.deepEqual(events, [['queued', 'xl', 'waiter', 1], ['granted', lease.id]]);
   console.log(`# sqlite3 raised the limit -> Node waiter granted in ${(performance.now() - t0).toFixed(1)} ms (incl. the sqlite3 run)`);
   lease.release();
   held.release();
