@@ -287,6 +287,8 @@ export class Limiter extends EventEmitter {
       conn.pragma('synchronous = NORMAL');
       conn.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
       conn.pragma('foreign_keys = ON');
+      // As the Java clients: checkpoints run at each heartbeat, so that few commits pay for one.
+      conn.pragma('wal_autocheckpoint = 4000');
     } catch (e) {
       if (e instanceof DatabaseError) throw e;
       throw new DatabaseError(`cannot open the database ${db}: ${(e as Error).message}`, db, { cause: e });
