@@ -44,7 +44,8 @@ public final class Bench {
           "open",
           "reclaim",
           "budget",
-          "python");
+          "python",
+          "node");
 
   private static final Logger QUIET = quietLibraryLogging();
 
@@ -125,6 +126,7 @@ public final class Bench {
         case "models" -> ModelFigures.twoModels(this);
         case "budget" -> ModelFigures.budget(this);
         case "python" -> PythonFigures.python(this);
+        case "node" -> NodeFigures.node(this);
         default -> throw new AssertionError(figure);
       }
     }
