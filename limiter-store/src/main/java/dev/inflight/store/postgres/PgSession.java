@@ -39,9 +39,8 @@ import org.postgresql.PGNotification;
  *
  * <p>When the connection is lost (a restart, a partition, {@code pg_terminate_backend}), it
  * connects again at once and then every 250 ms, takes the locks again and refreshes the rows:
- * within the grace period, nobody has reclaimed them. A session lost for longer than the grace
- * period makes {@link #provenWithin} false, and the engine's heartbeat then reports the process
- * gone, so that the client treats its leases as lost and says so.
+ * within the grace period, nobody has reclaimed them. A process whose session was lost for longer
+ * finds its row gone at its next heartbeat, and the client then treats its leases as lost.
  */
 final class PgSession implements AutoCloseable {
   static final System.Logger LOG =
@@ -62,7 +61,6 @@ final class PgSession implements AutoCloseable {
   private final Thread thread;
   private volatile boolean closed;
   private volatile boolean connected;
-  private volatile long provenAtNanos = System.nanoTime();
   private volatile Connection connection;
 
   PgSession(PgDatabase db) {
@@ -125,11 +123,6 @@ final class PgSession implements AutoCloseable {
 
   boolean holds(long id) {
     return mine.contains(id);
-  }
-
-  /** Whether the session proved this JVM's processes alive within the last {@code ms}. */
-  boolean provenWithin(long ms) {
-    return connected || System.nanoTime() - provenAtNanos < ms * 1_000_000L;
   }
 
   boolean connected() {
@@ -328,7 +321,6 @@ final class PgSession implements AutoCloseable {
           ps.executeUpdate();
         }
       }
-      provenAtNanos = System.nanoTime();
       if (watches.isEmpty()) {
         return;
       }

@@ -140,12 +140,9 @@ public final class PostgresEngine implements LeaseEngine {
 
   @Override
   public Heartbeat heartbeat(long processId, Duration ttl) {
+    // A row that is gone was reclaimed (its session was away for longer than the grace period):
+    // the heartbeat then says GONE, and the client treats its leases as lost and says so.
     boolean mine = session.holds(processId);
-    if (mine && !session.provenWithin(PgSession.GRACE_MS)) {
-      // Away from the database for longer than the grace period: others may have reclaimed
-      // this process's leases. Say so rather than go on as if they were held.
-      return Heartbeat.GONE;
-    }
     long ttlMs = mine ? Math.min(ttl.toMillis(), PgSession.GRACE_MS) : ttl.toMillis();
     boolean alive = db.write("heartbeat in", tx -> sql.heartbeat(tx, processId, ttlMs));
     return alive ? Heartbeat.ALIVE : Heartbeat.GONE;
