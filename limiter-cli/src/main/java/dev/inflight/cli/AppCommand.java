@@ -33,7 +33,7 @@ final class AppCommand implements Callable<Integer> {
   public Integer call() {
     Duration d = positive("--duration", duration);
     Inflight top = Inflight.of(spec);
-    return launcher(top, "app").app(top.root(), d);
+    return launcher(top, "app").app(top.root(), top.db, d);
   }
 
   /** The status app's launcher, or a message saying how to start the command. */

@@ -12,10 +12,12 @@ public interface StatusAppLauncher {
   /**
    * Opens the status window on the config root {@code root}.
    *
+   * @param databaseUrl the PostgreSQL database of {@code --db}, or null (then {@code
+   *     INFLIGHT_DATABASE_URL}, else the root's SQLite file)
    * @param quitAfter quit by itself after this long; null to stay open
    * @return the exit code
    */
-  int app(Path root, Duration quitAfter);
+  int app(Path root, String databaseUrl, Duration quitAfter);
 
   /**
    * Runs the demo.

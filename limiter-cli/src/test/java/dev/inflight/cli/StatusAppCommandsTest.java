@@ -22,8 +22,9 @@ class StatusAppCommandsTest {
   private final StatusAppLauncher launcher =
       new StatusAppLauncher() {
         @Override
-        public int app(Path root, Duration quitAfter) {
-          calls.add("app " + root + " " + quitAfter);
+        public int app(Path root, String databaseUrl, Duration quitAfter) {
+          calls.add(
+              "app " + root + (databaseUrl == null ? "" : " " + databaseUrl) + " " + quitAfter);
           return 0;
         }
 

@@ -84,7 +84,7 @@ final class Demo {
    * @param explicitHome the {@code --home} given, or null for the demo's private root
    */
   Demo(Path explicitHome, boolean gui, int agents, Duration duration) {
-    this(explicitHome, gui, agents, duration, System.getenv(), StatusApp::launch);
+    this(explicitHome, gui, agents, duration, System.getenv(), StatusApp::launchLocal);
   }
 
   /**

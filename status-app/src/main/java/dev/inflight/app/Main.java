@@ -21,7 +21,7 @@ public final class Main implements StatusAppLauncher {
   }
 
   @Override
-  public int app(Path root, Duration quitAfter) {
+  public int app(Path root, String databaseUrl, Duration quitAfter) {
     if (!hasDisplay()) {
       System.err.println(
           "inflight: no display (DISPLAY and WAYLAND_DISPLAY are unset); 'inflight status --watch' shows"
@@ -29,7 +29,7 @@ public final class Main implements StatusAppLauncher {
       return 1;
     }
     try {
-      StatusApp.launch(root, quitAfter);
+      StatusApp.launch(root, databaseUrl, quitAfter);
     } catch (RuntimeException e) {
       System.err.println("inflight app: cannot open a window: " + StatusApp.whyNoWindow(e));
       return 1;

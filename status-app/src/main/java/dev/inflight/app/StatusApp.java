@@ -21,8 +21,8 @@ import javafx.stage.Stage;
 
 /**
  * The status window (and tray icon where the desktop has a tray). Started through {@link
- * #launch(Path, Duration)}: JavaFX's {@code Application} cannot be the main class on the class
- * path.
+ * #launch(Path, String, Duration)}: JavaFX's {@code Application} cannot be the main class on the
+ * class path.
  */
 public final class StatusApp extends Application {
   /**
@@ -32,6 +32,8 @@ public final class StatusApp extends Application {
   static final String DEBUG_PROPERTY = "inflight.app.debug";
 
   private static volatile Path home;
+  private static volatile String database;
+  private static volatile boolean localOnly;
   private static volatile Duration quitAfter;
 
   private StatusViewModel vm;
@@ -43,10 +45,25 @@ public final class StatusApp extends Application {
    * Shows the window and returns when the app quits.
    *
    * @param configRoot the config root, or null for the default
+   * @param databaseUrl a PostgreSQL database ({@code --db}), or null for the default
    * @param runFor quit by itself after this long (null: until the user quits)
    */
-  public static void launch(Path configRoot, Duration runFor) {
+  public static void launch(Path configRoot, String databaseUrl, Duration runFor) {
+    start(configRoot, databaseUrl, false, runFor);
+  }
+
+  /**
+   * {@link #launch} on the SQLite file of {@code configRoot} alone, whatever {@code
+   * INFLIGHT_DATABASE_URL} says: the demo's window shows the demo's private root.
+   */
+  static void launchLocal(Path configRoot, Duration runFor) {
+    start(configRoot, null, true, runFor);
+  }
+
+  private static void start(Path configRoot, String databaseUrl, boolean local, Duration runFor) {
     home = configRoot;
+    database = databaseUrl;
+    localOnly = local;
     quitAfter = runFor;
     startAwtFirst();
     Application.launch(StatusApp.class);
@@ -81,6 +98,11 @@ public final class StatusApp extends Application {
     LimiterBuilder b = Limiter.builder();
     if (configRoot != null) {
       b.home(configRoot);
+    }
+    if (localOnly) {
+      b.localDatabase();
+    } else if (database != null) {
+      b.database(database);
     }
     return b.build();
   }
