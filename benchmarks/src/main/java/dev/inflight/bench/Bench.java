@@ -43,7 +43,8 @@ public final class Bench {
           "queue",
           "open",
           "reclaim",
-          "budget");
+          "budget",
+          "postgres");
 
   private static final Logger QUIET = quietLibraryLogging();
 
@@ -123,6 +124,7 @@ public final class Bench {
         case "pool" -> ModelFigures.poolCycle(this);
         case "models" -> ModelFigures.twoModels(this);
         case "budget" -> ModelFigures.budget(this);
+        case "postgres" -> PgFigures.postgres(this);
         default -> throw new AssertionError(figure);
       }
     }
