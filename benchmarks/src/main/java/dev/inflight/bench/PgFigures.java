@@ -31,7 +31,8 @@ import java.util.stream.Collectors;
  *   <li>parallel providers: {@link #PROCS} worker JVMs cycling as fast as they can, each on a
  *       provider of its own, beside the same JVMs all on one provider whose limit leaves room for
  *       every one (nothing waits for a slot, only for the provider's lock); the same pair through
- *       the bare floor, and through SQLite (whose one write lock serialises both);
+ *       the bare floor, and through SQLite (whose one write lock serialises both); the PostgreSQL
+ *       pairs again at {@code synchronous_commit=on}, PostgreSQL's default;
  *   <li>the hand-off (release here, grant in a waiting JVM woken through LISTEN/NOTIFY), beside a
  *       bare NOTIFY reaching a LISTENing connection in the same worker JVM, and the SQLite
  *       hand-off, in the same rounds.
@@ -72,15 +73,15 @@ final class PgFigures {
     String provider = "pg_cycle";
     pg.limits().set(LimitSpec.of(provider, 4));
     b.limiter.limits().set(LimitSpec.of(provider, 4));
-    int rounds = 11;
-    int batch = 200;
+    int rounds = 9;
+    int batch = 150;
     double[] pgUs = new double[rounds];
     double[] liteUs = new double[rounds];
     double[] floorUs = new double[rounds];
     try (PgFloor floor = new PgFloor(server.port(), FLOOR_DB)) {
-      batchMicros(pg, provider, 1000);
-      batchMicros(b.limiter, provider, 1000);
-      floorBatchMicros(floor, provider, 1000);
+      batchMicros(pg, provider, 600);
+      batchMicros(b.limiter, provider, 600);
+      floorBatchMicros(floor, provider, 600);
       for (int r = 0; r < rounds; r++) {
         // Each goes first in turn, so that none always follows another's noise.
         for (int k = 0; k < 3; k++) {
@@ -132,17 +133,32 @@ final class PgFigures {
 
   // ---------------------------------------------------------------- parallel providers
 
+  /** One setup of the parallel figure: what the workers cycle through, at which commit setting. */
+  private record Setup(String engine, String synchronousCommit, String prefix) {}
+
+  private static final List<Setup> SETUPS =
+      List.of(
+          new Setup("postgres", "off", "postgres_"),
+          new Setup("floor", "off", "postgres_floor_"),
+          new Setup("sqlite", "off", "postgres_sqlite_"),
+          new Setup("postgres", "on", "postgres_sync_"),
+          new Setup("floor", "on", "postgres_floor_sync_"));
+
   /**
    * {@link #PROCS} worker JVMs, each cycling as fast as it can: on a provider of its own, then all
    * on one provider of limit {@link #PROCS}; through the library on PostgreSQL, the bare floor on
-   * the same server, and the library on SQLite. Two rounds, each pair back to back; the figure is
-   * the better round of each (the machine is shared: the worse one is the neighbours' noise).
+   * the same server, and the library on SQLite. The PostgreSQL pairs run at the server's setting of
+   * this run ({@code synchronous_commit=off}) and again at PostgreSQL's default ({@code on}: a
+   * commit waits for its WAL flush), switched with ALTER SYSTEM and a reload. Two rounds, each pair
+   * back to back; the figure is the better round of each (the machine is shared: the worse one is
+   * the neighbours' noise, and the first round also warms the JIT). Progress lines show each
+   * window's CPU (workers, server, machine idle) and what the server's backends waited for, sampled
+   * every 10 ms.
    */
   private static void parallel(Bench b, PgServer server, Limiter pg) throws Exception {
     progress(
         "postgres parallel: %d JVMs cycling on %d providers vs on one provider of limit %d",
         PROCS, PROCS, PROCS);
-    List<String> engines = List.of("postgres", "floor", "sqlite");
     for (int i = 0; i < PROCS; i++) {
       pg.limits().set(LimitSpec.of("par-" + i, PROCS));
       b.limiter.limits().set(LimitSpec.of("par-" + i, PROCS));
@@ -150,7 +166,6 @@ final class PgFigures {
     pg.limits().set(LimitSpec.of("par-one", PROCS));
     b.limiter.limits().set(LimitSpec.of("par-one", PROCS));
     int rounds = 2;
-    long windowNanos = TimeUnit.MILLISECONDS.toNanos(2500);
     Map<String, double[]> rates = new TreeMap<>();
     List<Child> children =
         Child.startAll(
@@ -165,83 +180,113 @@ final class PgFigures {
         c.expect("ready", 120);
       }
       for (int r = 0; r < rounds; r++) {
-        long warm = TimeUnit.MILLISECONDS.toNanos(r == 0 ? 2000 : 500);
-        for (String engine : engines) {
-          // Which layout goes first alternates by round.
+        for (Setup setup : SETUPS) {
+          synchronousCommit(sampler, setup.synchronousCommit());
+          // JIT warm-up: longer the first time each engine runs in these JVMs.
+          boolean first = r == 0 && setup.synchronousCommit().equals("off");
+          long warm = TimeUnit.MILLISECONDS.toNanos(first ? 1500 : 400);
           for (int k = 0; k < 2; k++) {
-            boolean many = (r + k) % 2 == 0;
-            long from = System.nanoTime() + warm;
-            long end = from + windowNanos;
-            for (int i = 0; i < PROCS; i++) {
-              String provider = many ? "par-" + i : "par-one";
-              children.get(i).send("run " + engine + " " + provider + " " + from + " " + end);
-            }
-            Contender.sleepUntil(from);
-            Map<String, Long> cpu0 = CpuTime.threadNanos(children);
-            long server0 = serverNanos(sampler);
-            long[] machine0 = machineTicks();
-            long w0 = System.nanoTime();
-            String waits = engine.equals("sqlite") ? "" : sample(sampler, end);
-            Contender.sleepUntil(end);
-            Map<String, Long> cpu1 = CpuTime.threadNanos(children);
-            long server1 = serverNanos(sampler);
-            long[] machine1 = machineTicks();
-            double wall = System.nanoTime() - w0;
-            double workerCores = 0;
-            for (var e : cpu1.entrySet()) {
-              workerCores += (e.getValue() - cpu0.getOrDefault(e.getKey(), 0L)) / wall;
-            }
-            String cpu =
-                String.format(
-                    Locale.ROOT,
-                    "workers %.2f cores, server %.2f cores, machine idle %.0f%%; busiest threads:%s",
-                    workerCores,
-                    (server1 - server0) / wall,
-                    100.0 * (machine1[1] - machine0[1]) / Math.max(1, machine1[0] - machine0[0]),
-                    CpuTime.busiest(cpu0, cpu1));
-            long cycles = 0;
-            long busy = 0;
-            for (Child c : children) {
-              String[] done = c.expect("done", 60).split(" ");
-              cycles += Long.parseLong(done[1]);
-              busy += Long.parseLong(done[2]);
-            }
-            if (busy > 0) {
-              throw new IllegalStateException(
-                  engine + ": " + busy + " attempts found a provider full: the limits were wrong");
-            }
-            double perSecond = cycles / (windowNanos / 1e9);
-            String key = engine + (many ? " many" : " one");
-            rates.computeIfAbsent(key, x -> new double[rounds])[r] = perSecond;
-            progress(
-                "  round %d, %s on %s: %.0f grants/s; %s%s",
-                r + 1,
-                engine,
-                many ? PROCS + " providers" : "one provider",
-                perSecond,
-                cpu,
-                waits.isEmpty() ? "" : "; server backends, mean per sample: " + waits);
+            boolean many = (r + k) % 2 == 0; // which layout goes first alternates by round
+            double perSecond = phase(children, sampler, setup, many, warm, r + 1);
+            rates.computeIfAbsent(setup.prefix() + many, x -> new double[rounds])[r] = perSecond;
           }
         }
       }
+      synchronousCommit(sampler, "off");
     } finally {
       Child.closeAll(children);
     }
     String n = PROCS + "providers";
-    for (String engine : engines) {
-      String prefix = engine.equals("postgres") ? "postgres_" : "postgres_" + engine + "_";
+    for (Setup setup : SETUPS) {
       Report.compared(
-          prefix + "1provider_grants_per_s",
-          best(rates.get(engine + " one")),
-          prefix + n + "_grants_per_s",
-          best(rates.get(engine + " many")),
+          setup.prefix() + "1provider_grants_per_s",
+          best(rates.get(setup.prefix() + false)),
+          setup.prefix() + n + "_grants_per_s",
+          best(rates.get(setup.prefix() + true)),
           "grants/s",
-          prefix + "providers_ratio");
+          setup.prefix() + "providers_ratio");
     }
     emit(
         "postgres_" + n + "_vs_floor_ratio",
-        best(rates.get("postgres many")) / best(rates.get("floor many")),
+        best(rates.get("postgres_" + true)) / best(rates.get("postgres_floor_" + true)),
         "x");
+  }
+
+  /** One window of the parallel figure; returns the grants per second the workers counted. */
+  private static double phase(
+      List<Child> children, Connection sampler, Setup setup, boolean many, long warm, int round)
+      throws Exception {
+    long windowNanos = TimeUnit.MILLISECONDS.toNanos(2000);
+    long from = System.nanoTime() + warm;
+    long end = from + windowNanos;
+    for (int i = 0; i < PROCS; i++) {
+      String provider = many ? "par-" + i : "par-one";
+      children.get(i).send("run " + setup.engine() + " " + provider + " " + from + " " + end);
+    }
+    Contender.sleepUntil(from);
+    Map<String, Long> cpu0 = CpuTime.threadNanos(children);
+    long server0 = serverNanos(sampler);
+    long[] machine0 = machineTicks();
+    long w0 = System.nanoTime();
+    String waits = setup.engine().equals("sqlite") ? "" : sample(sampler, end);
+    Contender.sleepUntil(end);
+    Map<String, Long> cpu1 = CpuTime.threadNanos(children);
+    long server1 = serverNanos(sampler);
+    long[] machine1 = machineTicks();
+    double wall = System.nanoTime() - w0;
+    double workerCores = 0;
+    for (var e : cpu1.entrySet()) {
+      workerCores += (e.getValue() - cpu0.getOrDefault(e.getKey(), 0L)) / wall;
+    }
+    long cycles = 0;
+    long busy = 0;
+    for (Child c : children) {
+      String[] done = c.expect("done", 60).split(" ");
+      cycles += Long.parseLong(done[1]);
+      busy += Long.parseLong(done[2]);
+    }
+    if (busy > 0) {
+      throw new IllegalStateException(
+          setup + ": " + busy + " attempts found a provider full: the limits were wrong");
+    }
+    double perSecond = cycles / (windowNanos / 1e9);
+    progress(
+        "  round %d, %s%s on %s: %.0f grants/s; workers %.2f cores, server %.2f cores, machine idle"
+            + " %.0f%%; busiest threads:%s%s",
+        round,
+        setup.engine(),
+        setup.engine().equals("sqlite")
+            ? ""
+            : " (synchronous_commit=" + setup.synchronousCommit() + ")",
+        many ? PROCS + " providers" : "one provider",
+        perSecond,
+        workerCores,
+        (server1 - server0) / wall,
+        100.0 * (machine1[1] - machine0[1]) / Math.max(1, machine1[0] - machine0[0]),
+        CpuTime.busiest(cpu0, cpu1),
+        waits.isEmpty() ? "" : "; server backends, mean per sample: " + waits);
+    return perSecond;
+  }
+
+  /** Sets the server's synchronous_commit and waits until a fresh statement sees it. */
+  private static void synchronousCommit(Connection c, String value) throws Exception {
+    try (Statement s = c.createStatement()) {
+      s.execute("ALTER SYSTEM SET synchronous_commit = " + value);
+      s.execute("SELECT pg_reload_conf()");
+      long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (true) {
+        try (ResultSet rs = s.executeQuery("SHOW synchronous_commit")) {
+          rs.next();
+          if (rs.getString(1).equals(value)) {
+            return;
+          }
+        }
+        if (System.nanoTime() > end) {
+          throw new IllegalStateException("the server did not take synchronous_commit=" + value);
+        }
+        Thread.sleep(10);
+      }
+    }
   }
 
   private static double best(double[] v) {
@@ -331,8 +376,8 @@ final class PgFigures {
     String provider = "pg_handoff";
     pg.limits().set(LimitSpec.of(provider, 1));
     b.limiter.limits().set(LimitSpec.of(provider, 1));
-    int warm = 20;
-    int n = 150;
+    int warm = 15;
+    int n = 120;
     double[] pgMs = new double[n];
     double[] releaseMs = new double[n];
     double[] liteMs = new double[n];
