@@ -194,6 +194,9 @@ final class PgFigures {
       }
       synchronousCommit(sampler, "off");
     } finally {
+      for (Child c : children) {
+        c.send("quit"); // all at once: each closes two limiters and a connection
+      }
       Child.closeAll(children);
     }
     String n = PROCS + "providers";
