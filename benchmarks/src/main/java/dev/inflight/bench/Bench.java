@@ -45,7 +45,8 @@ public final class Bench {
           "reclaim",
           "budget",
           "python",
-          "node");
+          "node",
+          "postgres");
 
   private static final Logger QUIET = quietLibraryLogging();
 
@@ -127,6 +128,7 @@ public final class Bench {
         case "budget" -> ModelFigures.budget(this);
         case "python" -> PythonFigures.python(this);
         case "node" -> NodeFigures.node(this);
+        case "postgres" -> PgFigures.postgres(this);
         default -> throw new AssertionError(figure);
       }
     }

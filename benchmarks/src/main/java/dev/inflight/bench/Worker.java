@@ -55,6 +55,14 @@ public final class Worker {
         floorHandoff(root, args[2], in, out);
         return;
       }
+      case "pg-spin" -> {
+        PgWorker.spin(args, in, out);
+        return;
+      }
+      case "pg-handoff" -> {
+        PgWorker.handoff(args, in, out);
+        return;
+      }
       default -> {}
     }
     try (Limiter limiter = Limiter.builder().home(root).build()) {
