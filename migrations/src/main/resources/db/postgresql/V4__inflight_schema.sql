@@ -312,11 +312,19 @@ CREATE TRIGGER ledger_totals_keep AFTER INSERT OR DELETE OR UPDATE OF tokens ON 
     FOR EACH ROW EXECUTE FUNCTION ledger_totals_keep();
 
 -- ---------------------------------------------------------------- wake-ups
--- Every change to a provider's rows tells the listeners of channel `inflight` which provider
--- changed; PostgreSQL delivers it at commit, once per distinct payload and transaction.
+-- A change to a provider's rows tells the listeners of channel `inflight` which provider
+-- changed; PostgreSQL delivers it at commit, once per distinct payload and transaction. A change
+-- of leases notifies only while someone waits at the provider: a transaction that notifies
+-- commits under a lock that PostgreSQL holds for the whole server, so an uncontended
+-- acquire+release must not (the listeners' slow re-read sees its leases).
 CREATE FUNCTION notify_provider() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    p TEXT := CASE WHEN TG_OP = 'DELETE' THEN OLD.provider ELSE NEW.provider END;
 BEGIN
-    PERFORM pg_notify('inflight', CASE WHEN TG_OP = 'DELETE' THEN OLD.provider ELSE NEW.provider END);
+    IF TG_TABLE_NAME = 'leases' AND NOT EXISTS (SELECT 1 FROM queue WHERE provider = p) THEN
+        RETURN NULL;
+    END IF;
+    PERFORM pg_notify('inflight', p);
     IF TG_OP = 'UPDATE' AND NEW.provider IS DISTINCT FROM OLD.provider THEN
         PERFORM pg_notify('inflight', OLD.provider);
     END IF;

@@ -96,7 +96,9 @@ final class PgDatabase implements AutoCloseable {
         return c;
       }
     }
-    return connect();
+    Connection c = connect();
+    c.setAutoCommit(false); // transactions of the pool: BEGIN rides on their first statement
+    return c;
   }
 
   private void giveBack(Connection c, boolean broken) {
@@ -197,9 +199,12 @@ final class PgDatabase implements AutoCloseable {
     T result;
     Map<String, PreparedStatement> cache = statements.computeIfAbsent(c, k -> new HashMap<>());
     try {
-      control(c, cache, writing ? "BEGIN" : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-          .execute();
+      // The connection is not in autocommit mode: the driver sends BEGIN in the same round trip
+      // as the transaction's first statement.
       open = true;
+      if (!writing) {
+        control(c, cache, "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute();
+      }
       long now;
       try (ResultSet rs =
           control(c, cache, "SELECT now_ms(), (SELECT schema_version FROM database_info)")
@@ -216,7 +221,7 @@ final class PgDatabase implements AutoCloseable {
         tx.query("SELECT pg_notify('inflight_wake', ?)", String.valueOf(owner)).close();
       }
       committing = true;
-      control(c, cache, "COMMIT").execute();
+      c.commit();
       open = false;
     } catch (SQLException e) {
       broken = lost(String.valueOf(e.getSQLState()));
@@ -227,7 +232,7 @@ final class PgDatabase implements AutoCloseable {
     } finally {
       if (open) {
         try {
-          control(c, cache, "ROLLBACK").execute();
+          c.rollback();
         } catch (SQLException e) {
           broken = true;
         }

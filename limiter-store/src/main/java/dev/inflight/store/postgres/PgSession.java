@@ -321,6 +321,9 @@ final class PgSession implements AutoCloseable {
           ps.executeUpdate();
         }
       }
+      if (!commitSubscribers.isEmpty()) {
+        sawLeases(c);
+      }
       if (watches.isEmpty()) {
         return;
       }
@@ -341,6 +344,32 @@ final class PgSession implements AutoCloseable {
             gone.forEach(Runnable::run);
           }
         }
+      }
+    }
+  }
+
+  private static final String LEASES_PRINT = "SELECT coalesce(max(id), 0), count(*) FROM leases";
+
+  /** What {@link #LEASES_PRINT} said last round. */
+  private String leasesPrint = "";
+
+  /**
+   * The slow re-read for changes that notify nobody: leases taken and given back at providers where
+   * nobody waits (see the migration's notify_provider). Once a round, for this JVM, not per waiter:
+   * subscribers (the status app, {@code status --watch}) hear of them within a second.
+   */
+  private void sawLeases(Connection c) throws SQLException {
+    String print;
+    try (PreparedStatement ps = c.prepareStatement(LEASES_PRINT);
+        ResultSet rs = ps.executeQuery()) {
+      rs.next();
+      print = rs.getLong(1) + "/" + rs.getLong(2);
+    }
+    if (!print.equals(leasesPrint)) {
+      boolean first = leasesPrint.isEmpty();
+      leasesPrint = print;
+      if (!first) {
+        tellCommit();
       }
     }
   }
