@@ -72,6 +72,10 @@ class StatusAppCommandsTest {
     Commands.runStatusApp(new String[] {"app", "--home", "/tmp/x", "--duration", "5m"}, launcher);
 
     assertThat(calls).containsExactly("app /tmp/x PT5M");
+    calls.clear();
+    Commands.runStatusApp(
+        new String[] {"app", "--home", "/tmp/x", "--db", "postgresql://h/team"}, launcher);
+    assertThat(calls).containsExactly("app /tmp/x postgresql://h/team null");
   }
 
   @Test
