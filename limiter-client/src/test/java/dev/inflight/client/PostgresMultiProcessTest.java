@@ -168,6 +168,42 @@ class PostgresMultiProcessTest {
   }
 
   @Test
+  void killMinus9_ofAHolderOnAnotherHost_isReclaimedAfterItsGracePeriod_byItsLockAlone() {
+    try (Limiter admin = admin()) {
+      admin.limits().set(LimitSpec.of("llama", 1));
+    }
+    // A pid namespace of its own gives the holder another host id: no waiter can look it up in
+    // /proc, as for a process on another machine. Only its advisory lock tells that it lives.
+    List<String> isolated = new ArrayList<>(List.of("unshare", "--pid", "--fork", "--mount-proc"));
+    if (!"root".equals(System.getProperty("user.name"))) {
+      isolated.addAll(1, List.of("--user", "--map-root-user"));
+    }
+    isolated.add("--kill-child");
+    isolated.addAll(
+        Jvm.command(
+            MultiProcessWorker.class.getName(), "hold", dir.resolve("far").toString(), "llama"));
+    ProcessBuilder pb = new ProcessBuilder(isolated);
+    pb.environment().put("INFLIGHT_DATABASE_URL", url);
+    Child holder = Child.start(pb, "holder on another host");
+    workers.add(holder);
+    holder.awaitOut("HELD");
+    Child waiter = start("near", "wait", "llama");
+    waiter.awaitOut("QUEUED 1");
+    try (Limiter admin = admin()) {
+      LeaseInfo held = admin.status().leases().get(0);
+      assertThat(held.pid()).as("the holder's pid in its own namespace").isNotEqualTo(holder.pid());
+    }
+
+    long killedAt = System.nanoTime();
+    holder.kill(); // unshare dies, and --kill-child takes the JVM with it: no release, no commit
+    waiter.awaitOut("GRANTED");
+    System.out.printf(
+        "postgres: kill -9 of a holder on another host -> grant: %d ms (grace %d ms)%n",
+        (System.nanoTime() - killedAt) / 1_000_000, 5000);
+    assertThat(waiter.await().code()).isZero();
+  }
+
+  @Test
   void aSessionCutByTheServer_isTakenUpAgain_andItsLeaseIsNotGivenAway() {
     try (Limiter admin = admin()) {
       admin.limits().set(LimitSpec.of("llama", 1));
