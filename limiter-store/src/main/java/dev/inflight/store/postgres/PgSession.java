@@ -258,8 +258,9 @@ final class PgSession implements AutoCloseable {
       long waitMs = Math.max(1, (nextRefresh - System.nanoTime()) / 1_000_000L);
       PGNotification[] got;
       synchronized (this) {
-        // getNotifications(timeout) blocks on the socket; hold/release wait at most this long.
-        got = pg.getNotifications((int) Math.min(waitMs, 200));
+        // getNotifications(timeout) blocks on the socket; hold/release (a register, a deregister)
+        // wait at most this long for the session.
+        got = pg.getNotifications((int) Math.min(waitMs, 100));
       }
       if (got != null && got.length > 0) {
         boolean commit = false;

@@ -2,40 +2,23 @@ package dev.inflight.store.postgres;
 
 import dev.inflight.store.AcquireRequest;
 import dev.inflight.store.EngineConfig;
-import dev.inflight.store.LeaseEngine;
-import dev.inflight.store.LimitChange;
-import dev.inflight.store.Liveness;
-import dev.inflight.store.ModelLimitChange;
-import dev.inflight.store.RateLimitReport;
 import dev.inflight.store.Registration;
-import dev.inflight.store.ReleaseRequest;
 import dev.inflight.store.Rows.AcquireOutcome;
-import dev.inflight.store.Rows.CancelOutcome;
-import dev.inflight.store.Rows.Glance;
 import dev.inflight.store.Rows.Heartbeat;
-import dev.inflight.store.Rows.HeldLease;
-import dev.inflight.store.Rows.LeaseRow;
-import dev.inflight.store.Rows.LimitRow;
-import dev.inflight.store.Rows.ModelLimitRow;
-import dev.inflight.store.Rows.ProviderState;
 import dev.inflight.store.Rows.Reclaimed;
-import dev.inflight.store.Rows.ReleaseOutcome;
 import dev.inflight.store.Rows.Snapshot;
-import dev.inflight.store.Rows.TokenState;
 import dev.inflight.store.Rows.UpstreamRecord;
-import dev.inflight.store.Rows.WaitCheck;
 import dev.inflight.store.Rows.WatchTarget;
 import dev.inflight.store.Signals;
 import dev.inflight.store.StoreException;
 import dev.inflight.store.UpstreamSample;
-import dev.inflight.store.UpstreamWord;
 import dev.inflight.store.sql.Protocol;
 import dev.inflight.store.sql.Reclaim;
+import dev.inflight.store.sql.SqlEngine;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -45,26 +28,37 @@ import java.util.Optional;
  * is reclaimed within {@link PgSession#GRACE_MS} of losing it. migrations/README.md ("PostgreSQL")
  * is its specification.
  */
-public final class PostgresEngine implements LeaseEngine {
+public final class PostgresEngine extends SqlEngine {
   /** The newest schema this code knows, as on SQLite. */
   public static final int SCHEMA_VERSION = 4;
 
   private final PgDatabase db;
   private final PgSession session;
-  private final Protocol sql;
   private final long myPid = ProcessHandle.current().pid();
 
   private PostgresEngine(PgDatabase db, EngineConfig config) {
+    super(protocol(db, config));
     this.db = db;
     this.session = new PgSession(db);
-    String here = config.hostId();
-    Liveness liveness = config.liveness();
+    db.onGranted(owners -> {}); // the commit's NOTIFY on inflight_wake wakes them
+  }
+
+  private static Protocol protocol(PgDatabase db, EngineConfig config) {
     // An expired process keeps its rows while its session holds its advisory lock, on any host.
     // With a clock a test injected, the server's own start time means nothing to its rows.
     long restartGraceS = config.systemClock() ? PgSession.GRACE_MS / 1000 : 0;
     Reclaim.Proof proof = (tx, id, host, pid, token) -> lockHeld(tx, id, restartGraceS);
-    this.sql = new Protocol(here, liveness, proof, db.url().masked(), db.DIALECT);
-    db.onGranted(owners -> {}); // the commit's NOTIFY on inflight_wake wakes them
+    return new Protocol(config.hostId(), config.liveness(), proof, db.url().masked(), db.DIALECT);
+  }
+
+  @Override
+  protected <T> T write(String what, Work<T> work) {
+    return db.write(what, work::run);
+  }
+
+  @Override
+  protected <T> T read(String what, Work<T> work) {
+    return db.read(what, work::run);
   }
 
   /**
@@ -131,7 +125,7 @@ public final class PostgresEngine implements LeaseEngine {
 
   @Override
   public long register(Registration r) {
-    long id = db.write("register a process in", tx -> sql.register(tx, r));
+    long id = write("register a process in", tx -> sql.register(tx, r));
     if (r.who().pid() == myPid) {
       session.hold(id); // only this OS process can prove itself alive from this session
     }
@@ -144,7 +138,7 @@ public final class PostgresEngine implements LeaseEngine {
     // the heartbeat then says GONE, and the client treats its leases as lost and says so.
     boolean mine = session.holds(processId);
     long ttlMs = mine ? Math.min(ttl.toMillis(), PgSession.GRACE_MS) : ttl.toMillis();
-    boolean alive = db.write("heartbeat in", tx -> sql.heartbeat(tx, processId, ttlMs));
+    boolean alive = write("heartbeat in", tx -> sql.heartbeat(tx, processId, ttlMs));
     return alive ? Heartbeat.ALIVE : Heartbeat.GONE;
   }
 
@@ -166,49 +160,14 @@ public final class PostgresEngine implements LeaseEngine {
 
   @Override
   public AcquireOutcome acquire(AcquireRequest r) {
-    return db.write("acquire a lease in", tx -> sql.acquire(tx, r));
-  }
-
-  @Override
-  public ReleaseOutcome release(ReleaseRequest r) {
-    return db.write("release a lease in", tx -> sql.release(tx, r));
-  }
-
-  @Override
-  public CancelOutcome cancel(String token) {
-    return db.write("leave the queue in", tx -> sql.cancel(tx, token));
-  }
-
-  @Override
-  public Optional<LeaseRow> forceRelease(long leaseId) {
-    return db.write("force-release a lease in", tx -> sql.forceRelease(tx, leaseId));
-  }
-
-  @Override
-  public Optional<HeldLease> heldLease(String token) {
-    return db.read("read a lease in", tx -> sql.heldLease(tx, token));
+    return write("acquire a lease in", tx -> sql.acquire(tx, r));
   }
 
   // ---------------------------------------------------------------- waiting
 
   @Override
-  public WaitCheck check(long ownerId, Collection<String> tokens) {
-    return db.read("read the queue in", tx -> sql.check(tx, ownerId, tokens));
-  }
-
-  @Override
-  public Map<String, TokenState> granted(long ownerId, Collection<String> tokens) {
-    return db.read("read the queue in", tx -> sql.granted(tx, ownerId, tokens));
-  }
-
-  @Override
-  public Glance glance(long ownerId, Collection<String> tokens, Collection<String> providers) {
-    return db.read("read the queue in", tx -> sql.glance(tx, ownerId, tokens, providers));
-  }
-
-  @Override
   public List<Reclaimed> settle(Collection<String> providers) {
-    return db.write("update the queue in", tx -> sql.settle(tx, providers));
+    return write("update the queue in", tx -> sql.settle(tx, providers));
   }
 
   @Override
@@ -250,77 +209,22 @@ public final class PostgresEngine implements LeaseEngine {
   // ---------------------------------------------------------------- upstream admission
 
   @Override
-  public ProviderState recordWord(UpstreamWord w) {
-    return db.write("record the provider's word in", tx -> sql.recordWord(tx, w));
-  }
-
-  @Override
-  public ProviderState report429(RateLimitReport r) {
-    return db.write("record a 429 in", tx -> sql.report429(tx, r));
-  }
-
-  @Override
   public UpstreamRecord recordUpstream(UpstreamSample s) {
-    return db.write("record upstream usage in", tx -> sql.recordUpstream(tx, s));
+    return write("record upstream usage in", tx -> sql.recordUpstream(tx, s));
   }
 
   // ---------------------------------------------------------------- limits
-
-  @Override
-  public List<LimitRow> limits() {
-    return db.read("read the limits in", sql::limits);
-  }
-
-  @Override
-  public Optional<LimitRow> limit(String provider) {
-    return db.read("read a limit in", tx -> sql.limit(tx, provider));
-  }
-
-  @Override
-  public LimitRow setLimit(LimitChange c) {
-    return db.write("set a limit in", tx -> sql.setLimit(tx, c));
-  }
-
-  @Override
-  public boolean unsetLimit(String provider) {
-    return db.write("remove a limit in", tx -> sql.unsetLimit(tx, provider));
-  }
-
-  @Override
-  public List<ModelLimitRow> modelLimits() {
-    return db.read("read the model limits in", sql::modelLimits);
-  }
-
-  @Override
-  public ModelLimitRow setModelLimit(ModelLimitChange c) {
-    return db.write("set a model limit in", tx -> sql.setModelLimit(tx, c));
-  }
-
-  @Override
-  public boolean unsetModelLimit(String provider, String model) {
-    return db.write("remove a model limit in", tx -> sql.unsetModelLimit(tx, provider, model));
-  }
-
-  @Override
-  public boolean pause(String provider) {
-    return db.write("pause a provider in", tx -> sql.pause(tx, provider));
-  }
-
-  @Override
-  public boolean resume(String provider) {
-    return db.write("resume a provider in", tx -> sql.resume(tx, provider));
-  }
 
   // ---------------------------------------------------------------- status
 
   @Override
   public List<Reclaimed> reapAll() {
-    return db.write("reclaim stale leases in", sql::reapAll);
+    return write("reclaim stale leases in", sql::reapAll);
   }
 
   @Override
   public Snapshot snapshot() {
-    return db.read("read the status of", sql::snapshot);
+    return read("read the status of", sql::snapshot);
   }
 
   @Override

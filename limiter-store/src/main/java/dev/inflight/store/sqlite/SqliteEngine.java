@@ -3,32 +3,18 @@ package dev.inflight.store.sqlite;
 import dev.inflight.store.AcquireRequest;
 import dev.inflight.store.EngineConfig;
 import dev.inflight.store.LazyLogger;
-import dev.inflight.store.LeaseEngine;
-import dev.inflight.store.LimitChange;
 import dev.inflight.store.Liveness;
-import dev.inflight.store.ModelLimitChange;
-import dev.inflight.store.RateLimitReport;
 import dev.inflight.store.Registration;
-import dev.inflight.store.ReleaseRequest;
 import dev.inflight.store.Rows.AcquireOutcome;
-import dev.inflight.store.Rows.CancelOutcome;
-import dev.inflight.store.Rows.Glance;
 import dev.inflight.store.Rows.Heartbeat;
-import dev.inflight.store.Rows.HeldLease;
-import dev.inflight.store.Rows.LeaseRow;
-import dev.inflight.store.Rows.LimitRow;
-import dev.inflight.store.Rows.ModelLimitRow;
-import dev.inflight.store.Rows.ProviderState;
 import dev.inflight.store.Rows.Reclaimed;
-import dev.inflight.store.Rows.ReleaseOutcome;
 import dev.inflight.store.Rows.Snapshot;
-import dev.inflight.store.Rows.TokenState;
 import dev.inflight.store.Rows.UpstreamRecord;
-import dev.inflight.store.Rows.WaitCheck;
 import dev.inflight.store.Signals;
 import dev.inflight.store.UpstreamSample;
 import dev.inflight.store.sql.Protocol;
 import dev.inflight.store.sql.Reclaim;
+import dev.inflight.store.sql.SqlEngine;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.nio.file.Path;
@@ -44,7 +30,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * transactions, inotify on the file's directory for commits, and a POSIX lock on {@code
  * procs/<id>.lock} as each process's proof of life. migrations/README.md is its specification.
  */
-public final class SqliteEngine implements LeaseEngine {
+public final class SqliteEngine extends SqlEngine {
   /** The newest schema this code knows; must equal the highest V migration. */
   public static final int SCHEMA_VERSION = 4;
 
@@ -53,7 +39,6 @@ public final class SqliteEngine implements LeaseEngine {
 
   private final Database db;
   private final LockFiles files;
-  private final Protocol sql;
   private final CommitWatcher commits;
   private final WakeSockets wakes;
   private final SqliteSignals signals;
@@ -68,20 +53,38 @@ public final class SqliteEngine implements LeaseEngine {
   private final Map<Long, LockFiles.Presence> presences = new ConcurrentHashMap<>();
 
   private SqliteEngine(Database db, EngineConfig config) {
+    this(db, config, new LockFiles(db.file()));
+  }
+
+  private SqliteEngine(Database db, EngineConfig config, LockFiles files) {
+    super(protocol(db, config, files));
     this.db = db;
-    this.files = new LockFiles(db.file());
+    this.files = files;
+    this.commits = new CommitWatcher(db.file());
+    this.wakes = new WakeSockets(files);
+    db.onGranted(wakes::wake);
+    this.signals = new SqliteSignals(db, files, commits, wakes);
+    this.integrity = new Integrity(db.file());
+  }
+
+  private static Protocol protocol(Database db, EngineConfig config, LockFiles files) {
     String here = config.hostId();
     Liveness liveness = config.liveness();
     // An expired process keeps its rows when it runs on this host and holds its lock file.
     Reclaim.Proof proof =
         (tx, id, host, pid, token) ->
             here.equals(host) && liveness.isAlive(pid, token) && files.heldBy(id, pid);
-    this.sql = new Protocol(here, liveness, proof, db.file().toString(), Database.DIALECT);
-    this.commits = new CommitWatcher(db.file());
-    this.wakes = new WakeSockets(files);
-    db.onGranted(wakes::wake);
-    this.signals = new SqliteSignals(db, files, commits, wakes);
-    this.integrity = new Integrity(db.file());
+    return new Protocol(here, liveness, proof, db.file().toString(), Database.DIALECT);
+  }
+
+  @Override
+  protected <T> T write(String what, Work<T> work) {
+    return db.write(what, work::run);
+  }
+
+  @Override
+  protected <T> T read(String what, Work<T> work) {
+    return db.read(what, work::run);
   }
 
   /** Opens (creating and migrating when needed) the database file of {@code config}. */
@@ -224,42 +227,7 @@ public final class SqliteEngine implements LeaseEngine {
     return o;
   }
 
-  @Override
-  public ReleaseOutcome release(ReleaseRequest r) {
-    return db.write("release a lease in", tx -> sql.release(tx, r));
-  }
-
-  @Override
-  public CancelOutcome cancel(String token) {
-    return db.write("leave the queue in", tx -> sql.cancel(tx, token));
-  }
-
-  @Override
-  public Optional<LeaseRow> forceRelease(long leaseId) {
-    return db.write("force-release a lease in", tx -> sql.forceRelease(tx, leaseId));
-  }
-
-  @Override
-  public Optional<HeldLease> heldLease(String token) {
-    return db.read("read a lease in", tx -> sql.heldLease(tx, token));
-  }
-
   // ---------------------------------------------------------------- waiting
-
-  @Override
-  public WaitCheck check(long ownerId, Collection<String> tokens) {
-    return db.read("read the queue in", tx -> sql.check(tx, ownerId, tokens));
-  }
-
-  @Override
-  public Map<String, TokenState> granted(long ownerId, Collection<String> tokens) {
-    return db.read("read the queue in", tx -> sql.granted(tx, ownerId, tokens));
-  }
-
-  @Override
-  public Glance glance(long ownerId, Collection<String> tokens, Collection<String> providers) {
-    return db.read("read the queue in", tx -> sql.glance(tx, ownerId, tokens, providers));
-  }
 
   @Override
   public List<Reclaimed> settle(Collection<String> providers) {
@@ -275,16 +243,6 @@ public final class SqliteEngine implements LeaseEngine {
   // ---------------------------------------------------------------- upstream admission
 
   @Override
-  public ProviderState recordWord(dev.inflight.store.UpstreamWord w) {
-    return db.write("record the provider's word in", tx -> sql.recordWord(tx, w));
-  }
-
-  @Override
-  public ProviderState report429(RateLimitReport r) {
-    return db.write("record a 429 in", tx -> sql.report429(tx, r));
-  }
-
-  @Override
   public UpstreamRecord recordUpstream(UpstreamSample s) {
     UpstreamRecord r = db.write("record upstream usage in", tx -> sql.recordUpstream(tx, s));
     cleaned(r.reclaimed());
@@ -292,51 +250,6 @@ public final class SqliteEngine implements LeaseEngine {
   }
 
   // ---------------------------------------------------------------- limits
-
-  @Override
-  public List<LimitRow> limits() {
-    return db.read("read the limits in", sql::limits);
-  }
-
-  @Override
-  public Optional<LimitRow> limit(String provider) {
-    return db.read("read a limit in", tx -> sql.limit(tx, provider));
-  }
-
-  @Override
-  public LimitRow setLimit(LimitChange c) {
-    return db.write("set a limit in", tx -> sql.setLimit(tx, c));
-  }
-
-  @Override
-  public List<ModelLimitRow> modelLimits() {
-    return db.read("read the model limits in", sql::modelLimits);
-  }
-
-  @Override
-  public ModelLimitRow setModelLimit(ModelLimitChange c) {
-    return db.write("set a model limit in", tx -> sql.setModelLimit(tx, c));
-  }
-
-  @Override
-  public boolean unsetModelLimit(String provider, String model) {
-    return db.write("remove a model limit in", tx -> sql.unsetModelLimit(tx, provider, model));
-  }
-
-  @Override
-  public boolean unsetLimit(String provider) {
-    return db.write("remove a limit in", tx -> sql.unsetLimit(tx, provider));
-  }
-
-  @Override
-  public boolean pause(String provider) {
-    return db.write("pause a provider in", tx -> sql.pause(tx, provider));
-  }
-
-  @Override
-  public boolean resume(String provider) {
-    return db.write("resume a provider in", tx -> sql.resume(tx, provider));
-  }
 
   // ---------------------------------------------------------------- status
 
