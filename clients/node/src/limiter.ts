@@ -87,6 +87,23 @@ export interface Observation {
   pausedUntilMs: number | null;
 }
 
+/**
+ * Refuses to start while INFLIGHT_DATABASE_URL names a PostgreSQL database: the Java processes
+ * of this machine then share limits there, and this client, which speaks only the SQLite engine,
+ * would silently keep limits of its own in the file.
+ */
+function refuseDatabaseUrl(): void {
+  const url = (process.env.INFLIGHT_DATABASE_URL ?? '').trim();
+  if (!url) return;
+  const masked = url.replace(/(:\/\/[^/@:]*):[^/@]*@/, '$1:***@').replace(/(password=)[^&]*/i, '$1***');
+  throw new DatabaseError(
+    `INFLIGHT_DATABASE_URL names the PostgreSQL database ${masked}, and the Node.js client speaks only the SQLite engine: ` +
+      'it would keep limits apart from the processes that use that database. Unset INFLIGHT_DATABASE_URL for this process ' +
+      'to share the SQLite file of its config root instead',
+    masked,
+  );
+}
+
 /** The config root, resolved as the Java client does (migrations/README.md, "Files"). */
 export function resolveHome(home?: string): string {
   if (home) return path.resolve(home);
@@ -240,6 +257,7 @@ export class Limiter extends EventEmitter {
     if (o.clock !== undefined && typeof o.clock !== 'function') throw new TypeError(`clock must be a function returning ms since the epoch (was ${typeof o.clock})`);
     if (o.log !== undefined && typeof o.log !== 'function') throw new TypeError(`log must be a function (was ${typeof o.log})`);
     if (o.heartbeat !== undefined && typeof o.heartbeat !== 'boolean') throw new TypeError(`heartbeat must be a boolean (was ${typeof o.heartbeat})`);
+    refuseDatabaseUrl();
     return new Limiter(o as OpenOptions);
   }
 

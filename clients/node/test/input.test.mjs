@@ -70,6 +70,21 @@ test('a database of another schema version is refused, naming the file and the v
   fs.rmSync(empty, { recursive: true });
 });
 
+test('a PostgreSQL database URL is refused rather than kept apart from it, its password masked', () => {
+  const home = freshHome();
+  const saved = process.env.INFLIGHT_DATABASE_URL;
+  process.env.INFLIGHT_DATABASE_URL = 'postgresql://me:hunter2@db.example.com/team';
+  try {
+    assert.throws(
+      () => Limiter.open({ home }),
+      (e) => e instanceof DatabaseError && /postgresql:\/\/me:\*\*\*@db\.example\.com\/team/.test(e.message) && /speaks only the SQLite engine/.test(e.message) && !/hunter2/.test(e.message),
+    );
+  } finally {
+    if (saved === undefined) delete process.env.INFLIGHT_DATABASE_URL;
+    else process.env.INFLIGHT_DATABASE_URL = saved;
+  }
+});
+
 test('the config root is found as the Java client finds it', () => {
   const saved = { ...process.env };
   try {

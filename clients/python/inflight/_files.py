@@ -2,6 +2,7 @@
 and "Opening a connection"). This client never creates or migrates the schema."""
 
 import os
+import re
 import sqlite3
 from typing import Optional, Union
 
@@ -12,6 +13,22 @@ BUSY_TIMEOUT_MS = 5000
 _HINT = "run any inflight command once (for example `inflight status`) to create and migrate it"
 
 PathLike = Union[str, "os.PathLike[str]"]
+
+
+def refuse_database_url() -> None:
+    """Refuses to start while INFLIGHT_DATABASE_URL names a PostgreSQL database: the Java
+    processes of this machine then share limits there, and this client, which speaks only the
+    SQLite engine, would silently keep limits of its own in the file."""
+    url = os.environ.get("INFLIGHT_DATABASE_URL", "").strip()
+    if url:
+        from ._errors import DatabaseError
+        masked = re.sub(r"(://[^/@:]*):[^/@]*@", r"\1:***@", url)
+        masked = re.sub(r"(?i)(password=)[^&]*", r"\1***", masked)
+        raise DatabaseError(
+            "INFLIGHT_DATABASE_URL names the PostgreSQL database " + masked + ", and the Python"
+            " client speaks only the SQLite engine: it would keep limits apart from the processes"
+            " that use that database. Unset INFLIGHT_DATABASE_URL for this process to share the"
+            " SQLite file of its config root instead", masked)
 
 
 def resolve_home(home: Optional[PathLike] = None) -> str:

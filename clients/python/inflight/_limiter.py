@@ -43,6 +43,7 @@ class Limiter:
 
     def __init__(self, home: Optional[_files.PathLike] = None, clock: Any = None,
                  heartbeat: bool = True) -> None:
+        _files.refuse_database_url()
         self.home = _files.resolve_home(home)
         self.db_path = os.path.join(self.home, "limiter.db")
         self.lockdir = os.path.join(self.home, "procs")

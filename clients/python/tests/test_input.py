@@ -115,3 +115,14 @@ def test_the_config_root_resolves_as_the_java_client_does(monkeypatch, tmp_path)
     monkeypatch.setenv("INFLIGHT_HOME", str(tmp_path / "ih"))
     assert resolve_home() == str(tmp_path / "ih")
     assert resolve_home(tmp_path / "given") == str(tmp_path / "given")
+
+
+def test_a_postgresql_database_url_is_refused_rather_than_kept_apart_from_it(monkeypatch, home):
+    from inflight import DatabaseError
+    monkeypatch.setenv("INFLIGHT_DATABASE_URL", "postgresql://me:hunter2@db.example.com/team")
+    with pytest.raises(DatabaseError) as e:
+        Limiter(home)
+    message = str(e.value)
+    assert "postgresql://me:***@db.example.com/team" in message
+    assert "speaks only the SQLite engine" in message
+    assert "hunter2" not in message
