@@ -20,7 +20,10 @@ import { exited, finish, freshHome, java, lines, node, openDb, sqlite3, statusJs
 const PYTHON = process.env.INFLIGHT_PYTHON ?? (fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
 const PY_CLIENT = path.join(ROOT, 'clients', 'python');
 const PY_WORKER = path.join(PY_CLIENT, 'tests', 'worker.py');
-const JAVA = process.env.JAVA_HOME && fs.existsSync(path.join(process.env.JAVA_HOME, 'bin', 'java')) ? path.join(process.env.JAVA_HOME, 'bin', 'java') : 'java';
+// Cycler.java runs from source, so this must be a JDK's java (the pom passes Maven's own).
+const JAVA =
+  process.env.INFLIGHT_JAVA ??
+  (process.env.JAVA_HOME && fs.existsSync(path.join(process.env.JAVA_HOME, 'bin', 'java')) ? path.join(process.env.JAVA_HOME, 'bin', 'java') : 'java');
 const CLI_JAR = path.join(ROOT, 'limiter-cli', 'target', 'limiter-cli.jar');
 const env = { ...process.env, INFLIGHT_NO_BUILD: '1' };
 delete env.INFLIGHT_LEASE_TOKEN;
