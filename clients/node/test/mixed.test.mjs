@@ -7,7 +7,7 @@
 // Waits are for conditions (witness lines, the queue, `status --json`) with a deadline; no
 // duration is asserted, the reclaim and wake-up latencies are printed.
 
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -30,6 +30,17 @@ delete env.INFLIGHT_LEASE_TOKEN;
 
 const LANGS = ['java', 'python', 'node'];
 
+// A failed assertion must not leave a holder that holds forever behind (it would keep this file
+// from ending): every process started here is killed, with its group, once the tests are done.
+const children = new Set();
+function track(child) {
+  children.add(child);
+  return child;
+}
+after(() => {
+  for (const c of children) killGroup(c);
+});
+
 function setup(limits) {
   const home = freshHome();
   const db = openDb(home);
@@ -38,18 +49,20 @@ function setup(limits) {
 }
 
 function python(home, provider, label, witness, hold = '0.05') {
-  return spawn(PYTHON, [PY_WORKER, home, provider, label, witness, 'normal', hold], {
-    env: { ...env, PYTHONDONTWRITEBYTECODE: '1' },
-    stdio: ['ignore', 'inherit', 'inherit'],
-    detached: true,
-  });
+  return track(
+    spawn(PYTHON, [PY_WORKER, home, provider, label, witness, 'normal', hold], {
+      env: { ...env, PYTHONDONTWRITEBYTECODE: '1' },
+      stdio: ['ignore', 'inherit', 'inherit'],
+      detached: true,
+    }),
+  );
 }
 
 /** One process of `lang` taking one lease: held for a short workload, or until killed. */
 function one(lang, home, provider, label, witness, forever = false) {
-  if (lang === 'java') return java(home, provider, label, witness, forever ? '600' : '0.05');
+  if (lang === 'java') return track(java(home, provider, label, witness, forever ? '600' : '0.05'));
   if (lang === 'python') return python(home, provider, label, witness, forever ? 'forever' : '0.05');
-  return node(home, provider, label, witness, forever ? 'forever' : '50');
+  return track(node(home, provider, label, witness, forever ? 'forever' : '50'));
 }
 
 /** Kills what a holder left behind: for `inflight run`, the shell and its `sleep`. */
@@ -76,7 +89,7 @@ function cycler(lang, home, provider, label, witness, count) {
     python: [PYTHON, [path.join(HERE, 'mixed', 'cycler.py'), PY_CLIENT, home, provider, label, witness, String(count)]],
     node: [process.execPath, [path.join(HERE, 'mixed', 'cycler.mjs'), home, provider, label, witness, String(count)]],
   }[lang];
-  const child = spawn(args[0], args[1], { env: { ...env, PYTHONDONTWRITEBYTECODE: '1' }, stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = track(spawn(args[0], args[1], { env: { ...env, PYTHONDONTWRITEBYTECODE: '1' }, stdio: ['pipe', 'pipe', 'inherit'], detached: true }));
   child.ready = false;
   child.stdout.setEncoding('utf8');
   child.stdout.on('data', (s) => {
@@ -229,7 +242,7 @@ test('a sqlite3 hand edit raising the limits wakes a Java, a Python and a Node w
 test('inflight status --json shows a Python holder and a Node holder with pid, label and process name', async () => {
   const { home, db, witness } = setup({ xl: 2 });
   const py = python(home, 'xl', 'py-agent planner', witness, 'forever');
-  const nd = node(home, 'xl', 'node-agent planner', witness, 'forever');
+  const nd = track(node(home, 'xl', 'node-agent planner', witness, 'forever'));
   await until(() => lines(witness).includes('+ py-agent planner') && lines(witness).includes('+ node-agent planner'), 'both holders');
   const s = statusJson(home);
   for (const [child, label] of [[py, 'py-agent planner'], [nd, 'node-agent planner']]) {
