@@ -98,7 +98,7 @@ final class Settle {
           + " LEFT JOIN admission a ON a.provider = q.provider"
           + " LEFT JOIN ledger_totals t ON t.provider = q.provider AND t.model = ''"
           + " LEFT JOIN upstream_budget u ON u.provider = q.provider AND u.model = ''"
-          + " LEFT JOIN (SELECT min(started_at_ms) AS oldest FROM ledger WHERE provider = ?1) o ON true";
+          + " CROSS JOIN (SELECT min(started_at_ms) AS oldest FROM ledger WHERE provider = ?1) o";
 
   /** A provider's model levels: their pools, units held, windows and the provider's word. */
   private static final String MODELS =
