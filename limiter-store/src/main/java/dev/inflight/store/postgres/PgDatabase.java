@@ -1,9 +1,9 @@
 package dev.inflight.store.postgres;
 
-import dev.inflight.store.Rows.Grant;
 import dev.inflight.store.StoreException;
 import dev.inflight.store.StoreException.Kind;
 import dev.inflight.store.sql.Dialect;
+import dev.inflight.store.sql.SqlEngine;
 import dev.inflight.store.sql.Tx;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -14,10 +14,8 @@ import java.time.InstantSource;
 import java.util.ArrayDeque;
 import java.util.Collections;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.WeakHashMap;
-import java.util.function.Consumer;
 
 /**
  * Runs the protocol's transactions on a few connections to one PostgreSQL database: the one
@@ -33,6 +31,17 @@ import java.util.function.Consumer;
 final class PgDatabase implements AutoCloseable {
   /** The first key of every advisory lock inflight takes ("infl"); the second names the object. */
   static final int LOCK_SPACE = 0x696e666c;
+
+  /**
+   * The rows of {@code pg_locks} that are processes' liveness locks in this database, held: a
+   * process's id is the row's {@code objid} (see {@link PgSession}).
+   */
+  static final String LIVENESS_LOCKS =
+      "pg_locks WHERE locktype = 'advisory' AND granted"
+          + " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+          + " AND classid = "
+          + LOCK_SPACE
+          + "::OID AND objsubid = 2";
 
   /** The second key of the advisory lock a migration holds. */
   static final int MIGRATION_LOCK = 0;
@@ -54,7 +63,6 @@ final class PgDatabase implements AutoCloseable {
   private final ArrayDeque<Connection> idle = new ArrayDeque<>();
   private final Map<Connection, Map<String, PreparedStatement>> statements =
       Collections.synchronizedMap(new WeakHashMap<>());
-  private volatile Consumer<Map<Long, List<Grant>>> onGranted = owners -> {};
   private boolean closed; // guarded by idle
 
   /**
@@ -70,10 +78,6 @@ final class PgDatabase implements AutoCloseable {
 
   PgUrl url() {
     return url;
-  }
-
-  void onGranted(Consumer<Map<Long, List<Grant>>> wake) {
-    this.onGranted = wake;
   }
 
   /** A new connection with the protocol's settings: schema {@code inflight}, no server timeouts. */
@@ -118,16 +122,11 @@ final class PgDatabase implements AutoCloseable {
     }
   }
 
-  @FunctionalInterface
-  interface Work<T> {
-    T run(Tx tx) throws SQLException;
-  }
-
-  <T> T write(String what, Work<T> work) {
+  <T> T write(String what, SqlEngine.Work<T> work) {
     return inTransaction(true, what, work);
   }
 
-  <T> T read(String what, Work<T> work) {
+  <T> T read(String what, SqlEngine.Work<T> work) {
     return inTransaction(false, what, work);
   }
 
@@ -144,7 +143,7 @@ final class PgDatabase implements AutoCloseable {
     }
   }
 
-  private <T> T inTransaction(boolean writing, String what, Work<T> work) {
+  private <T> T inTransaction(boolean writing, String what, SqlEngine.Work<T> work) {
     long unreachableSince = 0;
     long backoffMs = 50;
     for (int attempt = 1; ; attempt++) {
@@ -177,7 +176,11 @@ final class PgDatabase implements AutoCloseable {
     return sqlState.startsWith("08") || sqlState.equals("57P01") || sqlState.equals("57P03");
   }
 
-  private static void sleep(long ms) {
+  /** Parks this thread for {@code ms} (none for 0 or less), keeping an interrupt. */
+  static void sleep(long ms) {
+    if (ms <= 0) {
+      return;
+    }
     try {
       Thread.sleep(ms);
     } catch (InterruptedException e) {
@@ -185,7 +188,7 @@ final class PgDatabase implements AutoCloseable {
     }
   }
 
-  private <T> T once(boolean writing, Work<T> work) throws Failed {
+  private <T> T once(boolean writing, SqlEngine.Work<T> work) throws Failed {
     Connection c;
     try {
       c = borrow();
@@ -239,10 +242,7 @@ final class PgDatabase implements AutoCloseable {
       }
       giveBack(c, broken);
     }
-    if (!tx.granted().isEmpty()) {
-      onGranted.accept(tx.granted());
-    }
-    return result;
+    return result; // the commit's NOTIFY on inflight_wake told the owners of what it granted
   }
 
   private void checkSchema(int version) {

@@ -244,7 +244,7 @@ final class PgSession implements AutoCloseable {
         closeQuietly(connection);
         connection = null;
         tellCommit(); // waiters look again (and learn the database is unreachable)
-        sleep(backoff);
+        PgDatabase.sleep(backoff);
         backoff = backoff == 0 ? 250 : Math.min(1000, backoff * 2);
       }
     }
@@ -307,11 +307,7 @@ final class PgSession implements AutoCloseable {
           + " WHERE id = ANY (?)";
 
   private static final String HELD =
-      "SELECT objid::BIGINT FROM pg_locks WHERE locktype = 'advisory' AND granted"
-          + " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
-          + " AND classid = "
-          + PgDatabase.LOCK_SPACE
-          + "::OID AND objsubid = 2 AND objid::BIGINT = ANY (?)";
+      "SELECT objid::BIGINT FROM " + PgDatabase.LIVENESS_LOCKS + " AND objid::BIGINT = ANY (?)";
 
   /** Moves this JVM's rows' expiry forward, and fires the watches of owners no longer held. */
   private void refresh(Connection c) throws SQLException {
@@ -387,17 +383,6 @@ final class PgSession implements AutoCloseable {
               "another session holds the liveness lock of process " + id + "; not taking it");
         }
       }
-    }
-  }
-
-  private static void sleep(long ms) {
-    if (ms <= 0) {
-      return;
-    }
-    try {
-      Thread.sleep(ms);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
     }
   }
 

@@ -40,7 +40,6 @@ public final class PostgresEngine extends SqlEngine {
     super(protocol(db, config));
     this.db = db;
     this.session = new PgSession(db);
-    db.onGranted(owners -> {}); // the commit's NOTIFY on inflight_wake wakes them
   }
 
   private static Protocol protocol(PgDatabase db, EngineConfig config) {
@@ -53,12 +52,12 @@ public final class PostgresEngine extends SqlEngine {
 
   @Override
   protected <T> T write(String what, Work<T> work) {
-    return db.write(what, work::run);
+    return db.write(what, work);
   }
 
   @Override
   protected <T> T read(String what, Work<T> work) {
-    return db.read(what, work::run);
+    return db.read(what, work);
   }
 
   /**
@@ -67,11 +66,9 @@ public final class PostgresEngine extends SqlEngine {
    * again and take its lock back).
    */
   private static final String LOCK_HELD =
-      "SELECT CASE WHEN EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted"
-          + " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
-          + " AND classid = "
-          + PgDatabase.LOCK_SPACE
-          + "::OID AND objsubid = 2 AND objid = ?::BIGINT::OID)"
+      "SELECT CASE WHEN EXISTS (SELECT 1 FROM "
+          + PgDatabase.LIVENESS_LOCKS
+          + " AND objid = ?::BIGINT::OID)"
           + " OR clock_timestamp() - pg_postmaster_start_time() < make_interval(secs => ?)"
           + " THEN 1 ELSE 0 END";
 

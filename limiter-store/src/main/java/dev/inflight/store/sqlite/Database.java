@@ -4,6 +4,7 @@ import dev.inflight.store.Rows.Grant;
 import dev.inflight.store.StoreException;
 import dev.inflight.store.StoreException.Kind;
 import dev.inflight.store.sql.Dialect;
+import dev.inflight.store.sql.SqlEngine;
 import dev.inflight.store.sql.Tx;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -186,22 +187,17 @@ final class Database implements AutoCloseable {
     pool.close();
   }
 
-  @FunctionalInterface
-  interface Work<T> {
-    T run(Tx tx) throws SQLException;
-  }
-
   /** Runs {@code work} inside BEGIN IMMEDIATE ... COMMIT; rolls back on any failure. */
-  <T> T write(String what, Work<T> work) {
+  <T> T write(String what, SqlEngine.Work<T> work) {
     return inTransaction("BEGIN IMMEDIATE", what, work);
   }
 
   /** Runs {@code work} in one read snapshot (BEGIN DEFERRED). */
-  <T> T read(String what, Work<T> work) {
+  <T> T read(String what, SqlEngine.Work<T> work) {
     return inTransaction("BEGIN", what, work);
   }
 
-  private <T> T inTransaction(String begin, String what, Work<T> work) {
+  private <T> T inTransaction(String begin, String what, SqlEngine.Work<T> work) {
     Connection c;
     try {
       c = pool.borrow();

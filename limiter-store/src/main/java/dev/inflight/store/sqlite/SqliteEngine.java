@@ -79,12 +79,12 @@ public final class SqliteEngine extends SqlEngine {
 
   @Override
   protected <T> T write(String what, Work<T> work) {
-    return db.write(what, work::run);
+    return db.write(what, work);
   }
 
   @Override
   protected <T> T read(String what, Work<T> work) {
-    return db.read(what, work::run);
+    return db.read(what, work);
   }
 
   /** Opens (creating and migrating when needed) the database file of {@code config}. */
