@@ -288,11 +288,7 @@ export class Limiter extends EventEmitter {
     } catch {
       throw new DatabaseError(`the database ${db} is not a readable and writable file`, db);
     }
-    const header = Buffer.alloc(20);
-    const fd = fs.openSync(db, 'r');
-    const n = fs.readSync(fd, header, 0, 20, 0);
-    fs.closeSync(fd);
-    if (n < 20 || header[18] !== 2 || header[19] !== 2)
+    if (!inWalMode(db))
       throw new SchemaError(`the database ${db} is not in WAL mode yet (a fresh or empty file, schema version 0): this client does not migrate; ${hint}`, db, 0);
     if (!(fs.existsSync(`${db}-wal`) && fs.existsSync(`${db}-shm`)) && this.anyLockHeld())
       throw new DatabaseError(`${db}-wal or -shm is missing while registered processes run: someone deleted them; opening now would create a second, diverging database`, db);
@@ -1214,6 +1210,27 @@ export interface Status {
   }>;
   leases: Array<{ id: number; provider: string; model: string; weight: number; label: string; pid: number; process: string; host: string; acquiredAtMs: number; heldMs: number }>;
   queue: Array<{ ticket: number; provider: string; model: string; weight: number; priority: Priority; label: string; pid: number; process: string | null; queuedAtMs: number }>;
+}
+
+/**
+ * Whether SQLite says the file is in WAL mode (a fresh or empty file is not). Asked of SQLite
+ * rather than read through a descriptor of our own: closing any descriptor of the file drops every
+ * POSIX lock this process holds on it, SQLite's included, and a second Limiter in a process would
+ * then let another process's last close delete the -wal and -shm the first still uses. SQLite's
+ * connections share their locks per file within the process and close without that harm.
+ */
+function inWalMode(db: string): boolean {
+  if (fs.statSync(db).size === 0) return false;
+  try {
+    const probe = new Database(db, { fileMustExist: true, timeout: BUSY_TIMEOUT_MS });
+    try {
+      return String(probe.pragma('journal_mode', { simple: true })).toLowerCase() === 'wal';
+    } finally {
+      probe.close();
+    }
+  } catch {
+    return false; // not a database, or busy: said as "not in WAL mode yet" below
+  }
 }
 
 function isDir(p: string) {

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { Limiter, SchemaError, DatabaseError, LeaseTimeoutError, resolveHome, readRateLimitHeaders } from '../dist/index.js';
 import { freshHome, makeClock, openDb, queued } from './helpers.mjs';
 
@@ -153,4 +154,22 @@ test('a cooldown and a 429 pause end by the injected clock, and a timeout names 
   assert.ok(lim.tryAcquire('xl'), 'the pause ended');
   lim.close();
   db.close();
+});
+
+test("a second Limiter closed in this process leaves the first its WAL when another process closes", async () => {
+  // It once lost it: the second's open read the file's header through a descriptor of its own,
+  // and closing that dropped every POSIX lock of this process on the file, SQLite's included.
+  const home = freshHome();
+  const db = path.join(home, 'limiter.db');
+  const first = Limiter.open({ home, heartbeat: false });
+  try {
+    first.tryAcquire('openai').release();
+    const walBefore = fs.statSync(`${db}-wal`).ino;
+    Limiter.open({ home, heartbeat: false }).close();
+    execFileSync('sqlite3', ['-cmd', '.timeout 5000', db, 'SELECT count(*) FROM limits'], { stdio: 'ignore' });
+    assert.ok(fs.existsSync(`${db}-wal`) && fs.existsSync(`${db}-shm`), "another process's last close deleted the WAL this process still uses");
+    assert.equal(fs.statSync(`${db}-wal`).ino, walBefore);
+  } finally {
+    first.close();
+  }
 });

@@ -56,6 +56,24 @@ def connect(db: str) -> sqlite3.Connection:
     return conn
 
 
+def _in_wal_mode(db: str) -> bool:
+    """Whether SQLite says the file is in WAL mode (a fresh or empty file is not). Asked of SQLite
+    rather than read with open(): closing any descriptor of the file drops every POSIX lock this
+    process holds on it, SQLite's own included, and a second Limiter in a process would then let
+    another process's last close delete the -wal and -shm that the first still uses. SQLite's
+    connections share their locks per file within the process and close without that harm."""
+    if os.path.getsize(db) == 0:
+        return False
+    try:
+        conn = sqlite3.connect(db, timeout=BUSY_TIMEOUT_MS / 1000)
+        try:
+            return str(conn.execute("PRAGMA journal_mode").fetchone()[0]).lower() == "wal"
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return False
+
+
 def open_database(home: str) -> sqlite3.Connection:
     """Check the files in the order the protocol asks, open, check the schema version and the
     database's identity (`limiter.db.id`); raises SchemaError naming the path otherwise."""
@@ -75,9 +93,7 @@ def open_database(home: str) -> sqlite3.Connection:
                           f"needs version {S.SCHEMA_VERSION}): {_HINT}", db)
     if os.path.isdir(db) or not os.access(db, os.R_OK | os.W_OK):
         raise SchemaError(f"the database {db} is not a readable and writable file", db)
-    with open(db, "rb") as f:
-        header = f.read(100)
-    if len(header) < 20 or header[18] != 2 or header[19] != 2:
+    if not _in_wal_mode(db):
         raise SchemaError(f"the database {db} is not in WAL mode yet (a fresh or empty file): "
                           f"this client does not migrate; {_HINT}", db)
     if not (os.path.exists(db + "-wal") and os.path.exists(db + "-shm")) and _any_lock_held(home):

@@ -48,3 +48,24 @@ def test_close_deregisters_and_frees_what_it_held(limiters, db, home):
     assert db.value("SELECT count(*) FROM processes") == 0
     assert db.value("SELECT count(*) FROM leases") == 0
     assert not (home / "procs" / f"{me}.lock").exists()
+
+
+def test_a_second_limiter_closed_in_this_process_leaves_the_first_its_wal(home, clock):
+    """Another process's last close must not delete the -wal and -shm a live Limiter still uses.
+    It once did after a second Limiter opened here: its open read the file's header with open(),
+    and closing that descriptor dropped every POSIX lock of this process on the file."""
+    import subprocess
+    from inflight import Limiter
+    db = str(home / "limiter.db")
+    first = Limiter(home, clock=clock, heartbeat=False)
+    try:
+        first.acquire("openai").release()
+        wal_before = os.stat(db + "-wal").st_ino
+        Limiter(home, clock=clock, heartbeat=False).close()
+        subprocess.run(["sqlite3", "-cmd", ".timeout 5000", db, "SELECT count(*) FROM limits"],
+                       check=True, stdout=subprocess.DEVNULL)
+        assert os.path.exists(db + "-wal") and os.path.exists(db + "-shm"), \
+            "another process's last close deleted the WAL this process still uses"
+        assert os.stat(db + "-wal").st_ino == wal_before
+    finally:
+        first.close()

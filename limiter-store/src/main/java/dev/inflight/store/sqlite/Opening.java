@@ -3,11 +3,15 @@ package dev.inflight.store.sqlite;
 import dev.inflight.store.StoreException;
 import dev.inflight.store.StoreException.Kind;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import org.sqlite.SQLiteConfig;
 
 /**
  * Everything that happens to the files before SQLite opens them: the config root and the database
@@ -157,19 +161,32 @@ final class Opening {
   }
 
   /**
-   * Whether the file's header says it is in WAL mode. A fresh, empty file is not: it must be put in
-   * WAL mode (under the migration lock) before pooled connections open it.
+   * Whether the file is in WAL mode. A fresh, empty file is not: it must be put in WAL mode (under
+   * the migration lock) before pooled connections open it.
+   *
+   * <p>SQLite is asked, through a connection of its own with no settings, rather than the header
+   * read through a stream: closing any descriptor of a file drops every POSIX lock this process
+   * holds on it, SQLite's included. A second engine opened in a process that already had the file
+   * open (two limiters in one JVM) then left the first without its shared lock, and the next other
+   * process to close its last connection deleted the {@code -wal} and {@code -shm} that the first
+   * still used. SQLite's own connections share their locks per file within a process and keep the
+   * descriptor of a closed one until the last lock on the file is gone.
    */
   static boolean inWalMode(Path file) {
-    byte[] header = new byte[20];
-    try (InputStream in = Files.newInputStream(file)) {
-      if (in.readNBytes(header, 0, 20) < 20) {
+    try {
+      if (Files.size(file) == 0) {
         return false;
       }
     } catch (IOException e) {
       return false; // SQLite will say what is wrong with it
     }
-    return header[18] == 2 && header[19] == 2;
+    try (Connection c = new SQLiteConfig().createConnection("jdbc:sqlite:" + file);
+        Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery("PRAGMA journal_mode")) {
+      return rs.next() && "wal".equalsIgnoreCase(rs.getString(1));
+    } catch (SQLException e) {
+      return false; // not a database, or busy: the migration, under its lock, says or waits
+    }
   }
 
   /** An I/O failure's cause in words, not just the path it happened to (as the JDK's are). */
