@@ -12,10 +12,15 @@ import dev.inflight.client.ModelLimitSpec;
 import dev.inflight.client.Outcome;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
+import org.sqlite.SQLiteConfig;
 
 /**
  * The limit model's figures, each beside the plain provider limit measured in the same run: the
@@ -56,6 +61,55 @@ final class ModelFigures {
         Stats.median(levels),
         "us",
         "pool_cycle_ratio");
+    walFrames(b, plain, pool);
+  }
+
+  /**
+   * Pages each cycle writes to the WAL, plain and pool: with synchronous=NORMAL most of a commit's
+   * cost is what it writes (the frames, and the checkpoints that copy them back), so the timed
+   * {@code pool_cycle_ratio} leans towards this one, which the schema alone sets. Counted by {@code
+   * wal_checkpoint}, which answers the WAL's frames: emptied first (TRUNCATE), then read after 200
+   * cycles; the median of five such counts (a heartbeat's checkpoint in between restarts the WAL
+   * and undercounts one).
+   */
+  private static void walFrames(Bench b, LeaseRequest plain, LeaseRequest pool) throws Exception {
+    Path db = b.home.resolve("limiter.db");
+    try (Connection c = new SQLiteConfig().createConnection("jdbc:sqlite:" + db)) {
+      double[] flat = new double[5];
+      double[] levels = new double[5];
+      for (int r = 0; r < flat.length; r++) {
+        flat[r] = framesPerCycle(c, b.limiter, plain);
+        levels[r] = framesPerCycle(c, b.limiter, pool);
+      }
+      progress(
+          "  WAL frames per cycle: plain %s, pool %s",
+          Arrays.toString(round(flat)), Arrays.toString(round(levels)));
+      Report.compared(
+          "plain_wal_frames_per_cycle",
+          Stats.median(flat),
+          "pool_wal_frames_per_cycle",
+          Stats.median(levels),
+          "pages",
+          "pool_wal_frames_ratio");
+    }
+  }
+
+  private static double framesPerCycle(Connection c, Limiter l, LeaseRequest r) throws Exception {
+    checkpoint(c, "TRUNCATE");
+    int n = 200;
+    for (int i = 0; i < n; i++) {
+      cycle(l, r);
+    }
+    return checkpoint(c, "PASSIVE") / (double) n;
+  }
+
+  /** Runs a checkpoint; returns the WAL's frames as it reports them. */
+  private static long checkpoint(Connection c, String mode) throws SQLException {
+    try (Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery("PRAGMA wal_checkpoint(" + mode + ")")) {
+      rs.next();
+      return rs.getLong(2);
+    }
   }
 
   private static void cycle(Limiter l, LeaseRequest r) {

@@ -4,7 +4,6 @@ import static dev.inflight.bench.Report.emit;
 import static dev.inflight.bench.Report.progress;
 import static dev.inflight.bench.Report.round;
 
-import dev.inflight.client.Lease;
 import dev.inflight.client.LimitSpec;
 import dev.inflight.client.Limiter;
 import java.sql.Connection;
@@ -16,7 +15,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
@@ -33,17 +31,15 @@ import java.util.stream.Collectors;
  *       every one (nothing waits for a slot, only for the provider's lock); the same pair through
  *       the bare floor, and through SQLite (whose one write lock serialises both); the PostgreSQL
  *       pairs again at {@code synchronous_commit=on}, PostgreSQL's default;
- *   <li>the hand-off (release here, grant in a waiting JVM woken through LISTEN/NOTIFY), beside a
- *       bare NOTIFY reaching a LISTENing connection in the same worker JVM, and the SQLite
- *       hand-off, in the same rounds.
+ *   <li>the hand-off ({@link PgHandoff}).
  * </ul>
  */
 final class PgFigures {
   /** Worker JVMs of the parallel figure. */
   static final int PROCS = 4;
 
-  private static final String BENCH_DB = "bench";
-  private static final String FLOOR_DB = "floor";
+  static final String BENCH_DB = "bench";
+  static final String FLOOR_DB = "floor";
 
   private PgFigures() {}
 
@@ -58,7 +54,7 @@ final class PgFigures {
       try (Limiter pg = Limiter.builder().home(b.home).database(server.url(BENCH_DB)).build()) {
         cycle(b, server, pg);
         parallel(b, server, pg);
-        handoff(b, server, pg);
+        PgHandoff.handoff(b, server, pg);
       }
     }
   }
@@ -365,107 +361,5 @@ final class PgFigures {
       all += Long.parseLong(f[i]);
     }
     return new long[] {all, Long.parseLong(f[4]) + Long.parseLong(f[5])};
-  }
-
-  // ---------------------------------------------------------------- the hand-off
-
-  /**
-   * A (this JVM) holds the only slot, B (a worker) queues; A releases; B reports its grant: on
-   * PostgreSQL and, in the same rounds, on SQLite. The floor, in the same rounds: this JVM runs a
-   * bare {@code NOTIFY} and the PostgreSQL worker's bare LISTENing connection reports it.
-   */
-  private static void handoff(Bench b, PgServer server, Limiter pg) throws Exception {
-    progress("postgres handoff: release here -> grant in a waiting JVM, beside a bare NOTIFY");
-    String provider = "pg_handoff";
-    pg.limits().set(LimitSpec.of(provider, 1));
-    b.limiter.limits().set(LimitSpec.of(provider, 1));
-    int warm = 15;
-    int n = 120;
-    double[] pgMs = new double[n];
-    double[] releaseMs = new double[n];
-    double[] liteMs = new double[n];
-    double[] floorMs = new double[n];
-    try (Child pb =
-            Child.start(
-                "pg-handoff",
-                b.home.toString(),
-                server.url(BENCH_DB),
-                provider,
-                Integer.toString(server.port()),
-                FLOOR_DB);
-        Child sb = Child.start("handoff", b.home.toString(), provider);
-        Connection notifier = server.connect(FLOOR_DB);
-        Statement notify = notifier.createStatement()) {
-      pb.expect("ready", 60);
-      sb.expect("ready", 60);
-      for (int i = 0; i < warm + n; i++) {
-        double[] pgRound = null;
-        double liteRound = 0;
-        double floorRound = 0;
-        for (int k = 0; k < 3; k++) {
-          switch ((i + k) % 3) {
-            case 0 -> pgRound = limiterRound(pg, provider, pb);
-            case 1 -> liteRound = limiterRound(b.limiter, provider, sb)[0];
-            default -> floorRound = notifyRound(notify, pb);
-          }
-        }
-        if (i >= warm) {
-          pgMs[i - warm] = pgRound[0];
-          releaseMs[i - warm] = pgRound[1];
-          liteMs[i - warm] = liteRound;
-          floorMs[i - warm] = floorRound;
-        }
-      }
-    }
-    progress("  postgres handoff ms: %s", Report.spread(pgMs));
-    progress(
-        "  of which A's release() call itself: p50 %.3f p99 %.3f (the rest is B learning of it)",
-        Stats.quantile(releaseMs, 0.5), Stats.quantile(releaseMs, 0.99));
-    progress("  bare NOTIFY ms:      %s", Report.spread(floorMs));
-    progress("  sqlite handoff ms:   %s", Report.spread(liteMs));
-    for (double q : new double[] {0.5, 0.99}) {
-      String p = q == 0.5 ? "p50" : "p99";
-      Report.compared(
-          "postgres_handoff_floor_" + p + "_ms",
-          Stats.quantile(floorMs, q),
-          "postgres_handoff_" + p + "_ms",
-          Stats.quantile(pgMs, q),
-          "ms",
-          "postgres_handoff_" + p + "_ratio");
-      emit("postgres_sqlite_handoff_" + p + "_ms", Stats.quantile(liteMs, q), "ms");
-    }
-  }
-
-  /** {hand-off ms, A's release() ms}. */
-  private static double[] limiterRound(Limiter limiter, String provider, Child waiter)
-      throws Exception {
-    Lease a =
-        limiter
-            .tryAcquire(provider, "handoff-a")
-            .orElseThrow(() -> new IllegalStateException("A could not take the free slot"));
-    waiter.send("go");
-    waiter.expect("queued", 10);
-    letWaiterIdle();
-    long t0 = System.nanoTime();
-    a.release();
-    long released = System.nanoTime();
-    long t1 = waiter.expectLong("granted", 10);
-    return new double[] {(t1 - t0) / 1e6, (released - t0) / 1e6};
-  }
-
-  /** The floor's hand-off ms: a bare NOTIFY here (autocommit) to its delivery in the worker. */
-  private static double notifyRound(Statement notify, Child waiter) throws Exception {
-    waiter.send("listen");
-    waiter.expect("listening", 10);
-    letWaiterIdle();
-    long t0 = System.nanoTime();
-    notify.execute("NOTIFY bench");
-    long t1 = waiter.expectLong("notified", 10);
-    return (t1 - t0) / 1e6;
-  }
-
-  /** 3–7 ms: the waiter's threads go idle before the slot is freed. */
-  private static void letWaiterIdle() throws InterruptedException {
-    Thread.sleep(3 + ThreadLocalRandom.current().nextInt(5));
   }
 }
