@@ -4,17 +4,9 @@ import static dev.inflight.bench.Report.progress;
 
 import dev.inflight.client.Lease;
 import dev.inflight.client.LimitSpec;
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The Node.js client's figures ({@code clients/node/bench/bench.mjs}), on this run's config root:
@@ -36,20 +28,9 @@ final class NodeFigures {
       return;
     }
     progress("node: acquire+release and 100 idle waiters in Node (bench.mjs local)");
-    Process local =
-        new ProcessBuilder("node", script.toString(), "local", b.home.toString())
-            .redirectError(ProcessBuilder.Redirect.INHERIT)
-            .start();
-    try (BufferedReader r =
-        new BufferedReader(new InputStreamReader(local.getInputStream(), StandardCharsets.UTF_8))) {
-      String line;
-      while ((line = r.readLine()) != null) {
-        System.out.println(line); // already "name value unit"
-        System.out.flush();
-      }
-    }
-    if (local.waitFor() != 0) {
-      throw new IllegalStateException("bench.mjs local exited with " + local.exitValue());
+    int exit = ForeignProcess.relay("node", script.toString(), "local", b.home.toString());
+    if (exit != 0) {
+      throw new IllegalStateException("bench.mjs local exited with " + exit);
     }
     handoff(b, script);
   }
@@ -64,46 +45,20 @@ final class NodeFigures {
     int warm = 20;
     int n = 200;
     double[] ms = new double[n];
-    Process p =
-        new ProcessBuilder("node", script.toString(), "waiter", b.home.toString(), PROVIDER)
-            .redirectError(ProcessBuilder.Redirect.INHERIT)
-            .start();
-    BlockingQueue<String> lines = new LinkedBlockingQueue<>();
-    Thread reader =
-        new Thread(
-            () -> {
-              try (BufferedReader r =
-                  new BufferedReader(
-                      new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-                String line;
-                while ((line = r.readLine()) != null) {
-                  lines.add(line);
-                }
-              } catch (IOException e) {
-                // the waiter is gone
-              }
-            },
-            "bench-node-stdout");
-    reader.setDaemon(true);
-    reader.start();
-    try (PrintWriter in = new PrintWriter(p.getOutputStream(), true, StandardCharsets.UTF_8)) {
-      expect(lines, "ready");
+    try (ForeignProcess waiter =
+        ForeignProcess.start(
+            "the Node waiter", "node", script.toString(), "waiter", b.home.toString(), PROVIDER)) {
+      waiter.expect("ready", 30);
       for (int i = 0; i < warm + n; i++) {
         Lease a = takeFreeSlot(b);
-        in.println("go");
-        expect(lines, "queued");
+        waiter.go();
         Thread.sleep(3 + ThreadLocalRandom.current().nextInt(5)); // the waiter goes idle
         long t0 = System.nanoTime();
         a.release();
-        long t1 = Long.parseLong(expect(lines, "granted ").substring("granted ".length()).trim());
+        long t1 = waiter.granted();
         if (i >= warm) {
           ms[i - warm] = (t1 - t0) / 1e6;
         }
-      }
-      in.println("quit");
-    } finally {
-      if (!p.waitFor(10, TimeUnit.SECONDS)) {
-        p.destroyForcibly();
       }
     }
     progress("  node handoff ms: %s", Report.spread(ms));
@@ -121,19 +76,5 @@ final class NodeFigures {
       Thread.sleep(1);
     }
     throw new IllegalStateException("the Node waiter did not release its lease");
-  }
-
-  private static String expect(BlockingQueue<String> lines, String word)
-      throws InterruptedException {
-    String line = lines.poll(30, TimeUnit.SECONDS);
-    if (line == null || !line.startsWith(word)) {
-      throw new IllegalStateException(
-          "the Node waiter sent "
-              + (line == null ? "nothing" : "'" + line + "'")
-              + " where '"
-              + word
-              + "' was expected");
-    }
-    return line;
   }
 }

@@ -4,17 +4,10 @@ import static dev.inflight.bench.Report.progress;
 
 import dev.inflight.client.Lease;
 import dev.inflight.client.LimitSpec;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The {@code python} figure: how fast a slot released in this JVM reaches a Python waiter ({@code
@@ -43,33 +36,35 @@ final class PythonFigures {
     int n = 200;
     double[] py = new double[n];
     double[] java = new double[n];
-    Process p;
+    ForeignProcess waiter;
     try {
-      p = start(python, script.toString(), "waiter", b.home.toString(), PROVIDER);
+      waiter =
+          ForeignProcess.start(
+              "the Python waiter",
+              python,
+              script.toString(),
+              "waiter",
+              b.home.toString(),
+              PROVIDER);
     } catch (IOException e) {
       progress("python: skipped (%s cannot be started: %s)", python, e.getMessage());
       return;
     }
-    Lines pyOut = new Lines(p);
-    try (Child jb = Child.start("handoff", b.home.toString(), PROVIDER)) {
-      pyOut.expect("ready", 60);
+    try (waiter;
+        Child jb = Child.start("handoff", b.home.toString(), PROVIDER)) {
+      waiter.expect("ready", 60);
       jb.expect("ready", 30);
       for (int i = 0; i < warm + n; i++) {
         boolean pythonFirst = i % 2 == 0;
-        double pyRound = pythonFirst ? round(b, pyOut::go, pyOut::granted) : 0;
+        double pyRound = pythonFirst ? round(b, waiter::go, waiter::granted) : 0;
         double javaRound = round(b, () -> go(jb), () -> jb.expectLong("granted", 10));
         if (!pythonFirst) {
-          pyRound = round(b, pyOut::go, pyOut::granted);
+          pyRound = round(b, waiter::go, waiter::granted);
         }
         if (i >= warm) {
           py[i - warm] = pyRound;
           java[i - warm] = javaRound;
         }
-      }
-    } finally {
-      pyOut.send("quit");
-      if (!p.waitFor(10, TimeUnit.SECONDS)) {
-        p.destroyForcibly();
       }
     }
     progress("  python handoff ms: %s", Report.spread(py));
@@ -88,7 +83,10 @@ final class PythonFigures {
         Stats.quantile(py, 0.99),
         "ms",
         "handoff_python_p99_ratio");
-    relay(python, script.toString(), "cycle,idle");
+    int exit = ForeignProcess.relay(python, script.toString(), "cycle,idle");
+    if (exit != 0) {
+      progress("python: bench.py exited with %d", exit);
+    }
   }
 
   private interface Step {
@@ -115,78 +113,5 @@ final class PythonFigures {
     long t0 = System.nanoTime();
     a.release();
     return (granted.nanos() - t0) / 1e6;
-  }
-
-  private static Process start(String... cmd) throws IOException {
-    return new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-  }
-
-  /** bench.py's own figures, line by line, as they come. */
-  private static void relay(String... cmd) throws IOException, InterruptedException {
-    Process p = start(cmd);
-    try (BufferedReader r =
-        new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-      String line;
-      while ((line = r.readLine()) != null) {
-        System.out.println(line);
-        System.out.flush();
-      }
-    }
-    if (p.waitFor() != 0) {
-      progress("python: bench.py exited with %d", p.exitValue());
-    }
-  }
-
-  /** The Python waiter's stdin and stdout, read on a thread with timeouts (as {@link Child}). */
-  private static final class Lines {
-    private final PrintWriter in;
-    private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
-
-    Lines(Process p) {
-      in = new PrintWriter(p.getOutputStream(), true, StandardCharsets.UTF_8);
-      Thread t =
-          new Thread(
-              () -> {
-                try (BufferedReader r =
-                    new BufferedReader(
-                        new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-                  String line;
-                  while ((line = r.readLine()) != null) {
-                    lines.add(line);
-                  }
-                } catch (IOException e) {
-                  // the waiter is gone
-                }
-              },
-              "bench-python-stdout");
-      t.setDaemon(true);
-      t.start();
-    }
-
-    void send(String line) {
-      in.println(line);
-    }
-
-    String expect(String word, long timeoutSeconds) throws InterruptedException {
-      String line = lines.poll(timeoutSeconds, TimeUnit.SECONDS);
-      if (line == null || !line.startsWith(word)) {
-        throw new IllegalStateException(
-            "the Python waiter sent "
-                + (line == null ? "nothing" : "'" + line + "'")
-                + " where '"
-                + word
-                + "' was expected");
-      }
-      return line;
-    }
-
-    void go() throws InterruptedException {
-      send("go");
-      expect("queued", 10);
-    }
-
-    long granted() throws InterruptedException {
-      return Long.parseLong(expect("granted ", 10).substring("granted ".length()).trim());
-    }
   }
 }
