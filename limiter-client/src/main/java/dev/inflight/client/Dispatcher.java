@@ -133,7 +133,7 @@ final class Dispatcher implements Runnable {
   /** Starts the thread and the commit watch, once; later calls only signal. */
   void start() {
     if (started.compareAndSet(false, true)) {
-      commitSubscription = engine.signals().onCommit(this::hint);
+      commitSubscription = engine.signals().onCommitOf(this::hint);
       wakeSubscription = engine.signals().onWake(wakes::woken);
       thread.start();
       signal();
@@ -144,10 +144,14 @@ final class Dispatcher implements Runnable {
 
   /**
    * Someone committed something: maybe a grant by a client that cannot wake this process, or a hand
-   * edit. Costs nothing when nothing waits; the dispatcher decides when it is worth a read.
+   * edit. Costs nothing when nothing waits, or when the engine named the providers that changed and
+   * nothing here waits at any of them; the dispatcher decides when it is worth a read.
    */
-  private void hint() {
+  private void hint(java.util.Set<String> changed) {
     if (!started.get() || queue.isEmpty()) {
+      return;
+    }
+    if (changed != null && !queue.waitsAtAny(changed)) {
       return;
     }
     cues.raise(HINTED);

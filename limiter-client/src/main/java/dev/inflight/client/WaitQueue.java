@@ -88,6 +88,16 @@ final class WaitQueue {
     return new ArrayList<>(pending.keySet());
   }
 
+  /** Whether a request waits at one of {@code providers}. */
+  boolean waitsAtAny(Set<String> providers) {
+    for (Pending p : pending.values()) {
+      if (providers.contains(p.provider)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   Set<String> providers() {
     Set<String> out = new HashSet<>();
     for (Pending p : pending.values()) {

@@ -13,6 +13,15 @@ public interface Signals {
    */
   CommitWatch onCommit(Runnable onCommit);
 
+  /**
+   * {@link #onCommit(Runnable)} for a subscriber that cares about some providers only: {@code
+   * onCommit} is given the providers the commits changed, or null when the engine cannot tell
+   * (SQLite's commit watch; the first call; a resume; a reconnect): then any of them may have.
+   */
+  default CommitWatch onCommitOf(java.util.function.Consumer<java.util.Set<String>> onCommit) {
+    return onCommit(() -> onCommit.accept(null));
+  }
+
   /** One subscription to commits. */
   interface CommitWatch extends AutoCloseable {
     /**

@@ -54,7 +54,7 @@ final class PgSession implements AutoCloseable {
 
   private final PgDatabase db;
   private final Set<Long> mine = ConcurrentHashMap.newKeySet();
-  private final List<Runnable> commitSubscribers = new CopyOnWriteArrayList<>();
+  private final List<Consumer<Set<String>>> commitSubscribers = new CopyOnWriteArrayList<>();
   private final List<Consumer<List<Grant>>> wakeSubscribers = new CopyOnWriteArrayList<>();
   private final Map<Long, List<Runnable>> watches = new ConcurrentHashMap<>();
   private final AtomicLong commits = new AtomicLong();
@@ -133,28 +133,35 @@ final class PgSession implements AutoCloseable {
     return commits.get();
   }
 
-  Signals.CommitWatch onCommit(Runnable r) {
-    commitSubscribers.add(r);
+  /** See {@link Signals#onCommitOf}: the providers are the payloads of channel {@code inflight}. */
+  Signals.CommitWatch onCommitOf(Consumer<Set<String>> c) {
+    java.util.concurrent.atomic.AtomicBoolean paused =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    Consumer<Set<String>> unlessPaused =
+        changed -> {
+          if (!paused.get()) {
+            c.accept(changed);
+          }
+        };
+    commitSubscribers.add(unlessPaused);
     if (connected) {
-      r.run(); // commits before the subscription are not reported: look once now
+      c.accept(null); // commits before the subscription are not reported: look once now
     }
     return new Signals.CommitWatch() {
-      private volatile boolean paused;
-
       @Override
       public void pause() {
-        paused = true;
+        paused.set(true);
       }
 
       @Override
       public void resume() {
-        paused = false;
-        r.run();
+        paused.set(false);
+        c.accept(null);
       }
 
       @Override
       public void close() {
-        commitSubscribers.remove(r);
+        commitSubscribers.remove(unlessPaused);
       }
     };
   }
@@ -264,6 +271,7 @@ final class PgSession implements AutoCloseable {
       }
       if (got != null && got.length > 0) {
         boolean commit = false;
+        Set<String> changed = new HashSet<>();
         for (PGNotification n : got) {
           if (n.getName().equals("inflight_wake")) {
             if (mine.contains(parse(n.getParameter()))) {
@@ -273,10 +281,11 @@ final class PgSession implements AutoCloseable {
             }
           } else {
             commit = true;
+            changed.add(n.getParameter()); // the provider whose rows changed
           }
         }
         if (commit) {
-          tellCommit();
+          tellCommit(changed);
         }
       }
       if (System.nanoTime() - nextRefresh >= 0) {
@@ -286,10 +295,15 @@ final class PgSession implements AutoCloseable {
     }
   }
 
+  /** Tells every subscriber that something changed: anything, when the session cannot tell. */
   private void tellCommit() {
+    tellCommit(null);
+  }
+
+  private void tellCommit(Set<String> providers) {
     commits.incrementAndGet();
-    for (Runnable r : commitSubscribers) {
-      r.run();
+    for (Consumer<Set<String>> c : commitSubscribers) {
+      c.accept(providers);
     }
   }
 

@@ -172,7 +172,12 @@ public final class PostgresEngine extends SqlEngine {
     return new Signals() {
       @Override
       public CommitWatch onCommit(Runnable onCommit) {
-        return session.onCommit(onCommit);
+        return session.onCommitOf(changed -> onCommit.run());
+      }
+
+      @Override
+      public CommitWatch onCommitOf(java.util.function.Consumer<java.util.Set<String>> onCommit) {
+        return session.onCommitOf(onCommit);
       }
 
       @Override
