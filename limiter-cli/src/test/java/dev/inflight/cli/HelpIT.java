@@ -73,7 +73,10 @@ class HelpIT {
     String head = gitHead();
     if (head != null) { // the build read the same checkout
       assertThat(first)
-          .matches("inflight [0-9]+\\.[0-9]+\\.[0-9]+\\S* \\(commit " + head + "(-dirty)?\\)");
+          .matches(
+              "inflight [0-9]+\\.[0-9]+\\.[0-9]+\\S* \\(commit "
+                  + head
+                  + "(-dirty)?(, built at [0-9a-f]{12}(-dirty)?)?\\)");
     } else { // a source tarball
       assertThat(first).matches("inflight [0-9]+\\.[0-9]+\\.[0-9]+\\S* \\(unknown commit\\)");
     }
