@@ -2,6 +2,7 @@ package dev.inflight.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.inflight.testing.Tools;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -131,6 +132,71 @@ class HelpIT {
         .contains("2:demo")
         .contains("3:set")
         .contains("4:--provider");
+  }
+
+  @Test
+  void completionScript_loadsInARealZshWithCompinit_andCompletesCommandsAndOptions()
+      throws Exception {
+    Tools.require("zsh", "zsh");
+    Path script = tmp.resolve("inflight-completion.zsh");
+    Files.writeString(script, Cli.runRaw(Map.of(), "completion", "zsh").out());
+    // An interactive zsh on a pseudo-terminal (zsh/zpty), so that completion runs as when a user
+    // presses Tab: each case types a line and Tab, then clears the line and echoes a marker.
+    Path driver = tmp.resolve("drive.zsh");
+    Files.writeString(
+        driver,
+        String.join(
+            "\n",
+            "zmodload zsh/zpty",
+            "zpty z zsh -f -i",
+            "zpty -w z \"PROMPT='%% '; LISTMAX=1000; autoload -U compinit && compinit -u -D;"
+                + " source '"
+                + script
+                + "'; echo __load\\\"\\\"ed__\"",
+            "zpty -r z out '*__loaded__*'",
+            "typeset -a cases=('inflight st' 'inflight ' 'inflight run --pr' 'inflight limits s')",
+            "for i in {1..${#cases}}; do",
+            "  zpty -n -w z \"${cases[$i]}\"$'\\t\\t'",
+            "  zpty -n -w z $'\\C-u'",
+            "  zpty -w z \"echo __case${i}\\\"\\\"__\"",
+            "  zpty -r z chunk \"*__case${i}__*\"",
+            "  out+=$chunk",
+            "done",
+            "zpty -d z",
+            "print -r -- \"$out\"",
+            ""));
+
+    String out = zsh(driver);
+
+    String plain = out.replaceAll("\u001b\\[[0-9;?]*[A-Za-z]", "").replace("\r", "");
+    assertThat(plain).as(out).contains("__loaded__").doesNotContain("command not found: complete");
+    assertThat(between(plain, "__loaded__", "__case1__")).contains("inflight status");
+    assertThat(between(plain, "__case1__", "__case2__"))
+        .contains("status", "limits", "run", "release", "demo", "app", "completion", "man");
+    assertThat(between(plain, "__case2__", "__case3__")).contains("--priority", "--provider");
+    assertThat(between(plain, "__case3__", "__case4__")).contains("inflight limits set");
+  }
+
+  /** What {@code text} holds between the last {@code from} before {@code to} and {@code to}. */
+  private static String between(String text, String from, String to) {
+    int end = text.lastIndexOf(to);
+    assertThat(end).as("no " + to + " in " + text).isNotNegative();
+    int start = text.lastIndexOf(from, end);
+    assertThat(start).as("no " + from + " before " + to + " in " + text).isNotNegative();
+    return text.substring(start + from.length(), end);
+  }
+
+  private static String zsh(Path driver) throws IOException, InterruptedException {
+    ProcessBuilder pb =
+        new ProcessBuilder("zsh", "-f", driver.toString()).redirectErrorStream(true);
+    pb.environment().put("TERM", "xterm");
+    pb.environment().put("PATH", Cli.LAUNCHER.getParent() + ":" + System.getenv("PATH"));
+    Process p = pb.start();
+    p.getOutputStream().close();
+    String out =
+        new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    p.waitFor();
+    return out;
   }
 
   @Test
