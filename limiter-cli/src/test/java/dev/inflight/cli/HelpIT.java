@@ -102,8 +102,8 @@ class HelpIT {
 
     assertThat(r.out())
         .contains(
-            "\n  inflight run --provider openai --label summariser --timeout 5m -- python sum.py"
-                + " a.txt\n");
+            "\n  inflight run --provider openai --label summary --timeout 5m -- python sum.py\n")
+        .contains("\n  inflight run -p openai/gpt-4o --weight 2 --priority interactive \\\n");
   }
 
   @Test
@@ -140,8 +140,12 @@ class HelpIT {
     Tools.require("zsh", "zsh");
     Path script = tmp.resolve("inflight-completion.zsh");
     Files.writeString(script, Cli.runRaw(Map.of(), "completion", "zsh").out());
-    // An interactive zsh on a pseudo-terminal (zsh/zpty), so that completion runs as when a user
-    // presses Tab: each case types a line and Tab, then clears the line and echoes a marker.
+    Path lines = tmp.resolve("completed.txt");
+    // An interactive zsh on a pseudo-terminal (zsh's zpty module), so that completion runs as when
+    // a user presses Tab. Each case types the start of a line and Tab, then a key (^X r) bound to a
+    // widget
+    // that writes the line as completion left it to a file and clears it. zle handles keys in
+    // order, so no case depends on how fast the shell is.
     Path driver = tmp.resolve("drive.zsh");
     Files.writeString(
         driver,
@@ -149,54 +153,56 @@ class HelpIT {
             "\n",
             "zmodload zsh/zpty",
             "zpty z zsh -f -i",
-            "zpty -w z \"PROMPT='%% '; LISTMAX=1000; autoload -U compinit && compinit -u -D;"
-                + " source '"
+            "zpty -w z \"PROMPT='%% '; autoload -U compinit && compinit -u -D; source '"
                 + script
-                + "'; echo __load\\\"\\\"ed__\"",
-            "zpty -r z out '*__loaded__*'",
-            "typeset -a cases=('inflight st' 'inflight ' 'inflight run --pr' 'inflight limits s')",
-            "for i in {1..${#cases}}; do",
-            "  zpty -n -w z \"${cases[$i]}\"$'\\t\\t'",
-            "  zpty -n -w z $'\\C-u'",
-            "  zpty -w z \"echo __case${i}\\\"\\\"__\"",
-            "  zpty -r z chunk \"*__case${i}__*\"",
-            "  out+=$chunk",
+                + "'; record() { print -r -- \\\"\\$BUFFER\\\" >> '"
+                + lines
+                + "'; BUFFER= }; zle -N record; bindkey '^Xr' record; echo __rea\\\"\\\"dy__\"",
+            "zpty -r z out '*__ready__*'",
+            "for c in 'inflight st' 'inflight de' 'inflight run --prov' 'inflight run --pri'"
+                + " 'inflight limits s'; do",
+            "  zpty -n -w z \"$c\"$'\\t\\C-xr'",
             "done",
+            "zpty -w z 'echo __do\"\"ne__'",
+            "zpty -r z out '*__done__*'",
             "zpty -d z",
-            "print -r -- \"$out\"",
             ""));
 
     String out = zsh(driver);
 
-    String plain = out.replaceAll("\u001b\\[[0-9;?]*[A-Za-z]", "").replace("\r", "");
-    assertThat(plain).as(out).contains("__loaded__").doesNotContain("command not found: complete");
-    assertThat(between(plain, "__loaded__", "__case1__")).contains("inflight status");
-    assertThat(between(plain, "__case1__", "__case2__"))
-        .contains("status", "limits", "run", "release", "demo", "app", "completion", "man");
-    assertThat(between(plain, "__case2__", "__case3__")).contains("--priority", "--provider");
-    assertThat(between(plain, "__case3__", "__case4__")).contains("inflight limits set");
-  }
-
-  /** What {@code text} holds between the last {@code from} before {@code to} and {@code to}. */
-  private static String between(String text, String from, String to) {
-    int end = text.lastIndexOf(to);
-    assertThat(end).as("no " + to + " in " + text).isNotNegative();
-    int start = text.lastIndexOf(from, end);
-    assertThat(start).as("no " + from + " before " + to + " in " + text).isNotNegative();
-    return text.substring(start + from.length(), end);
+    assertThat(out).doesNotContain("command not found");
+    assertThat(Files.readAllLines(lines))
+        .as(out)
+        .map(String::strip)
+        .containsExactly(
+            "inflight status",
+            "inflight demo",
+            "inflight run --provider",
+            "inflight run --priority",
+            "inflight limits set");
   }
 
   private static String zsh(Path driver) throws IOException, InterruptedException {
     ProcessBuilder pb =
         new ProcessBuilder("zsh", "-f", driver.toString()).redirectErrorStream(true);
     pb.environment().put("TERM", "xterm");
-    pb.environment().put("PATH", Cli.LAUNCHER.getParent() + ":" + System.getenv("PATH"));
     Process p = pb.start();
     p.getOutputStream().close();
-    String out =
-        new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-    p.waitFor();
-    return out;
+    java.util.concurrent.CompletableFuture<String> out =
+        java.util.concurrent.CompletableFuture.supplyAsync(
+            () -> {
+              try {
+                return new String(
+                    p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+              } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+              }
+            });
+    if (!p.waitFor(Cli.HANG_GUARD.toSeconds(), java.util.concurrent.TimeUnit.SECONDS)) {
+      p.destroyForcibly();
+      throw new AssertionError("zsh did not finish; it wrote: " + out.getNow("(nothing)"));
+    }
+    return out.join();
   }
 
   @Test
