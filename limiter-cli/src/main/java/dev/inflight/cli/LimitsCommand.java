@@ -57,10 +57,11 @@ final class LimitsCommand implements Runnable {
         "  inflight limits list --json",
         "",
         "JSON: {\"limits\":[{\"provider\",\"limited\" (false: only its models have limits),",
-        "         \"max_in_flight\" (null: no in-flight cap),\"cooldown_ms\",\"paused\",\"adaptive\",",
-        "         \"requests_per_minute\",\"tokens_per_minute\" (null: no budget),\"default_tokens\",",
-        "         \"aging_ms\",\"models\":[{\"model\",\"key\",\"max_in_flight\",\"requests_per_minute\",",
-        "         \"tokens_per_minute\",\"default_tokens\"}]}],\"database\"}"
+        "         \"max_in_flight\" (null: no in-flight cap),\"cooldown_ms\",\"paused\",",
+        "         \"adaptive\",\"requests_per_minute\",\"tokens_per_minute\" (null: no budget),",
+        "         \"default_tokens\",\"aging_ms\",\"models\":[{\"model\",\"key\",\"max_in_flight\",",
+        "           \"requests_per_minute\",\"tokens_per_minute\",\"default_tokens\"}]}],",
+        "       \"database\"}"
       })
   static final class List implements Callable<Integer> {
     @Spec CommandSpec spec;

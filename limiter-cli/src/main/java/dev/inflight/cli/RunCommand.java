@@ -75,10 +75,12 @@ import sun.misc.Signal;
     },
     footerHeading = "%nExample:%n",
     footer = {
-      "  inflight run --provider openai --label summariser --timeout 5m -- python sum.py a.txt",
-      "  inflight run -p openai --rate-limited-exit-code 42 --retry-after 20s -- ./call.sh",
-      "  inflight run -p openai/gpt-4o --weight 2 --priority interactive --tokens 1200 -- ./ask.sh",
-      "  inflight run -p openai/gpt-4o -- sh -c './ask.sh && echo 850 > \"$INFLIGHT_USAGE_FILE\"'"
+      "  inflight run --provider openai --label summary --timeout 5m -- python sum.py",
+      "  inflight run -p openai --rate-limited-exit-code 42 --retry-after 20s ./call.sh",
+      "  inflight run -p openai/gpt-4o --weight 2 --priority interactive \\",
+      "    --tokens 1200 ./ask.sh",
+      "  inflight run -p openai/gpt-4o -- \\",
+      "    sh -c './ask.sh && echo 850 > \"$INFLIGHT_USAGE_FILE\"'"
     },
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {
