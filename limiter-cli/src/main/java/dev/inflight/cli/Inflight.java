@@ -5,7 +5,6 @@ import dev.inflight.client.Limiter;
 import dev.inflight.client.LimiterBuilder;
 import java.nio.file.Path;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.HelpCommand;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -33,7 +32,7 @@ import picocli.CommandLine.Spec;
       ReleaseCommand.class,
       AppCommand.class,
       DemoCommand.class,
-      HelpCommand.class,
+      HelpPathCommand.class,
       CompletionCommand.class,
       ManCommand.class
     },

@@ -44,6 +44,23 @@ class HelpIT {
   }
 
   @Test
+  void helpOfACommandsOwnCommand_printsThatOnesUsage() {
+    Cli.Result r = Cli.runRaw(Map.of(), "help", "limits", "set");
+
+    assertThat(r.code()).as(r.describe()).isZero();
+    assertThat(r.out()).startsWith("Set the limit of a provider").contains("inflight limits set ");
+  }
+
+  @Test
+  void helpOfAnUnknownCommand_namesItAndSuggests_exit2() {
+    Cli.Result r = Cli.runRaw(Map.of(), "help", "limits", "sett");
+
+    assertThat(r.code()).isEqualTo(ExitCodes.USAGE);
+    assertThat(r.err()).startsWith("inflight: unknown command 'sett'\nDid you mean: limits set");
+    assertThat(r.out()).isEmpty();
+  }
+
+  @Test
   void helpOfTheStatusAppsCommands_comesFromTheSameModel() {
     Cli.Result r = Cli.runRaw(Map.of(), "help", "demo");
 
@@ -93,7 +110,7 @@ class HelpIT {
     assertThat(r.out())
         .doesNotContain("--home=DIR")
         .doesNotContain("--version")
-        .contains("(and the global options --home DIR, --verbose: see 'inflight --help')");
+        .contains("(global options --home DIR, --db URL, --verbose: see 'inflight --help')");
   }
 
   @Test
