@@ -75,9 +75,17 @@ final class CliHelp extends Help {
         ownOptions(commandSpec()), layout, optionSort, valueLabelRenderer);
   }
 
+  /** The inherited options by name, from the model: a global option added later shows here too. */
   private static String globalsNote(CommandSpec spec) {
-    boolean any = spec.options().stream().anyMatch(ArgSpec::inherited);
-    return any ? "  (and the global options --home DIR, --verbose: see 'inflight --help')\n" : "";
+    List<String> names = new ArrayList<>();
+    for (OptionSpec o : spec.options()) {
+      if (o.inherited() && !o.hidden()) {
+        names.add(o.longestName() + (o.typeInfo().isBoolean() ? "" : " " + o.paramLabel()));
+      }
+    }
+    return names.isEmpty()
+        ? ""
+        : "  (global options " + String.join(", ", names) + ": see 'inflight --help')\n";
   }
 
   /** The footer's lines exactly as written (its heading is a section of its own). */

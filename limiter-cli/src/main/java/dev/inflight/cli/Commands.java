@@ -50,6 +50,24 @@ public final class Commands {
     return commandLine(top).execute(args);
   }
 
+  /**
+   * picocli's message, except for a word that is neither an option nor a parameter: "Unmatched
+   * argument at index 0: 'stat'" says where, not what; this says "unknown command 'stat'" (where a
+   * command was expected) or "unexpected argument 'extra'".
+   */
+  static String message(ParameterException e) {
+    if (e instanceof UnmatchedArgumentException u && !u.getUnmatched().isEmpty()) {
+      String first = u.getUnmatched().get(0);
+      if (!first.startsWith("-")) {
+        boolean commandExpected = !e.getCommandLine().getSubcommands().isEmpty();
+        return (commandExpected ? "unknown command '" : "unexpected argument '")
+            + dev.inflight.client.Text.printable(first)
+            + "'";
+      }
+    }
+    return e.getMessage();
+  }
+
   /** {@code -h, --help} on every subcommand (the top command declares its own, with -V). */
   private static void addHelpOption(CommandLine cl) {
     CommandSpec spec = cl.getCommandSpec();
@@ -67,7 +85,7 @@ public final class Commands {
 
   private static int badUsage(ParameterException e, String[] args) {
     PrintStream err = System.err;
-    err.println("inflight: " + e.getMessage());
+    err.println("inflight: " + message(e));
     UnmatchedArgumentException.printSuggestions(e, err);
     err.println("See '" + e.getCommandLine().getCommandSpec().qualifiedName() + " --help'.");
     return ExitCodes.USAGE;

@@ -5,7 +5,6 @@ import dev.inflight.client.Limiter;
 import dev.inflight.client.LimiterBuilder;
 import java.nio.file.Path;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.HelpCommand;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -33,7 +32,7 @@ import picocli.CommandLine.Spec;
       ReleaseCommand.class,
       AppCommand.class,
       DemoCommand.class,
-      HelpCommand.class,
+      HelpPathCommand.class,
       CompletionCommand.class,
       ManCommand.class
     },
@@ -51,7 +50,7 @@ import picocli.CommandLine.Spec;
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {
       "0:ok",
-      "COMMAND's:'run' exits with COMMAND's own code (128+N when it died of signal N)",
+      "COMMAND's:'run' exits with COMMAND's own code (128+N after signal N)",
       "2:bad usage or input; nothing was changed",
       "75:'run': no lease within --timeout",
       "1:any other failure"
@@ -69,7 +68,7 @@ final class Inflight implements Runnable {
   @Option(
       names = {"-V", "--version"},
       versionHelp = true,
-      description = "Print the version and the commit it was built from, and exit.")
+      description = "Print the version and this checkout's commit, and exit.")
   boolean version;
 
   @Option(
@@ -86,8 +85,8 @@ final class Inflight implements Runnable {
       paramLabel = "URL",
       scope = ScopeType.INHERIT,
       description =
-          "A PostgreSQL database shared by many machines: postgresql://[user@]host[:port]/db"
-              + "[?sslmode=…] (password from the URL, PGPASSWORD or ~/.pgpass; never printed)."
+          "A PostgreSQL database shared by many machines (password from the URL, PGPASSWORD or"
+              + " ~/.pgpass; never printed), as postgresql://[user@]host[:port]/db[?sslmode=…]."
               + " Default: $INFLIGHT_DATABASE_URL, else limiter.db in the config root.")
   String db;
 

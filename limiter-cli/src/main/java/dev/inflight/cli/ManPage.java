@@ -25,6 +25,8 @@ final class ManPage {
     CommandSpec spec = top.getCommandSpec();
     UsageMessageSpec usage = spec.usageMessage();
     line(".TH INFLIGHT 1 \"\" " + quoted(version) + " \"User Commands\"");
+    line(".nh"); // no hyphenation: options, URLs and keys are copied as they read
+    line(".ad l");
     line(".SH NAME");
     line("inflight \\- " + escape(firstSentence(usage.description())));
     line(".SH SYNOPSIS");

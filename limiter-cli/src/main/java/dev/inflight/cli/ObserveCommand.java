@@ -40,10 +40,12 @@ import picocli.CommandLine.Spec;
     },
     footerHeading = "%nExample:%n",
     footer = {
-      "  curl -sS -D headers.txt -o body.json https://api.openai.com/v1/chat/completions ...",
+      "  curl -sS -D headers.txt -o body.json \\",
+      "    https://api.openai.com/v1/chat/completions ...",
       "  inflight observe openai/gpt-4o headers.txt",
       "",
-      "Output: openai/gpt-4o: 2 requests left until 12:03:41, 89500 tokens left until 12:02:41"
+      "Output:",
+      "openai/gpt-4o: 2 requests left until 12:03:41, 89500 tokens left until 12:02:41"
     })
 final class ObserveCommand implements Callable<Integer> {
   @Spec CommandSpec spec;

@@ -10,33 +10,24 @@ import dev.inflight.client.Outcome;
 import dev.inflight.client.Priority;
 import dev.inflight.client.ReleaseResult;
 import dev.inflight.client.Text;
-import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.FileVisitResult;
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.attribute.BasicFileAttributes;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.OptionalLong;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
-import sun.misc.Signal;
 
 /**
  * {@code inflight run}: waits for a lease, runs COMMAND while holding it, releases it however
- * COMMAND ends, and exits with COMMAND's exit code.
+ * COMMAND ends, and exits with COMMAND's exit code. This class checks the input, waits and
+ * releases; {@link CommandChild} runs COMMAND and passes signals on to it; {@link UsageFile} owns
+ * INFLIGHT_USAGE_FILE.
  *
  * <p>Signals: while waiting, SIGINT/SIGTERM/SIGHUP end the JVM normally and a shutdown hook closes
  * the limiter, which takes the request out of the queue. Once the lease is held, handlers replace
@@ -75,10 +66,12 @@ import sun.misc.Signal;
     },
     footerHeading = "%nExample:%n",
     footer = {
-      "  inflight run --provider openai --label summariser --timeout 5m -- python sum.py a.txt",
-      "  inflight run -p openai --rate-limited-exit-code 42 --retry-after 20s -- ./call.sh",
-      "  inflight run -p openai/gpt-4o --weight 2 --priority interactive --tokens 1200 -- ./ask.sh",
-      "  inflight run -p openai/gpt-4o -- sh -c './ask.sh && echo 850 > \"$INFLIGHT_USAGE_FILE\"'"
+      "  inflight run --provider openai --label summary --timeout 5m -- python sum.py",
+      "  inflight run -p openai --rate-limited-exit-code 42 --retry-after 20s ./call.sh",
+      "  inflight run -p openai/gpt-4o --weight 2 --priority interactive \\",
+      "    --tokens 1200 ./ask.sh",
+      "  inflight run -p openai/gpt-4o -- \\",
+      "    sh -c './ask.sh && echo 850 > \"$INFLIGHT_USAGE_FILE\"'"
     },
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {
@@ -170,18 +163,8 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
       description = "The command and its arguments (put them after --).")
   List<String> command;
 
-  private final Object lock = new Object();
-  private Process child; // guarded by lock
-  private Signal pendingSignal; // guarded by lock: arrived after the grant, before the start
-  private boolean signalled; // guarded by lock: a signal came while COMMAND ran
-  private boolean shuttingDown; // guarded by lock
-  private Path usageDir; // guarded by lock: INFLIGHT_USAGE_FILE's directory, deleted at the end
-
-  /** The file name of INFLIGHT_USAGE_FILE inside its private directory. */
-  static final String USAGE_FILE = "used-tokens";
-
-  /** More than any valid count with its newline and spaces: the rest is not read. */
-  private static final int USAGE_MAX_BYTES = 64;
+  private CommandChild child; // set in call(), before the shutdown hook is added
+  private final UsageFile usage = new UsageFile();
 
   @Override
   public Integer call() {
@@ -218,6 +201,7 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
       builder.database(top.db);
     }
     Limiter limiter = builder.build();
+    child = new CommandChild(command.get(0));
     Thread hook = new Thread(() -> onShutdown(limiter), "inflight-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
     try {
@@ -225,12 +209,12 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
       int code;
       OptionalLong used;
       try {
-        code = runHolding(lease);
-        used = usedTokens(lease);
+        code = child.run(commandFor(lease));
+        used = usage.usedTokens(lease.id());
       } finally {
-        deleteUsageDir();
+        usage.delete();
       }
-      Outcome outcome = outcome(code, rateLimitedCode);
+      Outcome outcome = child.outcome(code, rateLimitedCode);
       release(lease, outcome, retry, used);
       return code;
     } catch (LeaseTimeoutException e) {
@@ -259,10 +243,10 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
       Thread.currentThread().interrupt();
       throw new LimiterException("interrupted while waiting for a lease for '" + provider + "'");
     } catch (CancellationException e) {
-      throw awaitExit(); // the shutdown hook closed the limiter: the JVM is exiting
+      throw CommandChild.awaitExit(); // the shutdown hook closed the limiter: the JVM is exiting
     } catch (ExecutionException e) {
       if (e.getCause() instanceof CancellationException) {
-        throw awaitExit();
+        throw CommandChild.awaitExit();
       }
       if (e.getCause() instanceof RuntimeException re) {
         throw re;
@@ -271,8 +255,8 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
     }
   }
 
-  /** Runs COMMAND; returns its exit code (128+N for signal N, as shells report it). */
-  private int runHolding(Lease lease) {
+  /** COMMAND with the lease's environment, INFLIGHT_USAGE_FILE among it. */
+  private ProcessBuilder commandFor(Lease lease) {
     ProcessBuilder pb = new ProcessBuilder(command).inheritIO();
     CallerLocale.restore(pb.environment());
     pb.environment().put("INFLIGHT_PROVIDER", lease.provider());
@@ -282,59 +266,15 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
     } else {
       pb.environment().put("INFLIGHT_MODEL", lease.model());
     }
-    Path usage = createUsageFile();
-    if (usage == null) {
+    Path file = usage.create();
+    if (file == null) {
       pb.environment().remove("INFLIGHT_USAGE_FILE");
     } else {
-      pb.environment().put("INFLIGHT_USAGE_FILE", usage.toString());
+      pb.environment().put("INFLIGHT_USAGE_FILE", file.toString());
     }
     // INFLIGHT_LEASE_TOKEN too: COMMAND's own requests for PROVIDER join this lease, not queue.
     pb.environment().putAll(lease.childEnvironment());
-    for (String name : new String[] {"INT", "TERM", "HUP"}) {
-      try {
-        Signal.handle(new Signal(name), this::onSignal);
-      } catch (IllegalArgumentException ignoredOrReserved) {
-        // e.g. SIGHUP under nohup: the signal stays as the JVM found it
-      }
-    }
-    Process p;
-    synchronized (lock) {
-      if (shuttingDown) {
-        throw awaitExit();
-      }
-      if (pendingSignal != null) {
-        return 128 + pendingSignal.getNumber(); // COMMAND never started
-      }
-      try {
-        p = pb.start();
-      } catch (IOException e) {
-        return cannotStart(e);
-      }
-      child = p;
-    }
-    while (true) {
-      try {
-        return p.waitFor();
-      } catch (InterruptedException e) {
-        // only the JVM's shutdown interrupts nobody here; keep waiting for COMMAND
-      }
-    }
-  }
-
-  /** How COMMAND ended, for the release. */
-  private Outcome outcome(int code, int rateLimitedCode) {
-    synchronized (lock) {
-      if (child == null) {
-        return pendingSignal != null ? Outcome.CANCELLED : Outcome.FAILED; // never started
-      }
-      if (rateLimitedCode != 0 && code == rateLimitedCode) {
-        return Outcome.RATE_LIMITED;
-      }
-      if (signalled) {
-        return Outcome.CANCELLED;
-      }
-    }
-    return code == 0 ? Outcome.SUCCEEDED : Outcome.FAILED;
+    return pb;
   }
 
   private void release(Lease lease, Outcome outcome, Duration retry, OptionalLong used) {
@@ -359,138 +299,6 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
     }
   }
 
-  // ---------------------------------------------------------------- INFLIGHT_USAGE_FILE
-
-  /**
-   * A path in a new directory only this user can enter ($TMPDIR, else java.io.tmpdir), for COMMAND
-   * to write its token count to; null (with a warning) when no such directory can be made: COMMAND
-   * then runs without one.
-   */
-  private Path createUsageFile() {
-    String tmp = System.getenv("TMPDIR");
-    Path base =
-        tmp != null && !tmp.isEmpty() && Files.isDirectory(Path.of(tmp))
-            ? Path.of(tmp)
-            : Path.of(System.getProperty("java.io.tmpdir"));
-    Path dir;
-    try {
-      dir =
-          Files.createTempDirectory(
-              base,
-              "inflight-usage-",
-              PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-    } catch (IOException | UnsupportedOperationException e) {
-      System.err.println(
-          "inflight: warning: no INFLIGHT_USAGE_FILE for COMMAND (cannot create a private"
-              + " directory in "
-              + base
-              + ": "
-              + e.getMessage()
-              + ")");
-      return null;
-    }
-    synchronized (lock) {
-      if (!shuttingDown) { // else the shutdown hook may have looked for it already
-        usageDir = dir;
-        return dir.resolve(USAGE_FILE);
-      }
-    }
-    try {
-      Files.deleteIfExists(dir);
-    } catch (IOException e) {
-      // the JVM is exiting and COMMAND will not start: an empty directory in the temp dir
-    }
-    return null;
-  }
-
-  /**
-   * The count COMMAND wrote to INFLIGHT_USAGE_FILE; empty when it wrote nothing, or (with a warning
-   * naming the file, the rule and the value) something that is not a count.
-   */
-  private OptionalLong usedTokens(Lease lease) {
-    Path dir;
-    synchronized (lock) {
-      dir = usageDir;
-    }
-    if (dir == null) {
-      return OptionalLong.empty();
-    }
-    Path file = dir.resolve(USAGE_FILE);
-    if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
-      return OptionalLong.empty();
-    }
-    String text;
-    try {
-      if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
-        return usageWarning(lease, file, "is not a regular file");
-      }
-      byte[] bytes;
-      try (InputStream in = Files.newInputStream(file, LinkOption.NOFOLLOW_LINKS)) {
-        bytes = in.readNBytes(USAGE_MAX_BYTES + 1);
-      }
-      if (bytes.length > USAGE_MAX_BYTES) {
-        return usageWarning(
-            lease, file, "must hold an integer from 0 to 100000000 (was more than 64 bytes)");
-      }
-      text = new String(bytes, StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      return usageWarning(lease, file, "cannot be read (" + e.getMessage() + ")");
-    }
-    String t = text.strip();
-    if (t.isEmpty()) {
-      return OptionalLong.empty(); // written empty: nothing reported
-    }
-    if (t.matches("[0-9]{1,9}") && Long.parseLong(t) <= Args.MAX_TOKENS) {
-      return OptionalLong.of(Long.parseLong(t));
-    }
-    return usageWarning(
-        lease, file, "must hold an integer from 0 to 100000000 (was " + Args.quote(t) + ")");
-  }
-
-  private static OptionalLong usageWarning(Lease lease, Path file, String problem) {
-    System.err.println(
-        "inflight: warning: INFLIGHT_USAGE_FILE "
-            + file
-            + " "
-            + problem
-            + "; lease "
-            + lease.id()
-            + " is released without a token count");
-    return OptionalLong.empty();
-  }
-
-  /** Deletes INFLIGHT_USAGE_FILE's directory and whatever COMMAND left in it (best effort). */
-  private void deleteUsageDir() {
-    Path dir;
-    synchronized (lock) {
-      dir = usageDir;
-      usageDir = null;
-    }
-    if (dir == null) {
-      return;
-    }
-    try {
-      Files.walkFileTree(
-          dir,
-          new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult visitFile(Path f, BasicFileAttributes a) throws IOException {
-              Files.deleteIfExists(f);
-              return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
-              Files.deleteIfExists(d);
-              return FileVisitResult.CONTINUE;
-            }
-          });
-    } catch (IOException e) {
-      System.err.println(
-          "inflight: warning: cannot delete " + dir + " (INFLIGHT_USAGE_FILE's directory): " + e);
-    }
-  }
-
   /** 0 when not given; else 1 to 255, or a message naming the option, the rule and the value. */
   static int parseExitCode(String text) {
     if (text == null) {
@@ -509,104 +317,10 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
         "--rate-limited-exit-code must be an integer from 1 to 255 (was \"" + text + "\")");
   }
 
-  private int cannotStart(IOException e) {
-    String msg = e.getMessage() == null ? e.toString() : e.getMessage();
-    // "Cannot run program "x": error=2, No such file or directory"
-    String reason = msg.contains("error=") ? msg.substring(msg.indexOf("error=")) : msg;
-    reason = reason.replaceFirst("^error=\\d+, ", "");
-    System.err.println("inflight: cannot run '" + command.get(0) + "': " + reason);
-    return msg.contains("error=2,") ? ExitCodes.NOT_FOUND : ExitCodes.CANNOT_EXECUTE;
-  }
-
-  // ---------------------------------------------------------------- signals
-
-  private void onSignal(Signal sig) {
-    Process p;
-    synchronized (lock) {
-      p = child;
-      if (p == null) {
-        if (pendingSignal == null) {
-          pendingSignal = sig;
-        }
-        return;
-      }
-      signalled = true;
-    }
-    if (!p.isAlive()) {
-      return;
-    }
-    switch (sig.getName()) {
-      case "TERM" -> p.destroy();
-      case "INT" -> {
-        if (!keyboardReachedChild()) {
-          kill(p, "INT");
-        }
-      }
-      default -> kill(p, sig.getName());
-    }
-  }
-
-  /**
-   * Whether this process is in its terminal's foreground process group: then a Ctrl-C went to the
-   * whole group, COMMAND included, and passing it on would deliver it twice.
-   */
-  private static boolean keyboardReachedChild() {
-    try {
-      String stat = Files.readString(Path.of("/proc/self/stat"), StandardCharsets.US_ASCII);
-      String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-      long pgrp = Long.parseLong(f[2]);
-      long tpgid = Long.parseLong(f[5]);
-      return tpgid > 0 && tpgid == pgrp;
-    } catch (IOException | RuntimeException e) {
-      return false;
-    }
-  }
-
-  private static void kill(Process p, String signal) {
-    try {
-      Process k =
-          new ProcessBuilder("kill", "-s", signal, Long.toString(p.pid()))
-              .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-              .redirectError(ProcessBuilder.Redirect.DISCARD)
-              .start();
-      k.waitFor(5, TimeUnit.SECONDS);
-    } catch (IOException e) {
-      p.destroy(); // no kill(1): SIGTERM is the closest we can send
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-  }
-
   /** The JVM is exiting (a signal while waiting, or SIGHUP/SIGQUIT paths): leave the queue. */
   private void onShutdown(Limiter limiter) {
-    Process p;
-    synchronized (lock) {
-      shuttingDown = true;
-      p = child;
-    }
-    if (p != null && p.isAlive()) {
-      // Only reached when the JVM is killed around our handlers: never leave COMMAND unlimited.
-      p.destroy();
-      try {
-        if (!p.waitFor(10, TimeUnit.SECONDS)) {
-          p.destroyForcibly();
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }
-    deleteUsageDir();
+    child.shutdown(); // only has work when the JVM is killed around our handlers
+    usage.delete();
     limiter.close();
-  }
-
-  /** Blocks the calling thread until the JVM halts (System.exit must not be called now). */
-  private static RuntimeException awaitExit() {
-    while (true) {
-      try {
-        Thread.sleep(Long.MAX_VALUE);
-      } catch (InterruptedException e) {
-        // keep waiting for the halt
-      }
-    }
   }
 }

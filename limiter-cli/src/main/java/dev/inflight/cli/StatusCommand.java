@@ -53,15 +53,14 @@ import picocli.CommandLine.Spec;
       "         \"upstream_in_flight\" (null unless a usage probe counted it),",
       "         \"queued_by_class\":{\"interactive\",\"normal\",\"batch\"},",
       "         \"window\" (null: no budget):{\"requests_per_minute\",\"requests\",",
-      "           \"tokens_per_minute\",\"tokens\" (null: no such budget),\"frees_at\",\"frees_in_ms\"},",
+      "           \"tokens_per_minute\",\"tokens\" (null: no such budget),",
+      "           \"frees_at\",\"frees_in_ms\"},",
       "         \"models\":[{\"model\",\"key\",\"max_in_flight\" (null: no cap of its own),",
       "           \"in_flight\",\"queued\",\"window\"}]}],",
-      "       \"leases\":[{\"id\" (a number),\"provider\",\"model\" (\"\": none),\"key\",\"weight\","
-          + "\"tokens\",",
-      "         \"pid\",\"label\",\"held_ms\",\"host\",\"process\"}],",
-      "       \"waiters\":[{\"provider\",\"model\",\"key\",\"position\",\"priority\",\"weight\","
-          + "\"tokens\",",
-      "         \"pid\",\"label\",\"waited_ms\",\"host\",\"process\"}],",
+      "       \"leases\":[{\"id\" (a number),\"provider\",\"model\" (\"\": none),\"key\",",
+      "         \"weight\",\"tokens\",\"pid\",\"label\",\"held_ms\",\"host\",\"process\"}],",
+      "       \"waiters\":[{\"provider\",\"model\",\"key\",\"position\",\"priority\",",
+      "         \"weight\",\"tokens\",\"pid\",\"label\",\"waited_ms\",\"host\",\"process\"}],",
       "       \"database\"}"
     })
 final class StatusCommand implements Callable<Integer> {

@@ -115,8 +115,9 @@ final class StatusWatch {
     return sb.append(CLEAR_BELOW).toString();
   }
 
+  /** The clock first: on a narrow terminal the cut falls on the database's path, not on it. */
   private String title(StatusSnapshot s) {
-    return "inflight status --watch · " + db + " · " + HMS.format(s.at()) + " · Ctrl-C stops";
+    return HMS.format(s.at()) + " · inflight status --watch · " + db + " · Ctrl-C stops";
   }
 
   /** Red while anyone waits, yellow at the limit in force, else none. */

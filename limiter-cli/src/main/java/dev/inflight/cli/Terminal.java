@@ -20,9 +20,12 @@ public final class Terminal {
 
   private Terminal() {}
 
-  /** Whether standard input and output are a terminal (a person is reading). */
+  /**
+   * Whether standard input and output are a terminal (a person is reading) that can redraw in
+   * place: {@code TERM=dumb} (an editor's shell buffer) cannot, and gets lines as a pipe does.
+   */
   public static boolean isTerminal() {
-    return System.console() != null;
+    return System.console() != null && !"dumb".equals(System.getenv("TERM"));
   }
 
   /** The terminal's width in columns, or 0 when standard output is not a terminal. */

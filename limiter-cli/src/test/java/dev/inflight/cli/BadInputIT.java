@@ -355,7 +355,9 @@ class BadInputIT {
             "echo",
             "\uFFFD"),
         bad("Unknown option: '--bogus'", "status", "--bogus"),
-        bad("Unmatched argument", "frobnicate"),
+        bad("inflight: unknown command 'frobnicate'", "frobnicate"),
+        bad("inflight: unknown command 'sett'\nDid you mean", "limits", "sett"),
+        bad("inflight: unexpected argument 'extra'", "limits", "list", "extra"),
         bad("missing command", "limits"));
   }
 

@@ -2,6 +2,7 @@ package dev.inflight.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.inflight.testing.Tools;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -43,6 +44,23 @@ class HelpIT {
   }
 
   @Test
+  void helpOfACommandsOwnCommand_printsThatOnesUsage() {
+    Cli.Result r = Cli.runRaw(Map.of(), "help", "limits", "set");
+
+    assertThat(r.code()).as(r.describe()).isZero();
+    assertThat(r.out()).startsWith("Set the limit of a provider").contains("inflight limits set ");
+  }
+
+  @Test
+  void helpOfAnUnknownCommand_namesItAndSuggests_exit2() {
+    Cli.Result r = Cli.runRaw(Map.of(), "help", "limits", "sett");
+
+    assertThat(r.code()).isEqualTo(ExitCodes.USAGE);
+    assertThat(r.err()).startsWith("inflight: unknown command 'sett'\nDid you mean: limits set");
+    assertThat(r.out()).isEmpty();
+  }
+
+  @Test
   void helpOfTheStatusAppsCommands_comesFromTheSameModel() {
     Cli.Result r = Cli.runRaw(Map.of(), "help", "demo");
 
@@ -73,7 +91,10 @@ class HelpIT {
     String head = gitHead();
     if (head != null) { // the build read the same checkout
       assertThat(first)
-          .matches("inflight [0-9]+\\.[0-9]+\\.[0-9]+\\S* \\(commit " + head + "(-dirty)?\\)");
+          .matches(
+              "inflight [0-9]+\\.[0-9]+\\.[0-9]+\\S* \\(commit "
+                  + head
+                  + "(-dirty)?(, built at [0-9a-f]{12}(-dirty)?)?\\)");
     } else { // a source tarball
       assertThat(first).matches("inflight [0-9]+\\.[0-9]+\\.[0-9]+\\S* \\(unknown commit\\)");
     }
@@ -89,7 +110,7 @@ class HelpIT {
     assertThat(r.out())
         .doesNotContain("--home=DIR")
         .doesNotContain("--version")
-        .contains("(and the global options --home DIR, --verbose: see 'inflight --help')");
+        .contains("(global options --home DIR, --db URL, --verbose: see 'inflight --help')");
   }
 
   @Test
@@ -98,8 +119,8 @@ class HelpIT {
 
     assertThat(r.out())
         .contains(
-            "\n  inflight run --provider openai --label summariser --timeout 5m -- python sum.py"
-                + " a.txt\n");
+            "\n  inflight run --provider openai --label summary --timeout 5m -- python sum.py\n")
+        .contains("\n  inflight run -p openai/gpt-4o --weight 2 --priority interactive \\\n");
   }
 
   @Test
@@ -128,6 +149,77 @@ class HelpIT {
         .contains("2:demo")
         .contains("3:set")
         .contains("4:--provider");
+  }
+
+  @Test
+  void completionScript_loadsInARealZshWithCompinit_andCompletesCommandsAndOptions()
+      throws Exception {
+    Tools.require("zsh", "zsh");
+    Path script = tmp.resolve("inflight-completion.zsh");
+    Files.writeString(script, Cli.runRaw(Map.of(), "completion", "zsh").out());
+    Path lines = tmp.resolve("completed.txt");
+    // An interactive zsh on a pseudo-terminal (zsh's zpty module), so that completion runs as when
+    // a user presses Tab. Each case types the start of a line and Tab, then a key (^X r) bound to a
+    // widget
+    // that writes the line as completion left it to a file and clears it. zle handles keys in
+    // order, so no case depends on how fast the shell is.
+    Path driver = tmp.resolve("drive.zsh");
+    Files.writeString(
+        driver,
+        String.join(
+            "\n",
+            "zmodload zsh/zpty",
+            "zpty z zsh -f -i",
+            "zpty -w z \"PROMPT='%% '; autoload -U compinit && compinit -u -D; source '"
+                + script
+                + "'; record() { print -r -- \\\"\\$BUFFER\\\" >> '"
+                + lines
+                + "'; BUFFER= }; zle -N record; bindkey '^Xr' record; echo __rea\\\"\\\"dy__\"",
+            "zpty -r z out '*__ready__*'",
+            "for c in 'inflight st' 'inflight de' 'inflight run --prov' 'inflight run --pri'"
+                + " 'inflight limits s'; do",
+            "  zpty -n -w z \"$c\"$'\\t\\C-xr'",
+            "done",
+            "zpty -w z 'echo __do\"\"ne__'",
+            "zpty -r z out '*__done__*'",
+            "zpty -d z",
+            ""));
+
+    String out = zsh(driver);
+
+    assertThat(out).doesNotContain("command not found");
+    assertThat(Files.readAllLines(lines))
+        .as(out)
+        .map(String::strip)
+        .containsExactly(
+            "inflight status",
+            "inflight demo",
+            "inflight run --provider",
+            "inflight run --priority",
+            "inflight limits set");
+  }
+
+  private static String zsh(Path driver) throws IOException, InterruptedException {
+    ProcessBuilder pb =
+        new ProcessBuilder("zsh", "-f", driver.toString()).redirectErrorStream(true);
+    pb.environment().put("TERM", "xterm");
+    Process p = pb.start();
+    p.getOutputStream().close();
+    java.util.concurrent.CompletableFuture<String> out =
+        java.util.concurrent.CompletableFuture.supplyAsync(
+            () -> {
+              try {
+                return new String(
+                    p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+              } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+              }
+            });
+    if (!p.waitFor(Cli.HANG_GUARD.toSeconds(), java.util.concurrent.TimeUnit.SECONDS)) {
+      p.destroyForcibly();
+      throw new AssertionError("zsh did not finish; it wrote: " + out.getNow("(nothing)"));
+    }
+    return out.join();
   }
 
   @Test

@@ -121,6 +121,23 @@ class StatusWatchTest {
   }
 
   @Test
+  void onANarrowTerminal_theClockStaysInTheTitle_andTheDatabasesPathIsCut() {
+    StatusWatch narrow =
+        new StatusWatch(
+            () -> snapshot(2, 3),
+            millis -> {},
+            "/a/long/path/to/the/config/root/limiter.db",
+            new PrintStream(new ByteArrayOutputStream()),
+            true,
+            false,
+            () -> 40);
+
+    String title = narrow.frame(snapshot(2, 3)).lines().findFirst().orElseThrow();
+
+    assertThat(title).matches(".*[0-9]{2}:[0-9]{2}:[0-9]{2} · inflight status --watch · /a….*");
+  }
+
+  @Test
   void piped_printsOneLinePerChange_withoutColourOrScreenControl() throws Exception {
     Deque<StatusSnapshot> reads =
         new ArrayDeque<>(List.of(snapshot(1, 0), snapshot(1, 0), snapshot(2, 1)));

@@ -165,6 +165,10 @@ final class Demo {
                 .map(m -> m.key() + "=" + m.maxInFlight())
                 .collect(Collectors.joining(", "))
             + (privateRoot ? "" : " (previous limits come back when the demo ends)"));
+    System.err.println(
+        "inflight demo: starting "
+            + agents
+            + " agents (a JVM each; the first requests come within a few seconds)...");
     try {
       startAgents();
     } catch (IOException e) {
@@ -233,6 +237,11 @@ final class Demo {
     long end = duration == null ? Long.MAX_VALUE : System.nanoTime() + duration.toNanos();
     long nextLine = 0;
     DateTimeFormatter hms = DateTimeFormatter.ofPattern("HH:mm:ss");
+    DemoStart start;
+    synchronized (children) {
+      start = new DemoStart(children.stream().map(Process::pid).collect(Collectors.toSet()));
+    }
+    long started = System.nanoTime();
     String title =
         "inflight demo · "
             + agents
@@ -258,8 +267,15 @@ final class Demo {
           }
           continue;
         }
+        if (!start.done() && start.update(s) && !screen.terminal()) {
+          System.err.printf(
+              java.util.Locale.ROOT,
+              "inflight demo: all %d agents are running (%.1f s after they were started)%n",
+              agents,
+              (System.nanoTime() - started) / 1e9);
+        }
         if (screen.terminal()) {
-          screen.draw(TerminalTable.render(s, title));
+          screen.draw(TerminalTable.render(s, title, start.note()));
         } else if (System.nanoTime() >= nextLine) {
           screen.line(LocalTime.now().format(hms) + " " + TerminalTable.line(s));
           nextLine = System.nanoTime() + 2_000_000_000L;

@@ -11,7 +11,9 @@ import java.util.function.IntSupplier;
  * Thread-safe: the drawing thread and the shutdown hook both call it.
  */
 final class DemoScreen {
-  private static final String HOME_AND_CLEAR = "\033[H\033[2J";
+  private static final String HOME = "\033[H";
+  private static final String CLEAR_LINE = "\033[K";
+  private static final String CLEAR_BELOW = "\033[J";
 
   private final PrintStream out;
   private final PrintStream err;
@@ -35,13 +37,18 @@ final class DemoScreen {
 
   /**
    * Replaces the screen with {@code table} (a terminal only), its long lines cut to the width;
-   * false once finished.
+   * false once finished. Drawn over the previous frame line by line, as {@code inflight status
+   * --watch} does, rather than after clearing the screen, which flickers at every redraw.
    */
   synchronized boolean draw(String table) {
     if (finished) {
       return false;
     }
-    out.print(HOME_AND_CLEAR + Terminal.fit(table, columns.getAsInt()));
+    StringBuilder frame = new StringBuilder(HOME);
+    Terminal.fit(table, columns.getAsInt())
+        .lines()
+        .forEach(l -> frame.append(l).append(CLEAR_LINE).append('\n'));
+    out.print(frame.append(CLEAR_BELOW));
     out.flush();
     return true;
   }

@@ -20,8 +20,19 @@ final class TerminalTable {
   private TerminalTable() {}
 
   static String render(StatusSnapshot s, String title) {
+    return render(s, title, "");
+  }
+
+  /**
+   * @param note a line under the title (what is still happening, such as agents starting), or empty
+   */
+  static String render(StatusSnapshot s, String title, String note) {
     StringBuilder sb = new StringBuilder();
-    sb.append(title).append('\n').append('\n');
+    sb.append(title).append('\n');
+    if (!note.isEmpty()) {
+      sb.append(note).append('\n');
+    }
+    sb.append('\n');
     sb.append(StatusText.providers(s)).append('\n');
     int width = s.providers().stream().mapToInt(p -> p.provider().length()).max().orElse(0) + 2;
     for (ProviderStatus p :

@@ -29,7 +29,7 @@ class DemoScreenTest {
     assertThat(drawn).isFalse();
     assertThat(lined).isFalse();
     assertThat(out.toString(StandardCharsets.UTF_8))
-        .isEqualTo("\033[H\033[2Jtable 1\n\033[H\033[2Ja line long…\n");
+        .isEqualTo("\033[Htable 1\033[K\n\033[J\033[Ha line long…\033[K\n\033[J");
     assertThat(err.toString(StandardCharsets.UTF_8))
         .isEqualTo("inflight demo: stopped 3 agents; 0 of their leases left; limits restored\n");
   }
