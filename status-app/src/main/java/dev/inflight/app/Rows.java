@@ -82,7 +82,7 @@ final class Rows {
   void apply(StatusSnapshot s, Settings settings, Instant now) {
     Map<String, ProviderStatus> shown = new TreeMap<>();
     s.providers().forEach(p -> shown.put(p.provider(), p));
-    long since = now.toEpochMilli() - History.WINDOW_MS;
+    long since = now.toEpochMilli() - Histories.IDLE_KEEP_MS;
     for (ProviderRow row : byProvider.values()) {
       String p = row.provider();
       ProviderStatus last = row.status();

@@ -116,8 +116,10 @@ public final class StatusApp extends Application {
               t.setDaemon(true);
               return t;
             });
+    Path local = ConfigRoot.resolve(configRoot);
     return new StatusViewModel(
-        () -> openLimiter(configRoot), io, Platform::runLater, InstantSource.system());
+            () -> openLimiter(configRoot), io, Platform::runLater, InstantSource.system())
+        .keepHistoryIn(db -> HistoryFile.pathFor(local, db));
   }
 
   /** The scene with theme and stylesheet, as the app and the UI tests show it. */

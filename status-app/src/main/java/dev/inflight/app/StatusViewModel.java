@@ -3,6 +3,8 @@ package dev.inflight.app;
 import dev.inflight.client.Limiter;
 import dev.inflight.client.ProviderStatus;
 import dev.inflight.client.StatusSnapshot;
+import java.io.IOException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
@@ -16,6 +18,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import javafx.beans.property.ReadOnlyBooleanProperty;
 import javafx.beans.property.ReadOnlyBooleanWrapper;
@@ -48,6 +51,11 @@ public final class StatusViewModel implements AutoCloseable {
   static final Duration TICK = Duration.ofSeconds(1);
   static final Duration REREAD_AFTER = Duration.ofSeconds(5);
 
+  /** How often the charts' history is saved for the next start (and once more on close). */
+  static final Duration SAVE_HISTORY_EVERY = Duration.ofSeconds(15);
+
+  private static final System.Logger LOG = System.getLogger(StatusViewModel.class.getName());
+
   private final Supplier<Limiter> opener;
   private final ScheduledExecutorService io;
   private final Executor ui;
@@ -65,6 +73,10 @@ public final class StatusViewModel implements AutoCloseable {
   private final AtomicBoolean refreshQueued = new AtomicBoolean();
   private volatile boolean closed;
   private volatile Duration retry = RETRY;
+  private volatile Function<String, Path> historyFile;
+  private Path historyPath; // io thread only, with the two below
+  private String historyOf;
+  private long historySavedMs;
 
   // ui thread only
   private final ReadOnlyStringWrapper problem = new ReadOnlyStringWrapper();
@@ -119,6 +131,15 @@ public final class StatusViewModel implements AutoCloseable {
   /** How long to wait between attempts to open the database (tests shorten it). */
   StatusViewModel retryEvery(Duration d) {
     this.retry = d;
+    return this;
+  }
+
+  /**
+   * Keeps the charts' history between starts in the file {@code where} names for the database (as
+   * {@link Limiter#database()} names it); without this, history lives in memory only.
+   */
+  StatusViewModel keepHistoryIn(Function<String, Path> where) {
+    this.historyFile = where;
     return this;
   }
 
@@ -289,6 +310,7 @@ public final class StatusViewModel implements AutoCloseable {
     CompletableFuture<Void> done =
         CompletableFuture.runAsync(
             () -> {
+              saveHistory();
               if (subscription != null) {
                 try {
                   subscription.close();
@@ -350,6 +372,7 @@ public final class StatusViewModel implements AutoCloseable {
       limiter = l;
       subscription = l.onChange(this::changed);
       String path = l.database();
+      loadHistory(path);
       ui.execute(
           () -> {
             database.set(path);
@@ -426,6 +449,9 @@ public final class StatusViewModel implements AutoCloseable {
       return; // connect() retries on its own schedule
     }
     long now = clock.millis();
+    if (now - historySavedMs >= SAVE_HISTORY_EVERY.toMillis()) {
+      saveHistory();
+    }
     StatusSnapshot s = last;
     boolean timeMatters =
         s == null
@@ -444,6 +470,31 @@ public final class StatusViewModel implements AutoCloseable {
     record(s, now);
     Instant at = clock.instant();
     ui.execute(() -> tickCounters(at));
+  }
+
+  private void loadHistory(String db) {
+    Function<String, Path> where = historyFile;
+    if (where == null) {
+      return;
+    }
+    historyPath = where.apply(db);
+    historyOf = db;
+    historySavedMs = clock.millis();
+    HistoryFile.load(historyPath, db).ifPresent(h -> histories.restore(h, clock.millis()));
+  }
+
+  private void saveHistory() {
+    if (historyPath == null) {
+      return;
+    }
+    historySavedMs = clock.millis();
+    try {
+      HistoryFile.save(historyPath, historyOf, histories.samples());
+    } catch (IOException | RuntimeException e) {
+      LOG.log(
+          System.Logger.Level.WARNING,
+          "inflight app: cannot save the charts' history to " + historyPath + ": " + e);
+    }
   }
 
   private void record(StatusSnapshot s, long atMs) {

@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
 class PlainModelTest {
 
   @Test
-  void history_keepsHighestCountsPerSecond_andForgetsAfterTenMinutes() {
+  void history_keepsHighestCountsPerSecond_andForgetsAfterAnHour() {
     History h = new History();
     h.record(10_100, 1, 0, 2);
     h.record(10_900, 2, 3, 2);
