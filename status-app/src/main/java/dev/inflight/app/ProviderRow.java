@@ -75,6 +75,7 @@ public final class ProviderRow {
   private final ReadOnlyObjectWrapper<Gauge> requests = new ReadOnlyObjectWrapper<>(Gauge.NONE);
   private final ReadOnlyObjectWrapper<Gauge> tokens = new ReadOnlyObjectWrapper<>(Gauge.NONE);
   private final ReadOnlyStringWrapper frees = new ReadOnlyStringWrapper("");
+  private final ReadOnlyStringWrapper grants = new ReadOnlyStringWrapper(Grants.Stats.NONE.text());
   private final ObservableList<ModelRow> models = FXCollections.observableArrayList();
   private final ObservableList<ModelRow> modelsView =
       FXCollections.unmodifiableObservableList(models);
@@ -185,6 +186,15 @@ public final class ProviderRow {
   /** {@code frees in 12s} while the provider's budget window holds something; empty otherwise. */
   public ReadOnlyStringProperty freesProperty() {
     return frees.getReadOnlyProperty();
+  }
+
+  /** Grants in the last minute and their waits, e.g. {@code 12 grants/min · wait p50 0.4s, …}. */
+  public ReadOnlyStringProperty grantsProperty() {
+    return grants.getReadOnlyProperty();
+  }
+
+  void showGrants(Grants.Stats s) {
+    grants.set(s.text());
   }
 
   /**

@@ -36,6 +36,7 @@ final class Rows {
   private final ObservableList<LeaseRow> leases = FXCollections.observableArrayList();
   private final ObservableList<WaiterRow> waiters = FXCollections.observableArrayList();
   private final Map<String, ProviderRow> byProvider = new HashMap<>();
+  private final Grants grants = new Grants();
 
   Rows(
       Function<String, History> histories,
@@ -96,6 +97,7 @@ final class Rows {
     providers.removeIf(r -> !shown.containsKey(r.provider()));
     byProvider.keySet().retainAll(shown.keySet());
     Map<String, Map<String, int[]>> inUse = modelsInUse(s);
+    grants.see(s.leases());
     int i = 0;
     for (ProviderStatus p : shown.values()) {
       ProviderRow row = byProvider.get(p.provider());
@@ -111,6 +113,7 @@ final class Rows {
           inUse.getOrDefault(p.provider(), Map.of()),
           s.at(),
           now);
+      row.showGrants(grants.of(p.provider(), now));
       if (added) {
         providers.add(i, row);
       }
@@ -157,7 +160,11 @@ final class Rows {
 
   /** Advances the counters that tick between reads. */
   void tick(Instant now) {
-    providers.forEach(r -> r.tick(now));
+    providers.forEach(
+        r -> {
+          r.tick(now);
+          r.showGrants(grants.of(r.provider(), now));
+        });
     leases.forEach(r -> r.tick(now));
     waiters.forEach(r -> r.tick(now));
   }

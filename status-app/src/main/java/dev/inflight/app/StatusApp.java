@@ -36,6 +36,8 @@ public final class StatusApp extends Application {
   private static volatile boolean localOnly;
   private static volatile Duration quitAfter;
 
+  private static final System.Logger LOG = System.getLogger(StatusApp.class.getName());
+
   private StatusViewModel vm;
   private StatusView view;
   private FXTrayIcon tray;
@@ -175,7 +177,45 @@ public final class StatusApp extends Application {
                           .map(p -> p.provider() + "=" + p.limit().orElse(0))
                           .toList()));
     }
-    view = new StatusView(vm, Theme.ofDesktop());
+    Path prefsFile = ConfigRoot.resolve(home).resolve(AppPrefs.FILE);
+    AppPrefs[] prefs = {AppPrefs.load(prefsFile)};
+    Runnable savePrefs =
+        () -> {
+          try {
+            prefs[0].save(prefsFile);
+          } catch (IOException | RuntimeException e) {
+            LOG.log(
+                System.Logger.Level.WARNING, "inflight app: cannot save " + prefsFile + ": " + e);
+          }
+        };
+    ThemeChoice theme =
+        new ThemeChoice(
+            Theme.ofDesktop(),
+            prefs[0].theme(),
+            chosen -> {
+              prefs[0] = prefs[0].withTheme(chosen);
+              savePrefs.run();
+            });
+    vm.setWaitThreshold(prefs[0].waitThreshold());
+    vm.notificationsProperty().set(prefs[0].notifications());
+    vm.notificationsProperty()
+        .addListener(
+            (obs, o, on) -> {
+              prefs[0] = prefs[0].withNotify(on);
+              savePrefs.run();
+            });
+    boolean debug = Boolean.getBoolean(DEBUG_PROPERTY);
+    vm.setNotifier(
+        (title, text) -> {
+          if (tray != null) {
+            tray.showInfoMessage(title, text);
+          }
+          if (debug) {
+            System.err.println("inflight-app notify " + title + ": " + text);
+          }
+        });
+    view = new StatusView(vm, theme);
+    followDesktop(stage, theme);
     Path placeFile = placeFile();
     Scene scene = scene(view, WindowPlace.DEFAULT_WIDTH, WindowPlace.DEFAULT_HEIGHT);
     stage.setScene(scene);
@@ -211,6 +251,36 @@ public final class StatusApp extends Application {
       t.setDaemon(true);
       t.start();
     }
+  }
+
+  /**
+   * Asks the desktop for its preference again every {@link StatusView#DESKTOP_RECHECK_SECONDS} and
+   * whenever the window gets the focus: Java hears of no change of {@code color-scheme}, so this is
+   * as live as it gets without a D-Bus client. Off the FX thread ({@code gsettings} is a process).
+   */
+  private static void followDesktop(Stage stage, ThemeChoice theme) {
+    ScheduledExecutorService desk =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "inflight-app-desktop-theme");
+              t.setDaemon(true);
+              return t;
+            });
+    Runnable check =
+        () -> {
+          Theme t = Theme.ofDesktop();
+          Platform.runLater(() -> theme.desktopIs(t));
+        };
+    long every = StatusView.DESKTOP_RECHECK_SECONDS;
+    desk.scheduleWithFixedDelay(check, every, every, java.util.concurrent.TimeUnit.SECONDS);
+    stage
+        .focusedProperty()
+        .addListener(
+            (obs, o, focused) -> {
+              if (focused) {
+                desk.execute(check);
+              }
+            });
   }
 
   /**

@@ -20,10 +20,12 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
+import javafx.beans.property.BooleanProperty;
 import javafx.beans.property.ReadOnlyBooleanProperty;
 import javafx.beans.property.ReadOnlyBooleanWrapper;
 import javafx.beans.property.ReadOnlyStringProperty;
 import javafx.beans.property.ReadOnlyStringWrapper;
+import javafx.beans.property.SimpleBooleanProperty;
 import javafx.collections.FXCollections;
 import javafx.collections.ObservableList;
 
@@ -94,6 +96,11 @@ public final class StatusViewModel implements AutoCloseable {
   private final LimitEdits edits;
   private Settings settings = Settings.NONE; // ui thread only
   private volatile Consumer<StatusSnapshot> onApplied = s -> {};
+  private volatile Alerts.Sink notifier = (title, text) -> {};
+  private final Alerts alerts = new Alerts((title, text) -> notifier.show(title, text));
+  private final BooleanProperty notifications = new SimpleBooleanProperty();
+  private Duration waitThreshold = AppPrefs.DEFAULT_WAIT; // ui thread only, with the two below
+  private StatusSnapshot shown;
 
   /**
    * @param opener opens the limiter; may throw (the message is shown and it is retried every few
@@ -123,6 +130,7 @@ public final class StatusViewModel implements AutoCloseable {
             () -> settings,
             spec -> write(l -> l.limits().set(spec)),
             spec -> write(l -> l.limits().setModel(spec)));
+    notifications.addListener((obs, o, on) -> alerts.setEnabled(on));
     providersView = FXCollections.unmodifiableObservableList(rows.providers());
     leasesView = FXCollections.unmodifiableObservableList(rows.leases());
     waitersView = FXCollections.unmodifiableObservableList(rows.waiters());
@@ -202,6 +210,29 @@ public final class StatusViewModel implements AutoCloseable {
   /** The "add a limit" form. */
   AddForm addForm() {
     return addForm;
+  }
+
+  /**
+   * Whether desktop notifications are shown (off by default): once when a 429 pauses a provider,
+   * once when a request has waited longer than {@link #waitThreshold()}; one per episode.
+   */
+  public BooleanProperty notificationsProperty() {
+    return notifications;
+  }
+
+  /** Where notifications go (the tray icon in the app); called on the UI thread. */
+  void setNotifier(Alerts.Sink sink) {
+    this.notifier = sink;
+  }
+
+  /** A request waiting longer than this is worth a notification. */
+  Duration waitThreshold() {
+    return waitThreshold;
+  }
+
+  void setWaitThreshold(Duration d) {
+    waitThreshold = d;
+    alerts.setThreshold(d);
   }
 
   /** Called on the UI thread after each snapshot is shown (for the latency figure). */
@@ -434,6 +465,8 @@ public final class StatusViewModel implements AutoCloseable {
     // counters tick on their own, so only a visible difference costs a layout and a repaint.
     List<Object> key = List.of(Snapshots.visible(s), set);
     if (!recovered && key.equals(lastShown)) {
+      Instant at = clock.instant();
+      ui.execute(() -> tickCounters(at)); // nothing to redraw, but waits still grow
       return;
     }
     lastShown = key;
@@ -510,10 +543,15 @@ public final class StatusViewModel implements AutoCloseable {
     List<ProviderStatus> shown = rows.providers().stream().map(ProviderRow::status).toList();
     summary.set(Rows.summaryOf(shown));
     anyQueued.set(shown.stream().anyMatch(p -> p.queued() > 0));
+    this.shown = s;
+    alerts.check(s, now);
     onApplied.accept(s);
   }
 
   private void tickCounters(Instant now) {
     rows.tick(now);
+    if (shown != null) {
+      alerts.check(shown, now);
+    }
   }
 }
