@@ -198,7 +198,8 @@ final class StatusView {
     filter.setId("filter");
     filter.setPromptText("filter (Ctrl+F)");
     filter.setPrefColumnCount(12);
-    filter.setMinWidth(Region.USE_PREF_SIZE);
+    // gives way first when the header is tight (800 px, thirty providers, a long summary)
+    filter.setMinWidth(96);
     filter.getStyleClass().add(Styles.SMALL);
     filter.setTooltip(new Tooltip("Shows only providers, leases and waiters containing this text"));
     filter.setOnKeyPressed(

@@ -25,6 +25,7 @@ import javafx.scene.control.SplitPane;
 import javafx.scene.control.TableCell;
 import javafx.scene.control.TableColumn;
 import javafx.scene.control.TableView;
+import javafx.scene.control.Tooltip;
 import javafx.scene.layout.Priority;
 import javafx.scene.layout.VBox;
 import javafx.util.Callback;
@@ -71,18 +72,25 @@ final class TablesPane {
         .getColumns()
         .add(
             column(
-                "provider/model",
+                "provider",
                 175,
                 r -> text(r.info().key()),
                 Comparator.comparing(r -> r.info().key())));
-    leases
-        .getColumns()
-        .add(
-            column(
-                "size",
-                76,
-                r -> text(size(r.info().weight(), r.info().tokens())),
-                Comparator.comparingLong(r -> r.info().tokens())));
+    TableColumn<LeaseRow, LeaseRow> size =
+        column(
+            "size",
+            76,
+            r -> text(size(r.info().weight(), r.info().tokens())),
+            Comparator.comparingLong(r -> r.info().tokens()));
+    // Most leases are one unit and no tokens: the column takes room only when a lease has a size.
+    size.visibleProperty()
+        .bind(
+            Bindings.createBooleanBinding(
+                () ->
+                    vm.leases().stream()
+                        .anyMatch(r -> !size(r.info().weight(), r.info().tokens()).isEmpty()),
+                vm.leases()));
+    leases.getColumns().add(size);
     leases
         .getColumns()
         .add(
@@ -118,7 +126,11 @@ final class TablesPane {
     leases.getColumns().add(release);
     leases.setColumnResizePolicy(TableView.CONSTRAINED_RESIZE_POLICY_ALL_COLUMNS);
     // Narrow, label and process give way first: which model, and how much, are what to read.
-    minWidths(leases, Map.of("provider/model", 100.0, "size", 72.0));
+    // Every column keeps room for its header and a short value; longer text ends in "…" and the
+    // cell's tooltip has it whole.
+    minWidths(
+        leases,
+        Map.of("provider", 96.0, "size", 52.0, "label", 48.0, "process", 90.0, "held for", 78.0));
     hideWhenNarrow(leases, "process", NARROW);
     leases.getStyleClass().addAll(Styles.DENSE, Styles.STRIPED);
 
@@ -136,7 +148,7 @@ final class TablesPane {
         .getColumns()
         .add(
             column(
-                "provider/model",
+                "provider",
                 160,
                 r -> text(r.info().key()),
                 Comparator.comparing(r -> r.info().key())));
@@ -182,7 +194,20 @@ final class TablesPane {
                 Comparator.comparing((WaiterRow r) -> r.info().queuedAt()).reversed()));
     waiters.setColumnResizePolicy(TableView.CONSTRAINED_RESIZE_POLICY_ALL_COLUMNS);
     minWidths(
-        waiters, Map.of("provider/model", 100.0, "class", 92.0, "#", 28.0, "waiting for", 68.0));
+        waiters,
+        Map.of(
+            "provider",
+            90.0,
+            "class",
+            76.0,
+            "#",
+            30.0,
+            "label",
+            44.0,
+            "process",
+            90.0,
+            "waiting for",
+            102.0));
     hideWhenNarrow(waiters, "process", NARROW);
     waiters.getStyleClass().addAll(Styles.DENSE, Styles.STRIPED);
 
@@ -206,7 +231,7 @@ final class TablesPane {
     right.setPadding(new Insets(0, 0, 0, 8));
     node = new SplitPane(left, right);
     node.setOrientation(Orientation.HORIZONTAL);
-    node.setDividerPositions(0.54);
+    node.setDividerPositions(0.5);
     node.getStyleClass().add("tables");
     node.setMinHeight(140);
   }
@@ -331,8 +356,13 @@ final class TablesPane {
                 textProperty().unbind();
                 if (empty || item == null) {
                   setText(null);
+                  setTooltip(null);
                 } else {
                   textProperty().bind(value.apply(item));
+                  // the whole text, for a cell too narrow for it
+                  Tooltip tip = getTooltip() == null ? new Tooltip() : getTooltip();
+                  tip.textProperty().bind(textProperty());
+                  setTooltip(getText() == null || getText().isEmpty() ? null : tip);
                 }
               }
             });
