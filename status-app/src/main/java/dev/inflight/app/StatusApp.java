@@ -16,6 +16,8 @@ import javafx.application.Application;
 import javafx.application.Platform;
 import javafx.geometry.Rectangle2D;
 import javafx.scene.Scene;
+import javafx.scene.control.Label;
+import javafx.scene.layout.StackPane;
 import javafx.stage.Screen;
 import javafx.stage.Stage;
 
@@ -67,7 +69,9 @@ public final class StatusApp extends Application {
     database = databaseUrl;
     localOnly = local;
     quitAfter = runFor;
+    startup("launch");
     startAwtFirst();
+    startup("awt started");
     Application.launch(StatusApp.class);
   }
 
@@ -165,17 +169,24 @@ public final class StatusApp extends Application {
   @Override
   public void start(Stage stage) {
     this.stage = stage;
+    startup("fx start");
     vm = viewModel(home);
     if (Boolean.getBoolean(DEBUG_PROPERTY)) {
+      boolean[] first = {true};
       vm.setOnApplied(
-          s ->
-              System.err.println(
-                  "inflight-app applied "
-                      + System.currentTimeMillis()
-                      + " "
-                      + s.providers().stream()
-                          .map(p -> p.provider() + "=" + p.limit().orElse(0))
-                          .toList()));
+          s -> {
+            if (first[0]) {
+              first[0] = false;
+              startup("first snapshot");
+            }
+            System.err.println(
+                "inflight-app applied "
+                    + System.currentTimeMillis()
+                    + " "
+                    + s.providers().stream()
+                        .map(p -> p.provider() + "=" + p.limit().orElse(0))
+                        .toList());
+          });
     }
     Path prefsFile = ConfigRoot.resolve(home).resolve(AppPrefs.FILE);
     AppPrefs[] prefs = {AppPrefs.load(prefsFile)};
@@ -188,9 +199,12 @@ public final class StatusApp extends Application {
                 System.Logger.Level.WARNING, "inflight app: cannot save " + prefsFile + ": " + e);
           }
         };
+    startup("prefs");
+    Theme desktop = Theme.ofDesktop();
+    startup("desktop theme asked");
     ThemeChoice theme =
         new ThemeChoice(
-            Theme.ofDesktop(),
+            desktop,
             prefs[0].theme(),
             chosen -> {
               prefs[0] = prefs[0].withTheme(chosen);
@@ -214,10 +228,19 @@ public final class StatusApp extends Application {
             System.err.println("inflight-app notify " + title + ": " + text);
           }
         });
-    view = new StatusView(vm, theme);
-    followDesktop(stage, theme);
+    // The first frame comes first: a window saying what is being opened, painted before the full
+    // view is built and styled (about two seconds of the FX thread on a first start) and while the
+    // database opens on the reader thread.
+    theme.shown().apply();
     Path placeFile = placeFile();
-    Scene scene = scene(view, WindowPlace.DEFAULT_WIDTH, WindowPlace.DEFAULT_HEIGHT);
+    String opening = "opening " + where() + "…";
+    vm.announce(opening);
+    Label splash = new Label(opening);
+    splash.setId("opening");
+    StackPane first = new StackPane(splash);
+    first.getStyleClass().add("status-root");
+    Scene scene = new Scene(first, WindowPlace.DEFAULT_WIDTH, WindowPlace.DEFAULT_HEIGHT);
+    scene.getStylesheets().add(StatusApp.class.getResource("app.css").toExternalForm());
     stage.setScene(scene);
     stage.setTitle("inflight status");
     stage.getIcons().addAll(Icons.fx(32, false), Icons.fx(64, false));
@@ -225,15 +248,10 @@ public final class StatusApp extends Application {
     stage.setMinHeight(WindowPlace.MIN_HEIGHT);
     place(stage, placeFile);
     stage.setOnHiding(e -> remember(stage, placeFile));
-    installTray(stage);
-    view.installShortcuts(
-        scene,
-        () -> {
-          remember(stage, placeFile);
-          Platform.exit();
-        },
-        stage::hide);
+    scene.addPostLayoutPulseListener(
+        afterFirstPulse(scene, () -> afterFrames(3, () -> showView(scene, theme, placeFile))));
     stage.show();
+    startup("shown");
     vm.start();
     Duration d = quitAfter;
     if (d != null) {
@@ -251,6 +269,75 @@ public final class StatusApp extends Application {
       t.setDaemon(true);
       t.start();
     }
+  }
+
+  /**
+   * With {@link #DEBUG_PROPERTY}: how long after the JVM started a step of start-up was reached.
+   */
+  static void startup(String step) {
+    if (Boolean.getBoolean(DEBUG_PROPERTY)) {
+      long jvm = java.lang.management.ManagementFactory.getRuntimeMXBean().getStartTime();
+      System.err.println(
+          "inflight-app startup " + step + " " + (System.currentTimeMillis() - jvm) + " ms");
+    }
+  }
+
+  /** Runs {@code then} once, after the scene's first pulse (its first frame is on its way). */
+  private static Runnable afterFirstPulse(Scene scene, Runnable then) {
+    Runnable[] self = {null};
+    self[0] =
+        () -> {
+          startup("first pulse");
+          scene.removePostLayoutPulseListener(self[0]);
+          then.run();
+        };
+    return self[0];
+  }
+
+  /**
+   * Runs {@code then} on the FX thread {@code n} frames from now: long enough for the frame already
+   * synced to be painted before the FX thread goes busy building the full view.
+   */
+  private static void afterFrames(int n, Runnable then) {
+    new javafx.animation.AnimationTimer() {
+      private int left = n;
+
+      @Override
+      public void handle(long now) {
+        if (--left <= 0) {
+          stop();
+          startup("splash painted");
+          then.run();
+        }
+      }
+    }.start();
+  }
+
+  /** The full view in place of the "opening …" one, with the tray icon and the shortcuts. */
+  private void showView(Scene scene, ThemeChoice theme, Path placeFile) {
+    view = new StatusView(vm, theme);
+    followDesktop(stage, theme);
+    scene.setRoot(view.root());
+    installTray(stage);
+    view.installShortcuts(
+        scene,
+        () -> {
+          remember(stage, placeFile);
+          Platform.exit();
+        },
+        stage::hide);
+    startup("view shown");
+  }
+
+  /** What the window opens, as the "opening …" line names it (a URL's password masked). */
+  private static String where() {
+    if (!localOnly && database != null) {
+      return ConfigRoot.masked(database);
+    }
+    String env = localOnly ? null : ConfigRoot.databaseUrl(System.getenv());
+    return env != null && !env.isEmpty()
+        ? ConfigRoot.masked(env)
+        : ConfigRoot.databaseFile(ConfigRoot.resolve(home)).toString();
   }
 
   /**

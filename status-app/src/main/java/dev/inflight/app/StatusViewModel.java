@@ -174,6 +174,16 @@ public final class StatusViewModel implements AutoCloseable {
     return database.getReadOnlyProperty();
   }
 
+  /**
+   * Says what is happening until the database is open, in the place of its path: {@code opening
+   * /path/limiter.db…}.
+   */
+  void announce(String text) {
+    if (!connected.get()) {
+      database.set(text);
+    }
+  }
+
   /** Totals in one line, e.g. {@code 4 active · 2 queued · 3 providers} (for the tray tooltip). */
   public ReadOnlyStringProperty summaryProperty() {
     return summary.getReadOnlyProperty();
