@@ -3,7 +3,6 @@ package dev.inflight.app;
 import dev.inflight.client.Limiter;
 import dev.inflight.client.ProviderStatus;
 import dev.inflight.client.StatusSnapshot;
-import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -13,10 +12,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -56,29 +52,8 @@ public final class StatusViewModel implements AutoCloseable {
   /** How often the charts' history is saved for the next start (and once more on close). */
   static final Duration SAVE_HISTORY_EVERY = Duration.ofSeconds(15);
 
-  private static final System.Logger LOG = System.getLogger(StatusViewModel.class.getName());
-
-  private final Supplier<Limiter> opener;
-  private final ScheduledExecutorService io;
-  private final Executor ui;
-  private final InstantSource clock;
-
-  // io thread only
-  private Limiter limiter;
-  private AutoCloseable subscription;
-  private long lastReadMs = Long.MIN_VALUE / 2;
-  private long lastReadStartMs = Long.MIN_VALUE / 2;
-  private boolean readFailed;
-  private StatusSnapshot last;
-  private List<Object> lastShown;
   private final Histories histories = new Histories();
-  private final AtomicBoolean refreshQueued = new AtomicBoolean();
-  private volatile boolean closed;
-  private volatile Duration retry = RETRY;
-  private volatile Function<String, Path> historyFile;
-  private Path historyPath; // io thread only, with the two below
-  private String historyOf;
-  private long historySavedMs;
+  private final Feed feed;
 
   // ui thread only
   private final ReadOnlyStringWrapper problem = new ReadOnlyStringWrapper();
@@ -108,10 +83,7 @@ public final class StatusViewModel implements AutoCloseable {
    */
   public StatusViewModel(
       Supplier<Limiter> opener, ScheduledExecutorService io, Executor ui, InstantSource clock) {
-    this.opener = opener;
-    this.io = io;
-    this.ui = ui;
-    this.clock = clock;
+    this.feed = new Feed(opener, io, ui, clock, histories, new FromFeed());
     this.rows =
         new Rows(
             histories::of,
@@ -138,7 +110,7 @@ public final class StatusViewModel implements AutoCloseable {
 
   /** How long to wait between attempts to open the database (tests shorten it). */
   StatusViewModel retryEvery(Duration d) {
-    this.retry = d;
+    feed.retry = d;
     return this;
   }
 
@@ -147,14 +119,13 @@ public final class StatusViewModel implements AutoCloseable {
    * {@link Limiter#database()} names it); without this, history lives in memory only.
    */
   StatusViewModel keepHistoryIn(Function<String, Path> where) {
-    this.historyFile = where;
+    feed.historyFile = where;
     return this;
   }
 
   /** Opens the database (retrying until it can) and starts following it. */
   public void start() {
-    io.execute(this::connect);
-    io.scheduleWithFixedDelay(this::tick, TICK.toMillis(), TICK.toMillis(), TimeUnit.MILLISECONDS);
+    feed.start();
   }
 
   // ================================================================ properties
@@ -342,206 +313,53 @@ public final class StatusViewModel implements AutoCloseable {
 
   /** Re-reads now; completes when the result has been handed to the UI executor. */
   public CompletableFuture<Void> refresh() {
-    return CompletableFuture.runAsync(this::readNow, io);
+    return feed.refresh();
   }
 
   @Override
   public void close() {
-    closed = true;
-    CompletableFuture<Void> done =
-        CompletableFuture.runAsync(
-            () -> {
-              saveHistory();
-              if (subscription != null) {
-                try {
-                  subscription.close();
-                } catch (Exception e) {
-                  // closing anyway
-                }
-              }
-              if (limiter != null) {
-                limiter.close();
-              }
-            },
-            io);
-    try {
-      done.get(5, TimeUnit.SECONDS);
-    } catch (Exception e) {
-      // the process is ending; the core reclaims whatever is left
-    }
-    io.shutdownNow();
+    feed.close();
   }
 
-  // ================================================================ io thread
-
-  private interface Write {
-    void run(Limiter limiter);
+  private void write(Feed.Write w) {
+    feed.write(w);
   }
 
-  private void write(Write w) {
-    if (closed) {
-      return; // an edit saved as the window closes, after close(): the app is ending
-    }
-    try {
-      io.execute(() -> writeNow(w));
-    } catch (RejectedExecutionException e) {
-      // closed meanwhile: as above
-    }
-  }
+  // ================================================================ from the feed, ui thread
 
-  private void writeNow(Write w) {
-    if (limiter == null) {
-      ui.execute(() -> commandError.set("not connected to the database yet"));
-      return;
+  private final class FromFeed implements Feed.Screen {
+    @Override
+    public void opened(String path) {
+      database.set(path);
+      connected.set(true);
     }
-    try {
-      w.run(limiter);
-      ui.execute(() -> commandError.set(null));
-    } catch (RuntimeException e) {
-      String msg = e.getMessage();
-      ui.execute(() -> commandError.set(msg));
-    }
-    readNow();
-  }
 
-  private void connect() {
-    if (closed || limiter != null) {
-      return;
+    @Override
+    public void openFailed(String msg) {
+      problem.set(msg);
+      connected.set(false);
+      summary.set("database unavailable");
     }
-    try {
-      Limiter l = opener.get();
-      limiter = l;
-      subscription = l.onChange(this::changed);
-      String path = l.database();
-      loadHistory(path);
-      ui.execute(
-          () -> {
-            database.set(path);
-            connected.set(true);
-          });
-      readNow();
-    } catch (RuntimeException e) {
-      String msg = "Cannot open the database: " + e.getMessage();
-      ui.execute(
-          () -> {
-            problem.set(msg);
-            connected.set(false);
-            summary.set("database unavailable");
-          });
-      if (!closed) {
-        io.schedule(this::connect, retry.toMillis(), TimeUnit.MILLISECONDS);
-      }
-    }
-  }
 
-  /** From the limiter's watcher thread: coalesce a burst of commits into one read. */
-  private void changed() {
-    if (closed || !refreshQueued.compareAndSet(false, true)) {
-      return;
+    @Override
+    public void readFailed(String msg) {
+      problem.set(msg);
     }
-    long sinceLast = clock.millis() - lastReadStartMs;
-    long delay = Math.max(DEBOUNCE.toMillis(), MIN_INTERVAL.toMillis() - sinceLast);
-    try {
-      io.schedule(this::readNow, delay, TimeUnit.MILLISECONDS);
-    } catch (RuntimeException e) {
-      // shutting down
-    }
-  }
 
-  private void readNow() {
-    refreshQueued.set(false);
-    if (limiter == null || closed) {
-      return;
+    @Override
+    public void show(StatusSnapshot s, Settings set, Instant now) {
+      apply(s, set, now);
     }
-    lastReadStartMs = clock.millis();
-    StatusSnapshot s;
-    Settings set;
-    try {
-      s = limiter.status();
-      set = new Settings(limiter.limits().list(), limiter.limits().models());
-    } catch (RuntimeException e) {
-      readFailed = true;
-      lastShown = null;
-      String msg = "Cannot read the database: " + e.getMessage();
-      ui.execute(() -> problem.set(msg));
-      return;
-    }
-    boolean recovered = readFailed;
-    readFailed = false;
-    last = s;
-    lastReadMs = clock.millis();
-    record(s, s.at().toEpochMilli());
-    // Most commits on a busy database change nothing on screen (heartbeats, re-checks): the
-    // counters tick on their own, so only a visible difference costs a layout and a repaint.
-    List<Object> key = List.of(Snapshots.visible(s), set);
-    if (!recovered && key.equals(lastShown)) {
-      Instant at = clock.instant();
-      ui.execute(() -> tickCounters(at)); // nothing to redraw, but waits still grow
-      return;
-    }
-    lastShown = key;
-    Instant now = clock.instant();
-    ui.execute(() -> apply(s, set, now));
-  }
 
-  private void tick() {
-    if (closed) {
-      return;
+    @Override
+    public void tick(Instant now) {
+      tickCounters(now);
     }
-    if (limiter == null) {
-      return; // connect() retries on its own schedule
-    }
-    long now = clock.millis();
-    if (now - historySavedMs >= SAVE_HISTORY_EVERY.toMillis()) {
-      saveHistory();
-    }
-    StatusSnapshot s = last;
-    boolean timeMatters =
-        s == null
-            || readFailed
-            || now - lastReadMs >= REREAD_AFTER.toMillis()
-            || s.providers().stream()
-                .anyMatch(
-                    p ->
-                        p.cooling() > 0
-                            || Snapshots.pauseEnded(p, now)
-                            || Snapshots.windowFreed(p, now));
-    if (timeMatters) {
-      readNow();
-      return;
-    }
-    record(s, now);
-    Instant at = clock.instant();
-    ui.execute(() -> tickCounters(at));
-  }
 
-  private void loadHistory(String db) {
-    Function<String, Path> where = historyFile;
-    if (where == null) {
-      return;
+    @Override
+    public void commandDone(String error) {
+      commandError.set(error);
     }
-    historyPath = where.apply(db);
-    historyOf = db;
-    historySavedMs = clock.millis();
-    HistoryFile.load(historyPath, db).ifPresent(h -> histories.restore(h, clock.millis()));
-  }
-
-  private void saveHistory() {
-    if (historyPath == null) {
-      return;
-    }
-    historySavedMs = clock.millis();
-    try {
-      HistoryFile.save(historyPath, historyOf, histories.samples());
-    } catch (IOException | RuntimeException e) {
-      LOG.log(
-          System.Logger.Level.WARNING,
-          "inflight app: cannot save the charts' history to " + historyPath + ": " + e);
-    }
-  }
-
-  private void record(StatusSnapshot s, long atMs) {
-    histories.record(s, atMs);
   }
 
   // ================================================================ ui thread
