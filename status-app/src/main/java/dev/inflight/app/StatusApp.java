@@ -1,6 +1,5 @@
 package dev.inflight.app;
 
-import com.dustinredmond.fxtrayicon.FXTrayIcon;
 import dev.inflight.client.ConfigRoot;
 import dev.inflight.client.Limiter;
 import dev.inflight.client.LimiterBuilder;
@@ -42,7 +41,7 @@ public final class StatusApp extends Application {
 
   private StatusViewModel vm;
   private StatusView view;
-  private FXTrayIcon tray;
+  private AppTray tray;
   private Stage stage;
 
   /**
@@ -222,7 +221,7 @@ public final class StatusApp extends Application {
     vm.setNotifier(
         (title, text) -> {
           if (tray != null) {
-            tray.showInfoMessage(title, text);
+            tray.notify(title, text);
           }
           if (debug) {
             System.err.println("inflight-app notify " + title + ": " + text);
@@ -318,7 +317,7 @@ public final class StatusApp extends Application {
     view = new StatusView(vm, theme);
     followDesktop(stage, theme);
     scene.setRoot(view.root());
-    installTray(stage);
+    tray = AppTray.install(stage, vm, Boolean.getBoolean(DEBUG_PROPERTY)).orElse(null);
     view.installShortcuts(
         scene,
         () -> {
@@ -370,63 +369,9 @@ public final class StatusApp extends Application {
             });
   }
 
-  /**
-   * Where the desktop has a tray: a tooltip with totals, a red dot while anything is queued, a menu
-   * to open the window or quit; closing the window keeps the app there. Elsewhere closing quits.
-   */
-  private void installTray(Stage stage) {
-    boolean supported;
-    try {
-      supported = !java.awt.GraphicsEnvironment.isHeadless() && FXTrayIcon.isSupported();
-    } catch (Throwable e) {
-      supported = false;
-    }
-    if (!supported) {
-      return;
-    }
-    try {
-      tray = new FXTrayIcon(stage, Icons.awt(32, false));
-      tray.setApplicationTitle("inflight");
-      tray.addMenuItem("Open inflight", e -> showWindow(stage));
-      tray.addSeparator();
-      tray.addExitItem("Quit", e -> Platform.exit());
-      tray.setOnAction(e -> showWindow(stage));
-      tray.show();
-      Platform.setImplicitExit(false);
-      boolean debug = Boolean.getBoolean(DEBUG_PROPERTY);
-      vm.summaryProperty()
-          .addListener(
-              (obs, o, n) -> {
-                String tip = trayTooltip(n);
-                tray.setTrayIconTooltip(tip);
-                if (debug) {
-                  System.err.println("inflight-app tray tooltip " + tip);
-                }
-              });
-      vm.anyQueuedProperty()
-          .addListener(
-              (obs, o, q) -> {
-                tray.setGraphic(Icons.awt(32, q));
-                if (debug) {
-                  System.err.println("inflight-app tray queued " + q);
-                }
-              });
-    } catch (RuntimeException e) {
-      System.err.println("inflight: no tray icon (" + e + "); closing the window quits");
-      tray = null;
-      Platform.setImplicitExit(true);
-    }
-  }
-
   /** The tray icon's tooltip for the view-model's summary line. */
   static String trayTooltip(String summary) {
-    return "inflight: " + summary;
-  }
-
-  private static void showWindow(Stage stage) {
-    stage.show();
-    stage.setIconified(false);
-    stage.toFront();
+    return AppTray.tooltip(summary);
   }
 
   @Override
