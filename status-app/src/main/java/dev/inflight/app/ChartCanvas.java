@@ -38,6 +38,9 @@ final class ChartCanvas extends Region {
   private static final Font LABEL_FONT = Font.font(9);
   private static final double LABEL_W = 18;
 
+  /** A hole in the samples longer than this (beyond one bucket) is drawn as a gap. */
+  static final long GAP_MS = 5_000;
+
   private final History history;
   private final Canvas canvas = new Canvas();
   private long nowMs;
@@ -127,20 +130,20 @@ final class ChartCanvas extends Region {
     // running (a gap is shown as a gap, not drawn across)
     g.setFill(palette.activeFill());
     g.beginPath();
-    long lastAt = Long.MIN_VALUE;
+    History.Sample prev = null;
     double lastX = 0;
     for (History.Sample s : shown) {
       double x = x(s.atMs(), start, xScale, x0);
       double y = yBase - Math.min(top, s.active()) * yScale;
-      if (s.atMs() - lastAt > bucketMs) {
-        if (lastAt != Long.MIN_VALUE) {
+      if (prev == null || gap(prev, s, bucketMs)) {
+        if (prev != null) {
           g.lineTo(lastX, yBase);
         }
         g.moveTo(x, yBase);
       }
+      prev = s;
       g.lineTo(x, y);
       g.lineTo(x + barW, y);
-      lastAt = s.atMs();
       lastX = x + barW;
     }
     g.lineTo(lastX, yBase);
@@ -185,7 +188,7 @@ final class ChartCanvas extends Region {
       Series series) {
     g.beginPath();
     boolean drawing = false;
-    long lastAt = Long.MIN_VALUE;
+    History.Sample prev = null;
     for (History.Sample s : samples) {
       int v =
           switch (series) {
@@ -193,8 +196,8 @@ final class ChartCanvas extends Region {
             case QUEUED -> s.queued();
             case LIMIT -> s.limit();
           };
-      boolean contiguous = s.atMs() - lastAt <= bucketMs;
-      lastAt = s.atMs();
+      boolean contiguous = prev != null && !gap(prev, s, bucketMs);
+      prev = s;
       if (series != Series.ACTIVE && v == 0) {
         drawing = false;
         continue;
@@ -211,6 +214,14 @@ final class ChartCanvas extends Region {
       g.lineTo(x + barW, y);
     }
     g.stroke();
+  }
+
+  /**
+   * Whether the app was not recording between two samples (it was not running, or stalled): a
+   * second or two missed by a late tick on a loaded machine is not a gap.
+   */
+  static boolean gap(History.Sample a, History.Sample b, long bucketMs) {
+    return b.atMs() - a.atMs() > bucketMs + GAP_MS;
   }
 
   private static double x(long atMs, long start, double xScale, double x0) {

@@ -79,7 +79,7 @@ final class TablesPane {
     TableColumn<LeaseRow, LeaseRow> size =
         column(
             "size",
-            76,
+            84,
             r -> text(size(r.info().weight(), r.info().tokens())),
             Comparator.comparingLong(r -> r.info().tokens()));
     // Most leases are one unit and no tokens: the column takes room only when a lease has a size.
@@ -91,6 +91,9 @@ final class TablesPane {
                         .anyMatch(r -> !size(r.info().weight(), r.info().tokens()).isEmpty()),
                 vm.leases()));
     leases.getColumns().add(size);
+    // "1.5k tok" whole where there is room; squeezed (with its tooltip) in a narrow table
+    size.minWidthProperty()
+        .bind(Bindings.when(leases.widthProperty().lessThan(NARROW)).then(60.0).otherwise(80.0));
     leases
         .getColumns()
         .add(
@@ -128,9 +131,7 @@ final class TablesPane {
     // Narrow, label and process give way first: which model, and how much, are what to read.
     // Every column keeps room for its header and a short value; longer text ends in "…" and the
     // cell's tooltip has it whole.
-    minWidths(
-        leases,
-        Map.of("provider", 96.0, "size", 52.0, "label", 48.0, "process", 90.0, "held for", 78.0));
+    minWidths(leases, Map.of("provider", 96.0, "label", 48.0, "process", 90.0, "held for", 78.0));
     hideWhenNarrow(leases, "process", NARROW);
     leases.getStyleClass().addAll(Styles.DENSE, Styles.STRIPED);
 

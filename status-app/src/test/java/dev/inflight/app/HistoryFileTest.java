@@ -58,6 +58,14 @@ class HistoryFileTest {
   }
 
   @Test
+  void theChart_showsAGapWhereTheAppWasNotRecording_notWhereATickWasLate() {
+    History.Sample a = new History.Sample(T0, 1, 0, 2);
+    assertThat(ChartCanvas.gap(a, new History.Sample(T0 + 2_000, 1, 0, 2), 1000)).isFalse();
+    assertThat(ChartCanvas.gap(a, new History.Sample(T0 + 90_000, 1, 0, 2), 1000)).isTrue();
+    assertThat(ChartCanvas.gap(a, new History.Sample(T0 + 12_000, 1, 0, 2), 12_000)).isFalse();
+  }
+
+  @Test
   void anIdleHour_isSavedAsOneLinePerProvider() throws Exception {
     Histories h = new Histories();
     for (int i = 0; i < 3600; i++) {
