@@ -116,7 +116,6 @@ final class TablesPane {
             80,
             LeaseRow::heldForProperty,
             Comparator.comparing((LeaseRow r) -> r.info().acquiredAt()).reversed());
-    held.setMinWidth(64);
     leases.getColumns().add(held);
     TableColumn<LeaseRow, LeaseRow> release = new TableColumn<>("");
     release.setPrefWidth(88);
@@ -131,8 +130,9 @@ final class TablesPane {
     // Narrow, label and process give way first: which model, and how much, are what to read.
     // Every column keeps room for its header and a short value; longer text ends in "…" and the
     // cell's tooltip has it whole.
-    minWidths(leases, Map.of("provider", 96.0, "label", 48.0, "process", 90.0, "held for", 78.0));
+    minWidths(leases, Map.of("provider", 88.0, "label", 54.0, "process", 90.0));
     hideWhenNarrow(leases, "process", NARROW);
+    shortWhenNarrow(leases, held, "held", 56, 78);
     leases.getStyleClass().addAll(Styles.DENSE, Styles.STRIPED);
 
     FilteredList<WaiterRow> waiterRows = new FilteredList<>(vm.waiters());
@@ -185,31 +185,19 @@ final class TablesPane {
                 110,
                 r -> text(Fmt.process(r.info().pid(), r.info().processName())),
                 Comparator.comparingLong(r -> r.info().pid())));
-    waiters
-        .getColumns()
-        .add(
-            column(
-                "waiting for",
-                90,
-                WaiterRow::waitingForProperty,
-                Comparator.comparing((WaiterRow r) -> r.info().queuedAt()).reversed()));
+    TableColumn<WaiterRow, WaiterRow> waiting =
+        column(
+            "waiting for",
+            90,
+            WaiterRow::waitingForProperty,
+            Comparator.comparing((WaiterRow r) -> r.info().queuedAt()).reversed());
+    waiters.getColumns().add(waiting);
     waiters.setColumnResizePolicy(TableView.CONSTRAINED_RESIZE_POLICY_ALL_COLUMNS);
     minWidths(
         waiters,
-        Map.of(
-            "provider",
-            90.0,
-            "class",
-            76.0,
-            "#",
-            30.0,
-            "label",
-            44.0,
-            "process",
-            90.0,
-            "waiting for",
-            102.0));
+        Map.of("provider", 88.0, "class", 76.0, "#", 30.0, "label", 54.0, "process", 90.0));
     hideWhenNarrow(waiters, "process", NARROW);
+    shortWhenNarrow(waiters, waiting, "waiting", 72, 102);
     waiters.getStyleClass().addAll(Styles.DENSE, Styles.STRIPED);
 
     Label leasesTitle = new Label();
@@ -232,7 +220,8 @@ final class TablesPane {
     right.setPadding(new Insets(0, 0, 0, 8));
     node = new SplitPane(left, right);
     node.setOrientation(Orientation.HORIZONTAL);
-    node.setDividerPositions(0.5);
+    // the leases have the more columns (id, size, the release button)
+    node.setDividerPositions(0.53);
     node.getStyleClass().add("tables");
     node.setMinHeight(140);
   }
@@ -318,6 +307,18 @@ final class TablesPane {
         c.visibleProperty().bind(table.widthProperty().greaterThanOrEqualTo(below));
       }
     }
+  }
+
+  /**
+   * In a narrow table a column's header is its short form ("held" for "held for"), so that the
+   * header shows whole in the room the column can have there.
+   */
+  private static <R> void shortWhenNarrow(
+      TableView<R> table, TableColumn<R, ?> c, String brief, double briefMin, double fullMin) {
+    String full = c.getText();
+    var narrow = table.widthProperty().lessThan(NARROW);
+    c.textProperty().bind(Bindings.when(narrow).then(brief).otherwise(full));
+    c.minWidthProperty().bind(Bindings.when(narrow).then(briefMin).otherwise(fullMin));
   }
 
   private static <R> void minWidths(TableView<R> table, Map<String, Double> widths) {

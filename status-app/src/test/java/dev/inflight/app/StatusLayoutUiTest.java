@@ -47,7 +47,13 @@ class StatusLayoutUiTest extends ApplicationTest {
       other.limits().set(LimitSpec.of(String.format("provider-%02d", i), 1 + i % 4));
     }
     other.limits().set(LimitSpec.of("provider-03", 4).withAdaptive(true));
-    held.add(other.tryAcquire("provider-01", "planner").orElseThrow());
+    // with tokens reserved: the leases' size column is shown, the narrowest case at 800 px
+    held.add(
+        other
+            .tryAcquire(
+                new dev.inflight.client.LeaseRequest(
+                    "provider-01", "", "planner", 1, 1500, dev.inflight.client.Priority.NORMAL))
+            .orElseThrow());
     held.add(other.tryAcquire("provider-03", "coder").orElseThrow());
     other.report429("provider-03", java.time.Duration.ofMinutes(10));
     // provider-02 full (a limit of 3), and a request with a long label waiting for it
