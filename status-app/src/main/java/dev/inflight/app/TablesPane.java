@@ -197,7 +197,7 @@ final class TablesPane {
         waiters,
         Map.of("provider", 88.0, "class", 76.0, "#", 30.0, "label", 54.0, "process", 90.0));
     hideWhenNarrow(waiters, "process", NARROW);
-    shortWhenNarrow(waiters, waiting, "waiting", 72, 102);
+    shortWhenNarrow(waiters, waiting, "waiting", 76, 102);
     waiters.getStyleClass().addAll(Styles.DENSE, Styles.STRIPED);
 
     Label leasesTitle = new Label();

@@ -61,6 +61,10 @@ class StatusLayoutUiTest extends ApplicationTest {
       held.add(other.tryAcquire("provider-02", "reviewer-with-a-long-label-" + i).orElseThrow());
     }
     other.acquireAsync("provider-02", "subagent-with-a-long-label");
+    // and more behind it than the table has rows for: its scroll bar takes room from the columns
+    for (int i = 0; i < 5; i++) {
+      other.acquireAsync("provider-02", "batch-" + i);
+    }
     vm = StatusApp.viewModel(home);
     view = new StatusView(vm);
     stage.setScene(StatusApp.scene(view, 800, 600));
@@ -179,7 +183,7 @@ class StatusLayoutUiTest extends ApplicationTest {
     await(
         () ->
             vm.providers().size() == 30
-                && vm.waiters().size() == 1
+                && vm.waiters().size() == 6
                 && shown("#pause-provider-30")
                 && shown("#lease-id-" + held.get(0).id()));
     resize(800, 600);
