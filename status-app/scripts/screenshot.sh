@@ -44,7 +44,13 @@ for i in $(seq 4 "$PROVIDERS"); do
   EXTRA+="INSERT OR REPLACE INTO limits(provider, max_in_flight, cooldown_ms, paused) VALUES ('provider-$i', $((1 + i % 4)), 0, 0);"
 done
 GTK_THEME=$GTK xvfb-run -a -s "-screen 0 ${SCREEN}x24" bash -c "
-  java $JAVA_OPTS -cp '$CP' dev.inflight.app.Main demo --home '$HOME_DIR' --agents 8 --duration $((SECONDS_IN + 10))s &
+  java $JAVA_OPTS -cp '$CP' dev.inflight.app.Main demo --home '$HOME_DIR' --agents 8 --duration $((SECONDS_IN + 130))s &
+  # SECONDS_IN counts from the window's first appearance: on a loaded machine the JVM and JavaFX
+  # alone can take many seconds to start.
+  for _ in \$(seq 1 240); do
+    xdotool search --name 'inflight status' >/dev/null 2>&1 && break
+    sleep 0.5
+  done
   if [ -n \"$EXTRA\" ]; then
     sleep 4
     sqlite3 -cmd '.timeout 5000' '$HOME_DIR/limiter.db' \"$EXTRA\"
@@ -58,6 +64,7 @@ GTK_THEME=$GTK xvfb-run -a -s "-screen 0 ${SCREEN}x24" bash -c "
   fi
   xdotool mousemove 0 0 # the pointer off the buttons: no hover highlight in the shot
   import -window root '$OUT'
+  kill \$(jobs -p) 2>/dev/null
   wait"
 rm -rf "$HOME_DIR"
 echo "wrote $OUT"

@@ -136,7 +136,8 @@ final class Views {
         since(l.acquiredAtMs(), now),
         l.model(),
         l.weight(),
-        l.tokens());
+        l.tokens(),
+        Instant.ofEpochMilli(l.queuedAtMs()));
   }
 
   ReclaimInfo reclaimInfo(Reclaimed r) {

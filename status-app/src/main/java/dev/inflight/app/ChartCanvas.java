@@ -38,6 +38,9 @@ final class ChartCanvas extends Region {
   private static final Font LABEL_FONT = Font.font(9);
   private static final double LABEL_W = 18;
 
+  /** A hole in the samples longer than this (beyond one bucket) is drawn as a gap. */
+  static final long GAP_MS = 5_000;
+
   private final History history;
   private final Canvas canvas = new Canvas();
   private long nowMs;
@@ -108,44 +111,55 @@ final class ChartCanvas extends Region {
     g.setTextBaseline(VPos.BASELINE);
     g.setTextAlign(TextAlignment.LEFT);
 
-    List<History.Sample> samples = history.samples();
     long start = nowMs - spanMs;
     double xScale = plotW / (double) spanMs;
-    double barW = Math.max(1, History.BUCKET_MS * xScale);
-    List<History.Sample> shown = samples.stream().filter(s -> s.atMs() >= start).toList();
+    // At most one step per pixel: an hour's 3,600 seconds folded into the chart's width.
+    long perPixel = (long) Math.ceil(spanMs / Math.max(1, plotW));
+    long bucketMs = Math.max(History.BUCKET_MS, (perPixel + 999) / 1000 * 1000);
+    List<History.Sample> shown = History.fold(history.samplesSince(start), bucketMs);
     if (shown.isEmpty()) {
       return;
     }
+    double barW = Math.max(1, bucketMs * xScale);
     g.save();
     g.beginPath();
     g.rect(x0, 0, plotW, h);
     g.clip();
 
-    // active: a filled step area with its outline
+    // active: a filled step area with its outline, back to the baseline where the app was not
+    // running (a gap is shown as a gap, not drawn across)
     g.setFill(palette.activeFill());
     g.beginPath();
-    g.moveTo(x(shown.get(0).atMs(), start, xScale, x0), yBase);
+    History.Sample prev = null;
+    double lastX = 0;
     for (History.Sample s : shown) {
       double x = x(s.atMs(), start, xScale, x0);
       double y = yBase - Math.min(top, s.active()) * yScale;
+      if (prev == null || gap(prev, s, bucketMs)) {
+        if (prev != null) {
+          g.lineTo(lastX, yBase);
+        }
+        g.moveTo(x, yBase);
+      }
+      prev = s;
       g.lineTo(x, y);
       g.lineTo(x + barW, y);
+      lastX = x + barW;
     }
-    g.lineTo(x(shown.get(shown.size() - 1).atMs(), start, xScale, x0) + barW, yBase);
-    g.closePath();
+    g.lineTo(lastX, yBase);
     g.fill();
     g.setStroke(palette.active());
     g.setLineWidth(1.2);
-    steps(g, shown, start, xScale, x0, barW, yBase, yScale, Series.ACTIVE);
+    steps(g, shown, bucketMs, start, xScale, x0, barW, yBase, yScale, Series.ACTIVE);
 
     g.setStroke(palette.queued());
     g.setLineWidth(1.6);
-    steps(g, shown, start, xScale, x0, barW, yBase, yScale, Series.QUEUED);
+    steps(g, shown, bucketMs, start, xScale, x0, barW, yBase, yScale, Series.QUEUED);
 
     g.setStroke(palette.limit());
     g.setLineWidth(1);
     g.setLineDashes(3, 3);
-    steps(g, shown, start, xScale, x0, barW, yBase, yScale, Series.LIMIT);
+    steps(g, shown, bucketMs, start, xScale, x0, barW, yBase, yScale, Series.LIMIT);
     g.setLineDashes();
     g.restore();
   }
@@ -158,11 +172,13 @@ final class ChartCanvas extends Region {
 
   /**
    * A step line through the samples; queued and limit lines break where there is nothing to draw
-   * (no one queued, no limit), so an idle provider shows no red and an unlimited one no dashes.
+   * (no one queued, no limit), so an idle provider shows no red and an unlimited one no dashes;
+   * every line breaks where there are no samples (the app was not running).
    */
   private void steps(
       GraphicsContext g,
       List<History.Sample> samples,
+      long bucketMs,
       long start,
       double xScale,
       double x0,
@@ -172,7 +188,7 @@ final class ChartCanvas extends Region {
       Series series) {
     g.beginPath();
     boolean drawing = false;
-    long lastAt = Long.MIN_VALUE;
+    History.Sample prev = null;
     for (History.Sample s : samples) {
       int v =
           switch (series) {
@@ -180,8 +196,8 @@ final class ChartCanvas extends Region {
             case QUEUED -> s.queued();
             case LIMIT -> s.limit();
           };
-      boolean contiguous = s.atMs() - lastAt <= History.BUCKET_MS;
-      lastAt = s.atMs();
+      boolean contiguous = prev != null && !gap(prev, s, bucketMs);
+      prev = s;
       if (series != Series.ACTIVE && v == 0) {
         drawing = false;
         continue;
@@ -189,7 +205,7 @@ final class ChartCanvas extends Region {
       double x = x(s.atMs(), start, xScale, x0);
       // on pixel centres, never below the baseline (a zero would draw a tick under it)
       double y = Math.min(yBase - 0.5, Math.floor(yBase - Math.min(top, v) * yScale) + 0.5);
-      if (!drawing || (!contiguous && series != Series.ACTIVE)) {
+      if (!drawing || !contiguous) {
         g.moveTo(x, y);
         drawing = true;
       } else {
@@ -198,6 +214,14 @@ final class ChartCanvas extends Region {
       g.lineTo(x + barW, y);
     }
     g.stroke();
+  }
+
+  /**
+   * Whether the app was not recording between two samples (it was not running, or stalled): a
+   * second or two missed by a late tick on a loaded machine is not a gap.
+   */
+  static boolean gap(History.Sample a, History.Sample b, long bucketMs) {
+    return b.atMs() - a.atMs() > bucketMs + GAP_MS;
   }
 
   private static double x(long atMs, long start, double xScale, double x0) {

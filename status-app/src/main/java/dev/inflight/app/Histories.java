@@ -13,6 +13,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * charts.
  */
 final class Histories {
+  /** How long an unlimited provider gone from the snapshots is kept after its last activity. */
+  static final long IDLE_KEEP_MS = 10 * 60 * 1000L;
+
   private final Map<String, History> byProvider = new ConcurrentHashMap<>();
 
   History of(String provider) {
@@ -29,7 +32,7 @@ final class Histories {
       seen.add(p.provider());
       of(p.provider()).record(atMs, p.active(), p.queued(), p.limitInForce().orElse(0));
     }
-    long since = atMs - History.WINDOW_MS + History.BUCKET_MS;
+    long since = atMs - IDLE_KEEP_MS + History.BUCKET_MS;
     byProvider
         .entrySet()
         .removeIf(e -> !seen.contains(e.getKey()) && !e.getValue().hasActivitySince(since));
@@ -41,9 +44,21 @@ final class Histories {
         });
   }
 
+  /** Every provider's samples, by provider (for saving). */
+  Map<String, java.util.List<History.Sample>> samples() {
+    Map<String, java.util.List<History.Sample>> out = new java.util.TreeMap<>();
+    byProvider.forEach((p, h) -> out.put(p, h.samples()));
+    return out;
+  }
+
+  /** Puts back what an earlier run saved (see {@link History#restore}). */
+  void restore(Map<String, java.util.List<History.Sample>> saved, long nowMs) {
+    saved.forEach((p, list) -> of(p).restore(list, nowMs));
+  }
+
   /**
-   * The span every chart shows: ten minutes once there is that much history; until then the time
-   * since the first sample, in whole minutes (at least one).
+   * The span every chart shows: an hour once there is that much history (saved ones included);
+   * until then the time since the first sample, in whole minutes (at least one).
    */
   long spanMs(long nowMs) {
     long first = nowMs;

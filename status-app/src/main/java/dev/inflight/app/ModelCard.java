@@ -37,9 +37,9 @@ final class ModelCard {
     name.setMinWidth(0);
 
     TextField cap =
-        ProviderCard.editor(
+        Editors.editor(
             "model-limit-" + id, "none", "the model's own cap, below its provider's; blank: none");
-    ProviderCard.wire(cap, row.capEdit());
+    Editors.wire(cap, row.capEdit());
     Label inFlight = new Label();
     inFlight.setId("model-in-flight-" + id);
     inFlight.textProperty().bind(row.inFlightProperty());
@@ -60,11 +60,11 @@ final class ModelCard {
     queued.getStyleClass().add(Ui.CLASSES);
 
     TextField rpm =
-        ProviderCard.editor("model-rpm-" + id, "none", "requests per minute; blank: no budget");
+        Editors.editor("model-rpm-" + id, "none", "requests per minute; blank: no budget");
     TextField tpm =
-        ProviderCard.editor("model-tpm-" + id, "none", "tokens per minute, e.g. 30k; blank: none");
-    ProviderCard.wire(rpm, row.rpmEdit());
-    ProviderCard.wire(tpm, row.tpmEdit());
+        Editors.editor("model-tpm-" + id, "none", "tokens per minute, e.g. 30k; blank: none");
+    Editors.wire(rpm, row.rpmEdit());
+    Editors.wire(tpm, row.tpmEdit());
     Label frees = new Label();
     frees.setId("model-frees-" + id);
     frees.textProperty().bind(row.freesProperty());

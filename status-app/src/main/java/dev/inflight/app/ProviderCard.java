@@ -5,12 +5,10 @@ import dev.inflight.client.ProviderStatus;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Optional;
 import javafx.beans.binding.Bindings;
 import javafx.beans.property.SimpleStringProperty;
 import javafx.beans.property.StringProperty;
 import javafx.collections.ListChangeListener;
-import javafx.geometry.Insets;
 import javafx.geometry.Pos;
 import javafx.scene.control.Button;
 import javafx.scene.control.CheckBox;
@@ -18,7 +16,6 @@ import javafx.scene.control.Label;
 import javafx.scene.control.OverrunStyle;
 import javafx.scene.control.TextField;
 import javafx.scene.control.Tooltip;
-import javafx.scene.input.KeyCode;
 import javafx.scene.layout.HBox;
 import javafx.scene.layout.Priority;
 import javafx.scene.layout.Region;
@@ -74,14 +71,14 @@ final class ProviderCard {
     nameBox.setAlignment(Pos.CENTER_LEFT);
 
     TextField limit =
-        editor("limit-" + p, "none", "limit: 1 to 10000; Enter or Tab saves, Esc undoes");
+        Editors.editor("limit-" + p, "none", "limit: 1 to 10000; Enter or Tab saves, Esc undoes");
     TextField cooldown =
-        editor(
+        Editors.editor(
             "cooldown-" + p,
             "0",
             "cooldown after each release, e.g. 500ms, 2s; Enter or Tab saves");
-    wire(limit, row.limitEdit());
-    wire(cooldown, row.cooldownEdit());
+    Editors.wire(limit, row.limitEdit());
+    Editors.wire(cooldown, row.cooldownEdit());
     // Typing in either field of the row: a "not saved" note is old news.
     for (TextField f : new TextField[] {limit, cooldown}) {
       f.textProperty()
@@ -253,136 +250,12 @@ final class ProviderCard {
     node.getStyleClass().add(Ui.PROVIDER_ROW);
     node.setId("provider-" + p);
 
-    budgetLine = budgetLine(row, p);
-    addModelForm = addModelForm(vm, p);
+    addModelForm = BudgetLine.addModelForm(vm, p);
+    budgetLine = BudgetLine.of(row, p, addModelForm);
     modelsBox.setId("models-" + p);
     row.models().addListener((ListChangeListener<ModelRow>) c -> syncModels(row, vm));
     syncModels(row, vm);
     setWide(true);
-  }
-
-  /**
-   * Below the provider's columns: units in flight against the cap in force, the rpm and tpm budgets
-   * (editable) with their gauges and when the window frees, the queue by class, and the button that
-   * adds a model limit.
-   */
-  private HBox budgetLine(ProviderRow row, String p) {
-    Label inFlight = new Label();
-    inFlight.setId("in-flight-" + p);
-    inFlight.textProperty().bind(row.inFlightProperty());
-    inFlight.setMinWidth(Region.USE_PREF_SIZE);
-    inFlight.setTooltip(new Tooltip("units in flight (held and cooling) / the limit in force"));
-    TextField rpm = editor("rpm-" + p, "none", "requests per minute, e.g. 500; blank: no budget");
-    TextField tpm =
-        editor("tpm-" + p, "none", "tokens per minute, e.g. 30k or 30000; blank: no budget");
-    wire(rpm, row.rpmEdit());
-    wire(tpm, row.tpmEdit());
-    Label frees = new Label();
-    frees.setId("frees-" + p);
-    frees.textProperty().bind(row.freesProperty());
-    frees.getStyleClass().add(Styles.TEXT_MUTED);
-    frees.setMinWidth(Region.USE_PREF_SIZE);
-    Label classes = new Label();
-    classes.setId("classes-" + p);
-    classes.textProperty().bind(row.classesProperty());
-    classes.getStyleClass().add(Ui.CLASSES);
-    classes.setMinWidth(0);
-    classes.setTextOverrun(OverrunStyle.ELLIPSIS);
-    classes.setTooltip(new Tooltip("queued requests by class; interactive ones are served first"));
-    Region spacer = new Region();
-    HBox.setHgrow(spacer, Priority.ALWAYS);
-    Button addModel = new Button("+ model");
-    addModel.setId("add-model-" + p);
-    addModel.getStyleClass().addAll(Styles.SMALL, Styles.FLAT);
-    addModel.setMinWidth(Region.USE_PREF_SIZE);
-    addModel.setTooltip(new Tooltip("Give a model of '" + p + "' a limit of its own"));
-    addModel.setOnAction(
-        e -> {
-          addModelForm.setVisible(true);
-          addModelForm.setManaged(true);
-          addModelForm.getChildren().get(0).requestFocus();
-        });
-    HBox line =
-        new HBox(
-            GAP,
-            Ui.cell(Ui.caption("in flight"), NAME_W - 60),
-            Ui.cell(inFlight, 52),
-            Ui.caption("rpm"),
-            Ui.cell(rpm, LIMIT_W),
-            Ui.caption("tpm"),
-            Ui.cell(tpm, LIMIT_W),
-            GaugeView.of("rpm-gauge-" + p, row.requestsProperty()),
-            GaugeView.of("tpm-gauge-" + p, row.tokensProperty()),
-            frees,
-            classes,
-            spacer,
-            addModel);
-    line.setAlignment(Pos.CENTER_LEFT);
-    line.getStyleClass().add(Ui.BUDGET_LINE);
-    line.setId("budget-" + p);
-    return line;
-  }
-
-  /** Model name, cap and rpm budget for a new model limit; the library's refusal beside them. */
-  private static HBox addModelForm(StatusViewModel vm, String p) {
-    TextField model = editor("new-model-" + p, "model, e.g. gpt-4o", "the model's own name");
-    model.setPrefColumnCount(10);
-    TextField cap = editor("new-model-limit-" + p, "limit", "its own cap, 1 to 10000; or blank");
-    TextField rpm = editor("new-model-rpm-" + p, "rpm", "requests per minute; or blank");
-    Label error = new Label();
-    error.setId("new-model-error-" + p);
-    error.getStyleClass().add(Ui.INLINE_ERROR);
-    error.setMinWidth(0);
-    error.setWrapText(false);
-    error.setTextOverrun(OverrunStyle.ELLIPSIS);
-    error.setTooltip(new Tooltip());
-    error.getTooltip().textProperty().bind(error.textProperty());
-    HBox.setHgrow(error, Priority.ALWAYS);
-    error.setMaxWidth(Double.MAX_VALUE);
-    Button add = new Button("Add model limit");
-    add.setId("new-model-add-" + p);
-    add.getStyleClass().add(Styles.SMALL);
-    add.setMinWidth(Region.USE_PREF_SIZE);
-    Button cancel = new Button("Cancel");
-    cancel.getStyleClass().addAll(Styles.SMALL, Styles.FLAT);
-    cancel.setMinWidth(Region.USE_PREF_SIZE);
-    HBox form = new HBox(GAP, model, cap, rpm, add, cancel, error);
-    form.setId("new-model-" + p + "-form");
-    form.setAlignment(Pos.CENTER_LEFT);
-    form.getStyleClass().add(Ui.MODEL_ROW);
-    VBox.setMargin(form, new Insets(0, 0, 0, ModelCard.INDENT));
-    Runnable hide =
-        () -> {
-          model.clear();
-          cap.clear();
-          rpm.clear();
-          error.setText("");
-          form.setVisible(false);
-          form.setManaged(false);
-        };
-    Runnable submit =
-        () -> {
-          Optional<String> problem = vm.addModel(p, model.getText(), cap.getText(), rpm.getText());
-          if (problem.isPresent()) {
-            error.setText(problem.get());
-          } else {
-            hide.run();
-          }
-        };
-    add.setOnAction(e -> submit.run());
-    for (TextField f : new TextField[] {model, cap, rpm}) {
-      f.setOnAction(e -> submit.run());
-      f.setOnKeyPressed(
-          e -> {
-            if (e.getCode() == KeyCode.ESCAPE) {
-              hide.run();
-              e.consume();
-            }
-          });
-    }
-    cancel.setOnAction(e -> hide.run());
-    hide.run();
-    return form;
   }
 
   private void syncModels(ProviderRow row, StatusViewModel vm) {
@@ -425,14 +298,6 @@ final class ProviderCard {
     return NAME_W + LIMIT_W + IN_FORCE_W + COOLDOWN_W + ADAPTIVE_W + 3 * COUNT_W + WAIT_W + 8 * GAP;
   }
 
-  /** The window lost the focus but the field is still its focus owner: nobody left the field. */
-  private static boolean stillOwnsFocus(TextField f) {
-    return f.getScene() != null
-        && f.getScene().getFocusOwner() == f
-        && f.getScene().getWindow() != null
-        && !f.getScene().getWindow().isFocused();
-  }
-
   static String first(String... texts) {
     for (String t : texts) {
       if (t != null && !t.isEmpty()) {
@@ -450,50 +315,5 @@ final class ProviderCard {
     l.setTextOverrun(OverrunStyle.ELLIPSIS);
     l.setWrapText(false);
     return l;
-  }
-
-  static TextField editor(String id, String prompt, String tip) {
-    TextField f = new TextField();
-    f.setId(id);
-    f.setPromptText(prompt);
-    f.setTooltip(new Tooltip(tip));
-    f.getStyleClass().add(Styles.SMALL);
-    f.setPrefColumnCount(4);
-    return f;
-  }
-
-  /**
-   * The field shows the edit's text; Enter saves (bad text stays, in red, with its message), Tab or
-   * a click elsewhere saves too (bad text is put back and the message says so), Escape undoes.
-   */
-  static void wire(TextField f, FieldEdit edit) {
-    f.textProperty().bindBidirectional(edit.textProperty());
-    edit.invalidProperty()
-        .addListener((obs, o, bad) -> f.pseudoClassStateChanged(Styles.STATE_DANGER, bad));
-    f.focusedProperty()
-        .addListener(
-            (obs, was, is) -> {
-              if (is) {
-                edit.focus();
-              } else if (!stillOwnsFocus(f)) {
-                // Not when the whole window loses the focus (another app, a dialog): half-typed
-                // text is not saved by switching away; the field is still being edited on return.
-                edit.leave();
-              }
-            });
-    f.setOnAction(
-        e -> {
-          if (edit.commit()) {
-            Optional.ofNullable(f.getParent()).ifPresent(n -> n.requestFocus());
-          }
-        });
-    f.setOnKeyPressed(
-        e -> {
-          if (e.getCode() == KeyCode.ESCAPE) {
-            edit.cancel();
-            Optional.ofNullable(f.getParent()).ifPresent(n -> n.requestFocus());
-            e.consume();
-          }
-        });
   }
 }

@@ -1,9 +1,9 @@
 package dev.inflight.app;
 
+import dev.inflight.cli.StatusText;
 import dev.inflight.client.LimitSpec;
 import dev.inflight.client.ModelLimitSpec;
 import dev.inflight.client.ModelStatus;
-import dev.inflight.client.Priority;
 import dev.inflight.client.ProviderStatus;
 import java.time.Duration;
 import java.time.Instant;
@@ -75,6 +75,7 @@ public final class ProviderRow {
   private final ReadOnlyObjectWrapper<Gauge> requests = new ReadOnlyObjectWrapper<>(Gauge.NONE);
   private final ReadOnlyObjectWrapper<Gauge> tokens = new ReadOnlyObjectWrapper<>(Gauge.NONE);
   private final ReadOnlyStringWrapper frees = new ReadOnlyStringWrapper("");
+  private final ReadOnlyStringWrapper grants = new ReadOnlyStringWrapper(Grants.Stats.NONE.text());
   private final ObservableList<ModelRow> models = FXCollections.observableArrayList();
   private final ObservableList<ModelRow> modelsView =
       FXCollections.unmodifiableObservableList(models);
@@ -187,6 +188,15 @@ public final class ProviderRow {
     return frees.getReadOnlyProperty();
   }
 
+  /** Grants in the last minute and their waits, e.g. {@code 12 grants/min · wait p50 0.4s, …}. */
+  public ReadOnlyStringProperty grantsProperty() {
+    return grants.getReadOnlyProperty();
+  }
+
+  void showGrants(Grants.Stats s) {
+    grants.set(s.text());
+  }
+
   /**
    * The models beneath the provider, by name: those with a limit of their own, and those seen in
    * use. Rows are kept (and updated) while the provider row stays.
@@ -286,7 +296,7 @@ public final class ProviderRow {
             && s.effectiveLimit().getAsInt() < s.limit().getAsInt();
     lowered.set(below);
     if (s.limit().isEmpty()) {
-      inForce.set("—");
+      inForce.set(StatusText.limit(s)); // "unlimited", or "no cap" under a budget alone
     } else if (below) {
       inForce.set(s.effectiveLimit().getAsInt() + " of " + s.limit().getAsInt());
     } else {
@@ -332,16 +342,14 @@ public final class ProviderRow {
     }
   }
 
-  /** {@code 2 interactive · 1 normal · 3 batch}, in class order; empty when nobody waits. */
+  /**
+   * The queue by class in the CLI's words ({@code StatusText.queued}): {@code queued 3 (1
+   * interactive, 2 batch)}; empty when nobody waits or all are of the normal class (the queued
+   * column says how many).
+   */
   static String classesText(ProviderStatus s) {
-    StringBuilder b = new StringBuilder();
-    for (Priority p : Priority.values()) {
-      int n = s.queuedByClass().getOrDefault(p, 0);
-      if (n > 0) {
-        b.append(b.length() == 0 ? "" : " · ").append(n).append(' ').append(p);
-      }
-    }
-    return b.toString();
+    String q = StatusText.queued(s);
+    return q.contains("(") ? "queued " + q : "";
   }
 
   void tick(Instant now) {
@@ -358,6 +366,11 @@ public final class ProviderRow {
     pause.set(s == null ? "" : pauseText(s, now));
   }
 
+  /**
+   * The pause in the CLI's words ({@code StatusText.paused}), in this row's time zone: {@code
+   * paused until 12:03:41 (25s left, 429 from the provider)}; {@code resuming} in place of the time
+   * left once it has run out and no read has cleared it yet.
+   */
   private String pauseText(ProviderStatus s, Instant now) {
     if (s.pausedUntil().isEmpty()) {
       return "";
@@ -369,8 +382,9 @@ public final class ProviderRow {
     return "paused until "
         + (today ? TIME : DATE_TIME).format(at)
         + " ("
+        + (leftMs > 0 ? Fmt.countdown(Duration.ofMillis(leftMs)) + " left" : "resuming")
+        + ", "
         + (s.pauseReason().isEmpty() ? "429" : s.pauseReason())
-        + ") · "
-        + (leftMs > 0 ? Fmt.countdown(Duration.ofMillis(leftMs)) + " left" : "resuming");
+        + ")";
   }
 }

@@ -36,6 +36,7 @@ final class Rows {
   private final ObservableList<LeaseRow> leases = FXCollections.observableArrayList();
   private final ObservableList<WaiterRow> waiters = FXCollections.observableArrayList();
   private final Map<String, ProviderRow> byProvider = new HashMap<>();
+  private final Grants grants = new Grants();
 
   Rows(
       Function<String, History> histories,
@@ -82,7 +83,7 @@ final class Rows {
   void apply(StatusSnapshot s, Settings settings, Instant now) {
     Map<String, ProviderStatus> shown = new TreeMap<>();
     s.providers().forEach(p -> shown.put(p.provider(), p));
-    long since = now.toEpochMilli() - History.WINDOW_MS;
+    long since = now.toEpochMilli() - Histories.IDLE_KEEP_MS;
     for (ProviderRow row : byProvider.values()) {
       String p = row.provider();
       ProviderStatus last = row.status();
@@ -96,6 +97,7 @@ final class Rows {
     providers.removeIf(r -> !shown.containsKey(r.provider()));
     byProvider.keySet().retainAll(shown.keySet());
     Map<String, Map<String, int[]>> inUse = modelsInUse(s);
+    grants.see(s.leases());
     int i = 0;
     for (ProviderStatus p : shown.values()) {
       ProviderRow row = byProvider.get(p.provider());
@@ -111,6 +113,7 @@ final class Rows {
           inUse.getOrDefault(p.provider(), Map.of()),
           s.at(),
           now);
+      row.showGrants(grants.of(p.provider(), now));
       if (added) {
         providers.add(i, row);
       }
@@ -157,7 +160,11 @@ final class Rows {
 
   /** Advances the counters that tick between reads. */
   void tick(Instant now) {
-    providers.forEach(r -> r.tick(now));
+    providers.forEach(
+        r -> {
+          r.tick(now);
+          r.showGrants(grants.of(r.provider(), now));
+        });
     leases.forEach(r -> r.tick(now));
     waiters.forEach(r -> r.tick(now));
   }

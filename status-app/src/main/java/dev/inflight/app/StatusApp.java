@@ -1,6 +1,5 @@
 package dev.inflight.app;
 
-import com.dustinredmond.fxtrayicon.FXTrayIcon;
 import dev.inflight.client.ConfigRoot;
 import dev.inflight.client.Limiter;
 import dev.inflight.client.LimiterBuilder;
@@ -16,6 +15,8 @@ import javafx.application.Application;
 import javafx.application.Platform;
 import javafx.geometry.Rectangle2D;
 import javafx.scene.Scene;
+import javafx.scene.control.Label;
+import javafx.scene.layout.StackPane;
 import javafx.stage.Screen;
 import javafx.stage.Stage;
 
@@ -36,9 +37,11 @@ public final class StatusApp extends Application {
   private static volatile boolean localOnly;
   private static volatile Duration quitAfter;
 
+  private static final System.Logger LOG = System.getLogger(StatusApp.class.getName());
+
   private StatusViewModel vm;
   private StatusView view;
-  private FXTrayIcon tray;
+  private AppTray tray;
   private Stage stage;
 
   /**
@@ -65,7 +68,9 @@ public final class StatusApp extends Application {
     database = databaseUrl;
     localOnly = local;
     quitAfter = runFor;
+    startup("launch");
     startAwtFirst();
+    startup("awt started");
     Application.launch(StatusApp.class);
   }
 
@@ -116,8 +121,10 @@ public final class StatusApp extends Application {
               t.setDaemon(true);
               return t;
             });
+    Path local = ConfigRoot.resolve(configRoot);
     return new StatusViewModel(
-        () -> openLimiter(configRoot), io, Platform::runLater, InstantSource.system());
+            () -> openLimiter(configRoot), io, Platform::runLater, InstantSource.system())
+        .keepHistoryIn(db -> HistoryFile.pathFor(local, db));
   }
 
   /** The scene with theme and stylesheet, as the app and the UI tests show it. */
@@ -161,21 +168,78 @@ public final class StatusApp extends Application {
   @Override
   public void start(Stage stage) {
     this.stage = stage;
+    startup("fx start");
     vm = viewModel(home);
     if (Boolean.getBoolean(DEBUG_PROPERTY)) {
+      boolean[] first = {true};
       vm.setOnApplied(
-          s ->
-              System.err.println(
-                  "inflight-app applied "
-                      + System.currentTimeMillis()
-                      + " "
-                      + s.providers().stream()
-                          .map(p -> p.provider() + "=" + p.limit().orElse(0))
-                          .toList()));
+          s -> {
+            if (first[0]) {
+              first[0] = false;
+              startup("first snapshot");
+            }
+            System.err.println(
+                "inflight-app applied "
+                    + System.currentTimeMillis()
+                    + " "
+                    + s.providers().stream()
+                        .map(p -> p.provider() + "=" + p.limit().orElse(0))
+                        .toList());
+          });
     }
-    view = new StatusView(vm, Theme.ofDesktop());
+    Path prefsFile = ConfigRoot.resolve(home).resolve(AppPrefs.FILE);
+    AppPrefs[] prefs = {AppPrefs.load(prefsFile)};
+    Runnable savePrefs =
+        () -> {
+          try {
+            prefs[0].save(prefsFile);
+          } catch (IOException | RuntimeException e) {
+            LOG.log(
+                System.Logger.Level.WARNING, "inflight app: cannot save " + prefsFile + ": " + e);
+          }
+        };
+    startup("prefs");
+    Theme desktop = Theme.ofDesktop();
+    startup("desktop theme asked");
+    ThemeChoice theme =
+        new ThemeChoice(
+            desktop,
+            prefs[0].theme(),
+            chosen -> {
+              prefs[0] = prefs[0].withTheme(chosen);
+              savePrefs.run();
+            });
+    vm.setWaitThreshold(prefs[0].waitThreshold());
+    vm.notificationsProperty().set(prefs[0].notifications());
+    vm.notificationsProperty()
+        .addListener(
+            (obs, o, on) -> {
+              prefs[0] = prefs[0].withNotify(on);
+              savePrefs.run();
+            });
+    boolean debug = Boolean.getBoolean(DEBUG_PROPERTY);
+    vm.setNotifier(
+        (title, text) -> {
+          if (tray != null) {
+            tray.notify(title, text);
+          }
+          if (debug) {
+            System.err.println("inflight-app notify " + title + ": " + text);
+          }
+        });
+    // The first frame comes first: a window saying what is being opened, painted before the full
+    // view is built and styled (about two seconds of the FX thread on a first start) and while the
+    // database opens on the reader thread.
+    theme.shown().apply();
     Path placeFile = placeFile();
-    Scene scene = scene(view, WindowPlace.DEFAULT_WIDTH, WindowPlace.DEFAULT_HEIGHT);
+    String opening = "opening " + where() + "…";
+    vm.announce(opening);
+    Label splash = new Label(opening);
+    splash.setId("opening");
+    StackPane first = new StackPane(splash);
+    first.getStyleClass().add("status-root");
+    Scene scene = new Scene(first, WindowPlace.DEFAULT_WIDTH, WindowPlace.DEFAULT_HEIGHT);
+    scene.getStylesheets().add(StatusApp.class.getResource("app.css").toExternalForm());
     stage.setScene(scene);
     stage.setTitle("inflight status");
     stage.getIcons().addAll(Icons.fx(32, false), Icons.fx(64, false));
@@ -183,15 +247,10 @@ public final class StatusApp extends Application {
     stage.setMinHeight(WindowPlace.MIN_HEIGHT);
     place(stage, placeFile);
     stage.setOnHiding(e -> remember(stage, placeFile));
-    installTray(stage);
-    view.installShortcuts(
-        scene,
-        () -> {
-          remember(stage, placeFile);
-          Platform.exit();
-        },
-        stage::hide);
+    scene.addPostLayoutPulseListener(
+        afterFirstPulse(scene, () -> afterFrames(3, () -> showView(scene, theme, placeFile))));
     stage.show();
+    startup("shown");
     vm.start();
     Duration d = quitAfter;
     if (d != null) {
@@ -212,62 +271,107 @@ public final class StatusApp extends Application {
   }
 
   /**
-   * Where the desktop has a tray: a tooltip with totals, a red dot while anything is queued, a menu
-   * to open the window or quit; closing the window keeps the app there. Elsewhere closing quits.
+   * With {@link #DEBUG_PROPERTY}: how long after the JVM started a step of start-up was reached.
    */
-  private void installTray(Stage stage) {
-    boolean supported;
-    try {
-      supported = !java.awt.GraphicsEnvironment.isHeadless() && FXTrayIcon.isSupported();
-    } catch (Throwable e) {
-      supported = false;
+  static void startup(String step) {
+    if (Boolean.getBoolean(DEBUG_PROPERTY)) {
+      long jvm = java.lang.management.ManagementFactory.getRuntimeMXBean().getStartTime();
+      System.err.println(
+          "inflight-app startup " + step + " " + (System.currentTimeMillis() - jvm) + " ms");
     }
-    if (!supported) {
-      return;
+  }
+
+  /** Runs {@code then} once, after the scene's first pulse (its first frame is on its way). */
+  private static Runnable afterFirstPulse(Scene scene, Runnable then) {
+    Runnable[] self = {null};
+    self[0] =
+        () -> {
+          startup("first pulse");
+          scene.removePostLayoutPulseListener(self[0]);
+          then.run();
+        };
+    return self[0];
+  }
+
+  /**
+   * Runs {@code then} on the FX thread {@code n} frames from now: long enough for the frame already
+   * synced to be painted before the FX thread goes busy building the full view.
+   */
+  private static void afterFrames(int n, Runnable then) {
+    new javafx.animation.AnimationTimer() {
+      private int left = n;
+
+      @Override
+      public void handle(long now) {
+        if (--left <= 0) {
+          stop();
+          startup("splash painted");
+          then.run();
+        }
+      }
+    }.start();
+  }
+
+  /** The full view in place of the "opening …" one, with the tray icon and the shortcuts. */
+  private void showView(Scene scene, ThemeChoice theme, Path placeFile) {
+    view = new StatusView(vm, theme);
+    followDesktop(stage, theme);
+    scene.setRoot(view.root());
+    tray = AppTray.install(stage, vm, Boolean.getBoolean(DEBUG_PROPERTY)).orElse(null);
+    view.installShortcuts(
+        scene,
+        () -> {
+          remember(stage, placeFile);
+          Platform.exit();
+        },
+        stage::hide);
+    startup("view shown");
+  }
+
+  /** What the window opens, as the "opening …" line names it (a URL's password masked). */
+  private static String where() {
+    if (!localOnly && database != null) {
+      return ConfigRoot.masked(database);
     }
-    try {
-      tray = new FXTrayIcon(stage, Icons.awt(32, false));
-      tray.setApplicationTitle("inflight");
-      tray.addMenuItem("Open inflight", e -> showWindow(stage));
-      tray.addSeparator();
-      tray.addExitItem("Quit", e -> Platform.exit());
-      tray.setOnAction(e -> showWindow(stage));
-      tray.show();
-      Platform.setImplicitExit(false);
-      boolean debug = Boolean.getBoolean(DEBUG_PROPERTY);
-      vm.summaryProperty()
-          .addListener(
-              (obs, o, n) -> {
-                String tip = trayTooltip(n);
-                tray.setTrayIconTooltip(tip);
-                if (debug) {
-                  System.err.println("inflight-app tray tooltip " + tip);
-                }
-              });
-      vm.anyQueuedProperty()
-          .addListener(
-              (obs, o, q) -> {
-                tray.setGraphic(Icons.awt(32, q));
-                if (debug) {
-                  System.err.println("inflight-app tray queued " + q);
-                }
-              });
-    } catch (RuntimeException e) {
-      System.err.println("inflight: no tray icon (" + e + "); closing the window quits");
-      tray = null;
-      Platform.setImplicitExit(true);
-    }
+    String env = localOnly ? null : ConfigRoot.databaseUrl(System.getenv());
+    return env != null && !env.isEmpty()
+        ? ConfigRoot.masked(env)
+        : ConfigRoot.databaseFile(ConfigRoot.resolve(home)).toString();
+  }
+
+  /**
+   * Asks the desktop for its preference again every {@link StatusView#DESKTOP_RECHECK_SECONDS} and
+   * whenever the window gets the focus: Java hears of no change of {@code color-scheme}, so this is
+   * as live as it gets without a D-Bus client. Off the FX thread ({@code gsettings} is a process).
+   */
+  private static void followDesktop(Stage stage, ThemeChoice theme) {
+    ScheduledExecutorService desk =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "inflight-app-desktop-theme");
+              t.setDaemon(true);
+              return t;
+            });
+    Runnable check =
+        () -> {
+          Theme t = Theme.ofDesktop();
+          Platform.runLater(() -> theme.desktopIs(t));
+        };
+    long every = StatusView.DESKTOP_RECHECK_SECONDS;
+    desk.scheduleWithFixedDelay(check, every, every, java.util.concurrent.TimeUnit.SECONDS);
+    stage
+        .focusedProperty()
+        .addListener(
+            (obs, o, focused) -> {
+              if (focused) {
+                desk.execute(check);
+              }
+            });
   }
 
   /** The tray icon's tooltip for the view-model's summary line. */
   static String trayTooltip(String summary) {
-    return "inflight: " + summary;
-  }
-
-  private static void showWindow(Stage stage) {
-    stage.show();
-    stage.setIconified(false);
-    stage.toFront();
+    return AppTray.tooltip(summary);
   }
 
   @Override

@@ -8,8 +8,6 @@ import javafx.application.Platform;
 import javafx.beans.Observable;
 import javafx.beans.binding.Bindings;
 import javafx.beans.binding.ObjectBinding;
-import javafx.beans.property.ObjectProperty;
-import javafx.beans.property.SimpleObjectProperty;
 import javafx.collections.transformation.FilteredList;
 import javafx.geometry.Insets;
 import javafx.geometry.Orientation;
@@ -17,6 +15,7 @@ import javafx.geometry.Pos;
 import javafx.scene.Node;
 import javafx.scene.Parent;
 import javafx.scene.Scene;
+import javafx.scene.control.Button;
 import javafx.scene.control.Label;
 import javafx.scene.control.OverrunStyle;
 import javafx.scene.control.SplitPane;
@@ -51,20 +50,23 @@ final class StatusView {
   /** The most of the height the providers take before they scroll (the tables need room too). */
   static final double PROVIDERS_SHARE = 0.68;
 
+  /** How often the app asks the desktop whether it prefers dark (no change event reaches Java). */
+  static final int DESKTOP_RECHECK_SECONDS = 30;
+
   private final StatusViewModel vm;
   private final BorderPane root = new BorderPane();
   private final TextField filter = new TextField();
   private final ProvidersPane providers;
   private final Timeline chartTick;
-  private final ObjectProperty<Theme> theme = new SimpleObjectProperty<>(Theme.LIGHT);
+  private final ThemeChoice theme;
 
   StatusView(StatusViewModel vm) {
-    this(vm, Theme.LIGHT);
+    this(vm, ThemeChoice.light());
   }
 
-  StatusView(StatusViewModel vm, Theme initialTheme) {
+  StatusView(StatusViewModel vm, ThemeChoice theme) {
     this.vm = vm;
-    this.theme.set(initialTheme);
+    this.theme = theme;
     root.getStyleClass().add("status-root");
     ObjectBinding<Predicate<String[]>> match =
         Bindings.createObjectBinding(() -> Filter.of(filter.getText()), filter.textProperty());
@@ -77,12 +79,14 @@ final class StatusView {
             Bindings.createObjectBinding(
                 () -> r -> match.get().test(new String[] {r.provider()}), match));
     providers = new ProvidersPane(vm, shownRows);
-    providers.setPalette(theme.get().palette);
-    theme.addListener(
-        (obs, o, t) -> {
-          t.apply();
-          providers.setPalette(t.palette);
-        });
+    providers.setPalette(theme.shown().palette);
+    theme
+        .shownProperty()
+        .addListener(
+            (obs, o, t) -> {
+              t.apply();
+              providers.setPalette(t.palette);
+            });
     Node tables = new TablesPane(vm, match).node();
     SplitPane halves = new SplitPane(providers.node(), tables);
     halves.setId("halves");
@@ -139,7 +143,7 @@ final class StatusView {
 
   /** The theme shown; the header's toggle switches it. */
   Theme theme() {
-    return theme.get();
+    return theme.shown();
   }
 
   Parent root() {
@@ -194,7 +198,8 @@ final class StatusView {
     filter.setId("filter");
     filter.setPromptText("filter (Ctrl+F)");
     filter.setPrefColumnCount(12);
-    filter.setMinWidth(Region.USE_PREF_SIZE);
+    // gives way first when the header is tight (800 px, thirty providers, a long summary)
+    filter.setMinWidth(96);
     filter.getStyleClass().add(Styles.SMALL);
     filter.setTooltip(new Tooltip("Shows only providers, leases and waiters containing this text"));
     filter.setOnKeyPressed(
@@ -210,14 +215,50 @@ final class StatusView {
     summary.getStyleClass().add(Styles.TEXT_BOLD);
     summary.textProperty().bind(vm.summaryProperty());
     summary.setMinWidth(Region.USE_PREF_SIZE);
-    ToggleButton dark = new ToggleButton("Dark");
-    dark.setId("theme");
-    dark.getStyleClass().add(Styles.SMALL);
-    dark.setMinWidth(Region.USE_PREF_SIZE);
-    dark.setTooltip(new Tooltip("Dark theme (at start: as the desktop prefers)"));
-    dark.setSelected(theme.get() == Theme.DARK);
-    dark.selectedProperty().addListener((obs, o, on) -> theme.set(on ? Theme.DARK : Theme.LIGHT));
-    HBox bar = new HBox(12, title, db, filter, summary, dark);
+    Button toggle = new Button(theme.toggleLabel());
+    toggle.setId("theme");
+    toggle.getStyleClass().add(Styles.SMALL);
+    // One width for both labels, so the header does not shift when the theme changes.
+    toggle.setMinWidth(64);
+    toggle.setPrefWidth(64);
+    Tooltip themeTip = new Tooltip();
+    toggle.setTooltip(themeTip);
+    Runnable label =
+        () -> {
+          toggle.setText(theme.toggleLabel());
+          themeTip.setText(
+              "Switch to the "
+                  + theme.toggleLabel().toLowerCase(java.util.Locale.ROOT)
+                  + " theme. "
+                  + (theme.followsDesktop()
+                      ? "Now following the desktop (re-checked every "
+                          + DESKTOP_RECHECK_SECONDS
+                          + " s and when the window gets the focus)."
+                      : "Your choice is remembered; choose the desktop's theme to follow it again."));
+        };
+    label.run();
+    theme.shownProperty().addListener((obs, o, n) -> label.run());
+    toggle.setOnAction(
+        e -> {
+          theme.toggle();
+          label.run();
+        });
+    ToggleButton notify = new ToggleButton("Notify");
+    notify.setId("notifications");
+    notify.getStyleClass().add(Styles.SMALL);
+    notify.setMinWidth(Region.USE_PREF_SIZE);
+    notify.selectedProperty().bindBidirectional(vm.notificationsProperty());
+    notify.setTooltip(
+        new Tooltip(
+            "Desktop notifications, through the tray icon: once when a 429 pauses a provider, and"
+                + " once when a request has waited longer than "
+                + Fmt.duration(vm.waitThreshold())
+                + " ("
+                + AppPrefs.WAIT_KEY
+                + " in "
+                + AppPrefs.FILE
+                + "). Off unless turned on; remembered."));
+    HBox bar = new HBox(12, title, db, filter, summary, notify, toggle);
     bar.setAlignment(Pos.CENTER_LEFT);
     bar.getStyleClass().add(Ui.HEADER);
     bar.setPadding(new Insets(8, 16, 8, 16));

@@ -3,6 +3,7 @@ package dev.inflight.app;
 import dev.inflight.client.Limiter;
 import dev.inflight.client.ProviderStatus;
 import dev.inflight.client.StatusSnapshot;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
@@ -11,16 +12,16 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.function.Supplier;
+import javafx.beans.property.BooleanProperty;
 import javafx.beans.property.ReadOnlyBooleanProperty;
 import javafx.beans.property.ReadOnlyBooleanWrapper;
 import javafx.beans.property.ReadOnlyStringProperty;
 import javafx.beans.property.ReadOnlyStringWrapper;
+import javafx.beans.property.SimpleBooleanProperty;
 import javafx.collections.FXCollections;
 import javafx.collections.ObservableList;
 
@@ -48,23 +49,11 @@ public final class StatusViewModel implements AutoCloseable {
   static final Duration TICK = Duration.ofSeconds(1);
   static final Duration REREAD_AFTER = Duration.ofSeconds(5);
 
-  private final Supplier<Limiter> opener;
-  private final ScheduledExecutorService io;
-  private final Executor ui;
-  private final InstantSource clock;
+  /** How often the charts' history is saved for the next start (and once more on close). */
+  static final Duration SAVE_HISTORY_EVERY = Duration.ofSeconds(15);
 
-  // io thread only
-  private Limiter limiter;
-  private AutoCloseable subscription;
-  private long lastReadMs = Long.MIN_VALUE / 2;
-  private long lastReadStartMs = Long.MIN_VALUE / 2;
-  private boolean readFailed;
-  private StatusSnapshot last;
-  private List<Object> lastShown;
   private final Histories histories = new Histories();
-  private final AtomicBoolean refreshQueued = new AtomicBoolean();
-  private volatile boolean closed;
-  private volatile Duration retry = RETRY;
+  private final Feed feed;
 
   // ui thread only
   private final ReadOnlyStringWrapper problem = new ReadOnlyStringWrapper();
@@ -82,6 +71,11 @@ public final class StatusViewModel implements AutoCloseable {
   private final LimitEdits edits;
   private Settings settings = Settings.NONE; // ui thread only
   private volatile Consumer<StatusSnapshot> onApplied = s -> {};
+  private volatile Alerts.Sink notifier = (title, text) -> {};
+  private final Alerts alerts = new Alerts((title, text) -> notifier.show(title, text));
+  private final BooleanProperty notifications = new SimpleBooleanProperty();
+  private Duration waitThreshold = AppPrefs.DEFAULT_WAIT; // ui thread only, with the two below
+  private StatusSnapshot shown;
 
   /**
    * @param opener opens the limiter; may throw (the message is shown and it is retried every few
@@ -89,10 +83,7 @@ public final class StatusViewModel implements AutoCloseable {
    */
   public StatusViewModel(
       Supplier<Limiter> opener, ScheduledExecutorService io, Executor ui, InstantSource clock) {
-    this.opener = opener;
-    this.io = io;
-    this.ui = ui;
-    this.clock = clock;
+    this.feed = new Feed(opener, io, ui, clock, histories, new FromFeed());
     this.rows =
         new Rows(
             histories::of,
@@ -111,6 +102,7 @@ public final class StatusViewModel implements AutoCloseable {
             () -> settings,
             spec -> write(l -> l.limits().set(spec)),
             spec -> write(l -> l.limits().setModel(spec)));
+    notifications.addListener((obs, o, on) -> alerts.setEnabled(on));
     providersView = FXCollections.unmodifiableObservableList(rows.providers());
     leasesView = FXCollections.unmodifiableObservableList(rows.leases());
     waitersView = FXCollections.unmodifiableObservableList(rows.waiters());
@@ -118,14 +110,22 @@ public final class StatusViewModel implements AutoCloseable {
 
   /** How long to wait between attempts to open the database (tests shorten it). */
   StatusViewModel retryEvery(Duration d) {
-    this.retry = d;
+    feed.retry = d;
+    return this;
+  }
+
+  /**
+   * Keeps the charts' history between starts in the file {@code where} names for the database (as
+   * {@link Limiter#database()} names it); without this, history lives in memory only.
+   */
+  StatusViewModel keepHistoryIn(Function<String, Path> where) {
+    feed.historyFile = where;
     return this;
   }
 
   /** Opens the database (retrying until it can) and starts following it. */
   public void start() {
-    io.execute(this::connect);
-    io.scheduleWithFixedDelay(this::tick, TICK.toMillis(), TICK.toMillis(), TimeUnit.MILLISECONDS);
+    feed.start();
   }
 
   // ================================================================ properties
@@ -143,6 +143,16 @@ public final class StatusViewModel implements AutoCloseable {
   /** The database file, once opened. */
   public ReadOnlyStringProperty databaseProperty() {
     return database.getReadOnlyProperty();
+  }
+
+  /**
+   * Says what is happening until the database is open, in the place of its path: {@code opening
+   * /path/limiter.db…}.
+   */
+  void announce(String text) {
+    if (!connected.get()) {
+      database.set(text);
+    }
   }
 
   /** Totals in one line, e.g. {@code 4 active · 2 queued · 3 providers} (for the tray tooltip). */
@@ -181,6 +191,29 @@ public final class StatusViewModel implements AutoCloseable {
   /** The "add a limit" form. */
   AddForm addForm() {
     return addForm;
+  }
+
+  /**
+   * Whether desktop notifications are shown (off by default): once when a 429 pauses a provider,
+   * once when a request has waited longer than {@link #waitThreshold()}; one per episode.
+   */
+  public BooleanProperty notificationsProperty() {
+    return notifications;
+  }
+
+  /** Where notifications go (the tray icon in the app); called on the UI thread. */
+  void setNotifier(Alerts.Sink sink) {
+    this.notifier = sink;
+  }
+
+  /** A request waiting longer than this is worth a notification. */
+  Duration waitThreshold() {
+    return waitThreshold;
+  }
+
+  void setWaitThreshold(Duration d) {
+    waitThreshold = d;
+    alerts.setThreshold(d);
   }
 
   /** Called on the UI thread after each snapshot is shown (for the latency figure). */
@@ -280,174 +313,53 @@ public final class StatusViewModel implements AutoCloseable {
 
   /** Re-reads now; completes when the result has been handed to the UI executor. */
   public CompletableFuture<Void> refresh() {
-    return CompletableFuture.runAsync(this::readNow, io);
+    return feed.refresh();
   }
 
   @Override
   public void close() {
-    closed = true;
-    CompletableFuture<Void> done =
-        CompletableFuture.runAsync(
-            () -> {
-              if (subscription != null) {
-                try {
-                  subscription.close();
-                } catch (Exception e) {
-                  // closing anyway
-                }
-              }
-              if (limiter != null) {
-                limiter.close();
-              }
-            },
-            io);
-    try {
-      done.get(5, TimeUnit.SECONDS);
-    } catch (Exception e) {
-      // the process is ending; the core reclaims whatever is left
-    }
-    io.shutdownNow();
+    feed.close();
   }
 
-  // ================================================================ io thread
-
-  private interface Write {
-    void run(Limiter limiter);
+  private void write(Feed.Write w) {
+    feed.write(w);
   }
 
-  private void write(Write w) {
-    if (closed) {
-      return; // an edit saved as the window closes, after close(): the app is ending
-    }
-    try {
-      io.execute(() -> writeNow(w));
-    } catch (RejectedExecutionException e) {
-      // closed meanwhile: as above
-    }
-  }
+  // ================================================================ from the feed, ui thread
 
-  private void writeNow(Write w) {
-    if (limiter == null) {
-      ui.execute(() -> commandError.set("not connected to the database yet"));
-      return;
+  private final class FromFeed implements Feed.Screen {
+    @Override
+    public void opened(String path) {
+      database.set(path);
+      connected.set(true);
     }
-    try {
-      w.run(limiter);
-      ui.execute(() -> commandError.set(null));
-    } catch (RuntimeException e) {
-      String msg = e.getMessage();
-      ui.execute(() -> commandError.set(msg));
-    }
-    readNow();
-  }
 
-  private void connect() {
-    if (closed || limiter != null) {
-      return;
+    @Override
+    public void openFailed(String msg) {
+      problem.set(msg);
+      connected.set(false);
+      summary.set("database unavailable");
     }
-    try {
-      Limiter l = opener.get();
-      limiter = l;
-      subscription = l.onChange(this::changed);
-      String path = l.database();
-      ui.execute(
-          () -> {
-            database.set(path);
-            connected.set(true);
-          });
-      readNow();
-    } catch (RuntimeException e) {
-      String msg = "Cannot open the database: " + e.getMessage();
-      ui.execute(
-          () -> {
-            problem.set(msg);
-            connected.set(false);
-            summary.set("database unavailable");
-          });
-      if (!closed) {
-        io.schedule(this::connect, retry.toMillis(), TimeUnit.MILLISECONDS);
-      }
-    }
-  }
 
-  /** From the limiter's watcher thread: coalesce a burst of commits into one read. */
-  private void changed() {
-    if (closed || !refreshQueued.compareAndSet(false, true)) {
-      return;
+    @Override
+    public void readFailed(String msg) {
+      problem.set(msg);
     }
-    long sinceLast = clock.millis() - lastReadStartMs;
-    long delay = Math.max(DEBOUNCE.toMillis(), MIN_INTERVAL.toMillis() - sinceLast);
-    try {
-      io.schedule(this::readNow, delay, TimeUnit.MILLISECONDS);
-    } catch (RuntimeException e) {
-      // shutting down
-    }
-  }
 
-  private void readNow() {
-    refreshQueued.set(false);
-    if (limiter == null || closed) {
-      return;
+    @Override
+    public void show(StatusSnapshot s, Settings set, Instant now) {
+      apply(s, set, now);
     }
-    lastReadStartMs = clock.millis();
-    StatusSnapshot s;
-    Settings set;
-    try {
-      s = limiter.status();
-      set = new Settings(limiter.limits().list(), limiter.limits().models());
-    } catch (RuntimeException e) {
-      readFailed = true;
-      lastShown = null;
-      String msg = "Cannot read the database: " + e.getMessage();
-      ui.execute(() -> problem.set(msg));
-      return;
-    }
-    boolean recovered = readFailed;
-    readFailed = false;
-    last = s;
-    lastReadMs = clock.millis();
-    record(s, s.at().toEpochMilli());
-    // Most commits on a busy database change nothing on screen (heartbeats, re-checks): the
-    // counters tick on their own, so only a visible difference costs a layout and a repaint.
-    List<Object> key = List.of(Snapshots.visible(s), set);
-    if (!recovered && key.equals(lastShown)) {
-      return;
-    }
-    lastShown = key;
-    Instant now = clock.instant();
-    ui.execute(() -> apply(s, set, now));
-  }
 
-  private void tick() {
-    if (closed) {
-      return;
+    @Override
+    public void tick(Instant now) {
+      tickCounters(now);
     }
-    if (limiter == null) {
-      return; // connect() retries on its own schedule
-    }
-    long now = clock.millis();
-    StatusSnapshot s = last;
-    boolean timeMatters =
-        s == null
-            || readFailed
-            || now - lastReadMs >= REREAD_AFTER.toMillis()
-            || s.providers().stream()
-                .anyMatch(
-                    p ->
-                        p.cooling() > 0
-                            || Snapshots.pauseEnded(p, now)
-                            || Snapshots.windowFreed(p, now));
-    if (timeMatters) {
-      readNow();
-      return;
-    }
-    record(s, now);
-    Instant at = clock.instant();
-    ui.execute(() -> tickCounters(at));
-  }
 
-  private void record(StatusSnapshot s, long atMs) {
-    histories.record(s, atMs);
+    @Override
+    public void commandDone(String error) {
+      commandError.set(error);
+    }
   }
 
   // ================================================================ ui thread
@@ -459,10 +371,15 @@ public final class StatusViewModel implements AutoCloseable {
     List<ProviderStatus> shown = rows.providers().stream().map(ProviderRow::status).toList();
     summary.set(Rows.summaryOf(shown));
     anyQueued.set(shown.stream().anyMatch(p -> p.queued() > 0));
+    this.shown = s;
+    alerts.check(s, now);
     onApplied.accept(s);
   }
 
   private void tickCounters(Instant now) {
     rows.tick(now);
+    if (shown != null) {
+      alerts.check(shown, now);
+    }
   }
 }

@@ -25,6 +25,7 @@ import javafx.scene.control.SplitPane;
 import javafx.scene.control.TableCell;
 import javafx.scene.control.TableColumn;
 import javafx.scene.control.TableView;
+import javafx.scene.control.Tooltip;
 import javafx.scene.layout.Priority;
 import javafx.scene.layout.VBox;
 import javafx.util.Callback;
@@ -71,18 +72,28 @@ final class TablesPane {
         .getColumns()
         .add(
             column(
-                "provider/model",
+                "provider",
                 175,
                 r -> text(r.info().key()),
                 Comparator.comparing(r -> r.info().key())));
-    leases
-        .getColumns()
-        .add(
-            column(
-                "size",
-                76,
-                r -> text(size(r.info().weight(), r.info().tokens())),
-                Comparator.comparingLong(r -> r.info().tokens())));
+    TableColumn<LeaseRow, LeaseRow> size =
+        column(
+            "size",
+            84,
+            r -> text(size(r.info().weight(), r.info().tokens())),
+            Comparator.comparingLong(r -> r.info().tokens()));
+    // Most leases are one unit and no tokens: the column takes room only when a lease has a size.
+    size.visibleProperty()
+        .bind(
+            Bindings.createBooleanBinding(
+                () ->
+                    vm.leases().stream()
+                        .anyMatch(r -> !size(r.info().weight(), r.info().tokens()).isEmpty()),
+                vm.leases()));
+    leases.getColumns().add(size);
+    // "1.5k tok" whole where there is room; squeezed (with its tooltip) in a narrow table
+    size.minWidthProperty()
+        .bind(Bindings.when(leases.widthProperty().lessThan(NARROW)).then(60.0).otherwise(80.0));
     leases
         .getColumns()
         .add(
@@ -105,7 +116,6 @@ final class TablesPane {
             80,
             LeaseRow::heldForProperty,
             Comparator.comparing((LeaseRow r) -> r.info().acquiredAt()).reversed());
-    held.setMinWidth(64);
     leases.getColumns().add(held);
     TableColumn<LeaseRow, LeaseRow> release = new TableColumn<>("");
     release.setPrefWidth(88);
@@ -118,8 +128,11 @@ final class TablesPane {
     leases.getColumns().add(release);
     leases.setColumnResizePolicy(TableView.CONSTRAINED_RESIZE_POLICY_ALL_COLUMNS);
     // Narrow, label and process give way first: which model, and how much, are what to read.
-    minWidths(leases, Map.of("provider/model", 100.0, "size", 72.0));
+    // Every column keeps room for its header and a short value; longer text ends in "…" and the
+    // cell's tooltip has it whole.
+    minWidths(leases, Map.of("provider", 88.0, "label", 54.0, "process", 90.0));
     hideWhenNarrow(leases, "process", NARROW);
+    shortWhenNarrow(leases, held, "held", 56, 78);
     leases.getStyleClass().addAll(Styles.DENSE, Styles.STRIPED);
 
     FilteredList<WaiterRow> waiterRows = new FilteredList<>(vm.waiters());
@@ -136,7 +149,7 @@ final class TablesPane {
         .getColumns()
         .add(
             column(
-                "provider/model",
+                "provider",
                 160,
                 r -> text(r.info().key()),
                 Comparator.comparing(r -> r.info().key())));
@@ -172,18 +185,19 @@ final class TablesPane {
                 110,
                 r -> text(Fmt.process(r.info().pid(), r.info().processName())),
                 Comparator.comparingLong(r -> r.info().pid())));
-    waiters
-        .getColumns()
-        .add(
-            column(
-                "waiting for",
-                90,
-                WaiterRow::waitingForProperty,
-                Comparator.comparing((WaiterRow r) -> r.info().queuedAt()).reversed()));
+    TableColumn<WaiterRow, WaiterRow> waiting =
+        column(
+            "waiting for",
+            90,
+            WaiterRow::waitingForProperty,
+            Comparator.comparing((WaiterRow r) -> r.info().queuedAt()).reversed());
+    waiters.getColumns().add(waiting);
     waiters.setColumnResizePolicy(TableView.CONSTRAINED_RESIZE_POLICY_ALL_COLUMNS);
     minWidths(
-        waiters, Map.of("provider/model", 100.0, "class", 92.0, "#", 28.0, "waiting for", 68.0));
+        waiters,
+        Map.of("provider", 88.0, "class", 76.0, "#", 30.0, "label", 54.0, "process", 90.0));
     hideWhenNarrow(waiters, "process", NARROW);
+    shortWhenNarrow(waiters, waiting, "waiting", 76, 102);
     waiters.getStyleClass().addAll(Styles.DENSE, Styles.STRIPED);
 
     Label leasesTitle = new Label();
@@ -206,7 +220,8 @@ final class TablesPane {
     right.setPadding(new Insets(0, 0, 0, 8));
     node = new SplitPane(left, right);
     node.setOrientation(Orientation.HORIZONTAL);
-    node.setDividerPositions(0.54);
+    // the leases have the more columns (id, size, the release button)
+    node.setDividerPositions(0.53);
     node.getStyleClass().add("tables");
     node.setMinHeight(140);
   }
@@ -294,6 +309,18 @@ final class TablesPane {
     }
   }
 
+  /**
+   * In a narrow table a column's header is its short form ("held" for "held for"), so that the
+   * header shows whole in the room the column can have there.
+   */
+  private static <R> void shortWhenNarrow(
+      TableView<R> table, TableColumn<R, ?> c, String brief, double briefMin, double fullMin) {
+    String full = c.getText();
+    var narrow = table.widthProperty().lessThan(NARROW);
+    c.textProperty().bind(Bindings.when(narrow).then(brief).otherwise(full));
+    c.minWidthProperty().bind(Bindings.when(narrow).then(briefMin).otherwise(fullMin));
+  }
+
   private static <R> void minWidths(TableView<R> table, Map<String, Double> widths) {
     for (TableColumn<R, ?> c : table.getColumns()) {
       Double w = widths.get(c.getText());
@@ -331,8 +358,13 @@ final class TablesPane {
                 textProperty().unbind();
                 if (empty || item == null) {
                   setText(null);
+                  setTooltip(null);
                 } else {
                   textProperty().bind(value.apply(item));
+                  // the whole text, for a cell too narrow for it
+                  Tooltip tip = getTooltip() == null ? new Tooltip() : getTooltip();
+                  tip.textProperty().bind(textProperty());
+                  setTooltip(getText() == null || getText().isEmpty() ? null : tip);
                 }
               }
             });

@@ -166,7 +166,7 @@ class LimitModelTest {
 
     ProviderRow openai = rows.row("openai");
     assertThat(openai.inFlightProperty().get()).isEqualTo("3/3");
-    assertThat(openai.classesProperty().get()).isEqualTo("1 interactive · 1 batch");
+    assertThat(openai.classesProperty().get()).isEqualTo("queued 2 (1 interactive, 1 batch)");
     assertThat(openai.models())
         .extracting(ModelRow::model)
         .containsExactly("gpt-4o", "gpt-4o-mini");

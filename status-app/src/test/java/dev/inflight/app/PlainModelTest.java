@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
 class PlainModelTest {
 
   @Test
-  void history_keepsHighestCountsPerSecond_andForgetsAfterTenMinutes() {
+  void history_keepsHighestCountsPerSecond_andForgetsAfterAnHour() {
     History h = new History();
     h.record(10_100, 1, 0, 2);
     h.record(10_900, 2, 3, 2);
@@ -109,14 +109,14 @@ class PlainModelTest {
     row.update(
         pausedUntil(read.plusSeconds(25), "429 from the provider", OptionalInt.of(2)), read, read);
     assertThat(row.pauseProperty().get())
-        .isEqualTo("paused until 12:00:25 (429 from the provider) · 25s left");
+        .isEqualTo("paused until 12:00:25 (25s left, 429 from the provider)");
     assertThat(row.inForceProperty().get()).isEqualTo("2 of 4");
     assertThat(row.loweredProperty().get()).isTrue();
 
     row.tick(read.plusMillis(10_500));
-    assertThat(row.pauseProperty().get()).endsWith(" · 15s left");
+    assertThat(row.pauseProperty().get()).contains(" (15s left, ");
     row.tick(read.plusSeconds(25));
-    assertThat(row.pauseProperty().get()).endsWith(" · resuming");
+    assertThat(row.pauseProperty().get()).contains(" (resuming, ");
 
     row.update(pausedUntil(null, "", OptionalInt.empty()), read, read.plusSeconds(26));
     assertThat(row.pauseProperty().get()).isEmpty();
@@ -141,11 +141,11 @@ class PlainModelTest {
   }
 
   @Test
-  void limitInForce_ofAnUnlimitedProvider_isADash() {
+  void limitInForce_ofAnUnlimitedProvider_readsUnlimited_asInTheCli() {
     Instant read = Instant.parse("2026-11-22T12:00:00Z");
     ProviderRow row = new ProviderRow("p", new History(), ZoneOffset.UTC);
     row.update(Rows.idle("p"), read, read);
-    assertThat(row.inForceProperty().get()).isEqualTo("—");
+    assertThat(row.inForceProperty().get()).isEqualTo("unlimited");
     assertThat(row.loweredProperty().get()).isFalse();
   }
 
@@ -175,7 +175,7 @@ class PlainModelTest {
         read,
         read);
     assertThat(row.pauseProperty().get())
-        .isEqualTo("paused until 2026-11-23 01:00:00 (429 reported) · 2h left");
+        .isEqualTo("paused until 2026-11-23 01:00:00 (2h left, 429 reported)");
   }
 
   @Test

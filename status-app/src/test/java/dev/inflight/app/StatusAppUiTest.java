@@ -284,8 +284,7 @@ class StatusAppUiTest extends ApplicationTest {
     await(() -> !node("#pause-note-openai", Label.class).getText().isEmpty());
     assertThat(node("#pause-note-openai", Label.class).getText())
         .startsWith("paused until ")
-        .contains("(429 reported)")
-        .endsWith(" left");
+        .contains(" left, 429 reported)");
     assertThat(node("#paused-openai", Label.class).getText()).isEqualTo("429");
     assertThat(node("#pause-openai", Button.class).getText()).isEqualTo("Resume");
 

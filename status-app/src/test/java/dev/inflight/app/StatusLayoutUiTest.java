@@ -47,9 +47,24 @@ class StatusLayoutUiTest extends ApplicationTest {
       other.limits().set(LimitSpec.of(String.format("provider-%02d", i), 1 + i % 4));
     }
     other.limits().set(LimitSpec.of("provider-03", 4).withAdaptive(true));
-    held.add(other.tryAcquire("provider-01", "planner").orElseThrow());
+    // with tokens reserved: the leases' size column is shown, the narrowest case at 800 px
+    held.add(
+        other
+            .tryAcquire(
+                new dev.inflight.client.LeaseRequest(
+                    "provider-01", "", "planner", 1, 1500, dev.inflight.client.Priority.NORMAL))
+            .orElseThrow());
     held.add(other.tryAcquire("provider-03", "coder").orElseThrow());
     other.report429("provider-03", java.time.Duration.ofMinutes(10));
+    // provider-02 full (a limit of 3), and a request with a long label waiting for it
+    for (int i = 0; i < 3; i++) {
+      held.add(other.tryAcquire("provider-02", "reviewer-with-a-long-label-" + i).orElseThrow());
+    }
+    other.acquireAsync("provider-02", "subagent-with-a-long-label");
+    // and more behind it than the table has rows for: its scroll bar takes room from the columns
+    for (int i = 0; i < 5; i++) {
+      other.acquireAsync("provider-02", "batch-" + i);
+    }
     vm = StatusApp.viewModel(home);
     view = new StatusView(vm);
     stage.setScene(StatusApp.scene(view, 800, 600));
@@ -149,7 +164,9 @@ class StatusLayoutUiTest extends ApplicationTest {
             lookup("#release-" + held.get(0).id()).queryAs(Button.class).prefWidth(-1));
     assertThat(lookup("#in-force-provider-03").queryAs(Label.class).getText()).isEqualTo("3 of 4");
     Label inForce = lookup("#in-force-provider-03").queryAs(Label.class);
-    assertThat(inForce.getWidth()).isGreaterThanOrEqualTo(inForce.prefWidth(-1));
+    assertThat(inForce.getWidth())
+        .as("in force \"" + inForce.getText() + "\" whole")
+        .isGreaterThanOrEqualTo(inForce.prefWidth(-1));
     ScrollPane scroll = lookup("#providers-scroll").queryAs(ScrollPane.class);
     assertThat(scroll.getContent().getBoundsInLocal().getHeight())
         .isGreaterThan(scroll.getViewportBounds().getHeight());
@@ -158,6 +175,44 @@ class StatusLayoutUiTest extends ApplicationTest {
     interact(() -> scroll.setVvalue(1));
     WaitForAsyncUtils.waitForFxEvents();
     assertInside("#pause-provider-30");
+  }
+
+  @Test
+  void tables_at800x600_showEveryHeaderWhole_andLongTextEndsInAnEllipsisWithATooltip()
+      throws Exception {
+    await(
+        () ->
+            vm.providers().size() == 30
+                && vm.waiters().size() == 6
+                && shown("#pause-provider-30")
+                && shown("#lease-id-" + held.get(0).id()));
+    resize(800, 600);
+    org.assertj.core.api.SoftAssertions headers = new org.assertj.core.api.SoftAssertions();
+    for (String table : List.of("#leases", "#waiters")) {
+      for (Node n : lookup(table + " .column-header .label").queryAll()) {
+        Label header = (Label) n;
+        if (!header.isVisible() || header.getText().isEmpty()) {
+          continue;
+        }
+        headers
+            .assertThat(header.getWidth())
+            .as(table + " header \"" + header.getText() + "\" whole")
+            .isGreaterThanOrEqualTo(header.prefWidth(-1) - 0.5);
+      }
+    }
+    headers.assertAll();
+    TableCell<?, ?> label =
+        lookup("#waiters .table-cell").queryAllAs(TableCell.class).stream()
+            .filter(c -> "subagent-with-a-long-label".equals(c.getText()))
+            .findFirst()
+            .orElseThrow();
+    assertThat(label.getWidth()).isGreaterThanOrEqualTo(50);
+    assertThat(label.getTooltip().getText()).isEqualTo("subagent-with-a-long-label");
+    assertInside("#notifications");
+    assertInside("#theme");
+    assertThat(lookup("#grants-provider-02").queryAs(Label.class).getText())
+        .isEqualTo("3 grants/min · wait p50 0ms, p90 0ms");
+    screenshot("status-800x600-tables");
   }
 
   @Test
@@ -189,9 +244,11 @@ class StatusLayoutUiTest extends ApplicationTest {
           .isEqualTo(Theme.DARK.stylesheet);
       WaitForAsyncUtils.waitForFxEvents();
       screenshot("status-1280x720-dark");
+      assertThat(lookup("#theme").queryButton().getText()).isEqualTo("Light");
     } finally {
       clickOn("#theme");
     }
+    assertThat(lookup("#theme").queryButton().getText()).isEqualTo("Dark");
     assertThat(javafx.application.Application.getUserAgentStylesheet())
         .isEqualTo(Theme.LIGHT.stylesheet);
   }

@@ -207,8 +207,7 @@ class StatusViewModelTest {
     assertThat(shown("openai").pausedUntil()).isPresent();
     assertThat(row("openai").pauseProperty().get())
         .startsWith("paused until ")
-        .contains(" (429 reported) · ")
-        .endsWith(" left");
+        .contains(" left, 429 reported)");
     assertThat(shown("openai").paused()).as("the flag of a pause by hand").isFalse();
 
     vm.resume("openai");

@@ -178,6 +178,33 @@ class TrayIconTest {
     return geometry(visible(MENU).get(0));
   }
 
+  @Test
+  void notifications_whenTurnedOn_sayA429PauseOnce_notAtEveryRead() throws Exception {
+    Files.createDirectories(home);
+    Files.writeString(home.resolve(AppPrefs.FILE), "notify=true\n");
+    try (Limiter limiter = Limiter.builder().home(home).build()) {
+      limiter.limits().set(LimitSpec.of("openai", 2));
+      List<String> cmd = Jvm.command(Main.class.getName(), "app", "--home", home.toString());
+      cmd.add(1, "-D" + StatusApp.DEBUG_PROPERTY + "=true");
+      app = start(onDisplay(new ProcessBuilder(cmd)), "inflight app");
+      app.awaitErr(tooltip("0 active · 0 queued · 1 provider"));
+
+      // when: a 429 pauses openai, and another 429 comes during the pause
+      limiter.report429("openai", Duration.ofMinutes(5));
+      app.awaitErr(l -> l.startsWith("inflight-app notify openai paused by a 429: "));
+      limiter.report429("openai", Duration.ofMinutes(5));
+      limiter.limits().set(LimitSpec.of("openai", 3));
+      app.awaitErr(l -> l.startsWith("inflight-app applied ") && l.contains("openai=3"));
+
+      // then: one notification for the one pause, however many reads showed it
+      assertThat(app.stderr().lines().filter(l -> l.startsWith("inflight-app notify ")))
+          .singleElement()
+          .asString()
+          .contains("openai paused until ")
+          .contains("429");
+    }
+  }
+
   /** The app's debug line for a tooltip with these totals. */
   private static Predicate<String> tooltip(String totals) {
     String line = "inflight-app tray tooltip " + StatusApp.trayTooltip(totals);
