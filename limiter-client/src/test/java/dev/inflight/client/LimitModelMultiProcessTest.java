@@ -172,6 +172,7 @@ class LimitModelMultiProcessTest {
                 .build()) {
       LimitSpec spec = LimitSpec.of("openai", 10).withBudgets(rpm, tpm, 0);
       admin.limits().set(spec);
+      DatabaseLog.install(home.resolve("limiter.db"));
       for (int i = 0; i < processes; i++) {
         start(
             "budget",
@@ -205,7 +206,7 @@ class LimitModelMultiProcessTest {
     // window held, a request at its real count once its release line comes before the grant's
     // line (it is written before the release, so the limiter may still have counted the
     // reservation: the witness never counts more than the limiter did), else at its reservation.
-    record Start(String label, long at, long reserved, int line) {}
+    record Start(String label, long at, long reserved, int line, long leaseId) {}
     List<Start> starts = new ArrayList<>();
     Map<String, Integer> releasedAtLine = new HashMap<>();
     Map<String, Long> used = new HashMap<>();
@@ -217,7 +218,7 @@ class LimitModelMultiProcessTest {
         assertThat(at)
             .as("start time within what the worker saw")
             .isBetween(Long.parseLong(f[5]), Long.parseLong(f[6]));
-        starts.add(new Start(f[1], at, Long.parseLong(f[4]), i));
+        starts.add(new Start(f[1], at, Long.parseLong(f[4]), i, Long.parseLong(f[2])));
       } else if (f[0].equals("-")) {
         releasedAtLine.put(f[1], i);
         used.put(f[1], Long.parseLong(f[2]));
@@ -225,6 +226,7 @@ class LimitModelMultiProcessTest {
     }
     int maxStarts = 0;
     long maxTokens = 0;
+    Start worst = null;
     for (Start g : starts) {
       int n = 0;
       long tokens = 0;
@@ -236,13 +238,70 @@ class LimitModelMultiProcessTest {
           tokens += s == g || !releasedBefore ? s.reserved() : used.get(s.label());
         }
       }
+      if (tokens > tpm || n > rpm) {
+        worst = worst == null ? g : worst;
+      }
       maxStarts = Math.max(maxStarts, n);
       maxTokens = Math.max(maxTokens, tokens);
     }
+    String report = "";
+    if (worst != null) {
+      // Keep what one failure needs to tell a real over-admission from the replay's own mistake.
+      Start g = worst;
+      StringBuilder b =
+          new StringBuilder("the first grant over a budget: " + g + "; its window:\n");
+      for (Start s : starts) {
+        if (s.at() > g.at() - 60_000 && s.at() <= g.at()) {
+          b.append(
+              String.format(
+                  "  %s used %d, release line %s%n",
+                  s, used.get(s.label()), releasedAtLine.get(s.label())));
+        }
+      }
+      b.append(windowInDatabase(home.resolve("limiter.db"), g.at()));
+      b.append("kept in ").append(keep(witness, home.resolve("limiter.db")));
+      report = "\n" + b;
+    }
     assertThat(starts).hasSize(processes * each);
-    assertThat(maxStarts).as("most starts in any 60 s window").isLessThanOrEqualTo(rpm);
-    assertThat(maxTokens).as("most tokens in any 60 s window").isLessThanOrEqualTo(tpm);
+    assertThat(maxStarts).as("most starts in any 60 s window%s", report).isLessThanOrEqualTo(rpm);
+    assertThat(maxTokens).as("most tokens in any 60 s window%s", report).isLessThanOrEqualTo(tpm);
     assertThat(maxStarts).as("the request budget was reached").isEqualTo(rpm);
+  }
+
+  /**
+   * What the database logged about the window ending at {@code at} (see {@link DatabaseLog}): every
+   * grant, release and ledger change of the leases that started in it, in the database's order.
+   */
+  private static String windowInDatabase(Path db, long at) throws Exception {
+    List<DatabaseLog.Event> log = DatabaseLog.read(db);
+    java.util.Set<Long> leases = new java.util.HashSet<>();
+    for (DatabaseLog.Event e : log) {
+      if (e.kind().equals("grant") && e.at() > at - 60_000 && e.at() <= at) {
+        leases.add(e.leaseId());
+      }
+    }
+    StringBuilder b =
+        new StringBuilder("the database's log of it (seq kind lease at tokens window|old):\n");
+    for (DatabaseLog.Event e : log) {
+      if (leases.contains(e.leaseId())) {
+        b.append(
+            String.format(
+                "  %d %s %d %d %d %d%n",
+                e.seq(), e.kind(), e.leaseId(), e.at(), e.tokens(), e.windowTokens()));
+      }
+    }
+    return b.toString();
+  }
+
+  /** Copies the witness and the database out of the temporary directory, for a failure. */
+  private static Path keep(Path witness, Path db) throws Exception {
+    Path dir = Files.createTempDirectory(Path.of("target"), "budget-window-").toAbsolutePath();
+    Files.copy(witness, dir.resolve("witness.log"));
+    try (var c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + db);
+        var st = c.createStatement()) {
+      st.execute("VACUUM INTO '" + dir.resolve("limiter.db") + "'");
+    }
+    return dir;
   }
 
   @Test
