@@ -217,7 +217,7 @@ class LimitModelMultiProcessTest {
     // database had granted only because g's own release had freed tokens for them.
     //
     // This can never hide an over-admission: a window's sum grows only at a grant (here a release
-    // lowers it, every request using half its reservation; a start leaving lowers it; and no row's
+    // lowers it, no request using more than it reserved; a start leaving lowers it; and no row's
     // time moves, the shared clock never going back), so the most it ever holds is right after some
     // grant, and there the replay sums every row the database held, at the value it held, from the
     // workers' numbers. The checks below tie the log to the witness: every worker's lease was
