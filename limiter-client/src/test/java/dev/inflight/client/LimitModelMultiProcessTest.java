@@ -21,7 +21,8 @@ import org.junit.jupiter.api.io.TempDir;
  * The limit model's promises across real processes, each proven by a witness file the workers write
  * (what they held and when), never by the limiter's own counts: pools per provider and model with
  * weights, priority classes and their aging, and per-minute budgets on a clock all the processes
- * share.
+ * share (replayed in the database's own order of grants and releases, which no worker can see:
+ * {@link DatabaseLog}).
  */
 class LimitModelMultiProcessTest {
   @TempDir Path home;
