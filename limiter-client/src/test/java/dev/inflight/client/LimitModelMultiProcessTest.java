@@ -221,10 +221,9 @@ class LimitModelMultiProcessTest {
     // lowers it, no request using more than it reserved; a start leaving lowers it; and no row's
     // time moves, the shared clock never going back), so the most it ever holds is right after some
     // grant, and there the replay sums every row the database held, at the value it held, from the
-    // workers' numbers. The checks below tie the log to the witness: every worker's lease was
-    // granted by
-    // the database at the time the worker says, grant order never goes back in time, and whatever
-    // order the witness lines do prove, the log agrees with.
+    // workers' numbers. The checks below tie the log to the witness: the database granted every
+    // worker's lease at the time the worker says, grant order never goes back in time, and the log
+    // agrees with whatever order the witness lines do prove.
     record Start(String label, long at, long reserved, int line, long leaseId) {}
     List<Start> starts = new ArrayList<>();
     Map<String, Integer> releasedAtLine = new HashMap<>();
