@@ -22,8 +22,10 @@ import java.util.concurrent.locks.LockSupport;
  *   <li>{@code steps HOME PROVIDER}: for each line on stdin, takes and releases a lease; prints OK,
  *       or REFUSED and the error's message.
  *   <li>{@code budget HOME PROVIDER COUNT WITNESS SEED CLOCK}: COUNT requests on the shared clock,
- *       each expecting 100 to 300 tokens and reporting half as used; witness lines {@code + label
- *       leaseId startMs tokens beforeMs afterMs} and {@code - label used}.
+ *       each expecting 150 to 350 tokens and reporting as used all of them (even requests: four
+ *       such starts can fill a window, so the token budget binds) or half (odd ones: the release
+ *       frees the rest); witness lines {@code + label leaseId startMs tokens beforeMs afterMs} and
+ *       {@code - label used}.
  * </ul>
  */
 public final class LimitModelWorker {
@@ -157,7 +159,7 @@ public final class LimitModelWorker {
         Limiter l = onClock(home, clock)) {
       for (int i = 0; i < count; i++) {
         String label = pid + "-" + i;
-        long tokens = 100 + rnd.nextInt(201);
+        long tokens = 150 + rnd.nextInt(201);
         long before = clock.millis();
         w.line("E " + label);
         Lease lease =
@@ -177,7 +179,7 @@ public final class LimitModelWorker {
                 + before
                 + " "
                 + after);
-        long used = tokens / 2;
+        long used = i % 2 == 0 ? tokens : tokens / 2;
         w.line("- " + label + " " + used);
         lease.release(Outcome.SUCCEEDED, used);
       }
