@@ -93,35 +93,11 @@ final class Settle {
           + " u.tokens_reset_at_ms,"
           // 31: whether the provider has model levels
           + " EXISTS (SELECT 1 FROM model_limits x WHERE x.provider = ?1)"
-          + "  OR EXISTS (SELECT 1 FROM upstream_budget u WHERE u.provider = ?1 AND u.model <> ''),"
-          // 32: the level of the one model ?4 an acquire asks for ('' none), as MODELS reads it
-          + " x.model IS NOT NULL OR v.model IS NOT NULL,"
-          + " coalesce(x.max_in_flight, 0), coalesce(x.requests_per_minute, 0),"
-          + " coalesce(x.tokens_per_minute, 0), coalesce(x.default_tokens, 0),"
-          + " CASE WHEN x.model IS NOT NULL OR v.model IS NOT NULL THEN"
-          + "  (SELECT coalesce(sum(l.weight), 0) FROM leases l WHERE l.provider = ?1"
-          + "   AND l.model = ?4 AND (l.released_at_ms IS NULL OR l.cool_until_ms > ?2)) END,"
-          // 38: its window; a model's rows can have left it only if the provider's oldest has
-          + " coalesce(s.requests, 0) - CASE WHEN o.oldest <= ?2 - 60000 THEN"
-          + "   (SELECT count(*) FROM ledger e WHERE e.provider = ?1 AND e.model = ?4"
-          + "    AND e.started_at_ms <= ?2 - 60000) ELSE 0 END,"
-          + " coalesce(s.tokens, 0) - CASE WHEN o.oldest <= ?2 - 60000 THEN"
-          + "   (SELECT coalesce(sum(e.tokens), 0) FROM ledger e WHERE e.provider = ?1"
-          + "    AND e.model = ?4 AND e.started_at_ms <= ?2 - 60000) ELSE 0 END,"
-          + " CASE WHEN v.requests_reset_at_ms > ?2 THEN v.requests_remaining ELSE -1 END,"
-          + " coalesce(v.requests_reset_at_ms, 0),"
-          + " CASE WHEN v.tokens_reset_at_ms > ?2 THEN v.tokens_remaining ELSE -1 END,"
-          + " coalesce(v.tokens_reset_at_ms, 0),"
-          + " CASE WHEN s.requests > 0 THEN (SELECT min(e.started_at_ms) FROM ledger e"
-          + "  WHERE e.provider = ?1 AND e.model = ?4 AND e.started_at_ms > ?2 - 60000) END"
+          + "  OR EXISTS (SELECT 1 FROM upstream_budget u WHERE u.provider = ?1 AND u.model <> '')"
           + " FROM (SELECT ?1 AS provider) q LEFT JOIN limits m ON m.provider = q.provider"
           + " LEFT JOIN admission a ON a.provider = q.provider"
           + " LEFT JOIN ledger_totals t ON t.provider = q.provider AND t.model = ''"
           + " LEFT JOIN upstream_budget u ON u.provider = q.provider AND u.model = ''"
-          + " LEFT JOIN model_limits x ON x.provider = q.provider AND x.model = ?4"
-          + " LEFT JOIN upstream_budget v ON v.provider = q.provider AND v.model = ?4"
-          + "  AND v.model <> ''"
-          + " LEFT JOIN ledger_totals s ON s.provider = q.provider AND s.model = ?4 AND s.model <> ''"
           + " CROSS JOIN (SELECT min(started_at_ms) AS oldest FROM ledger WHERE provider = ?1) o";
 
   /** A provider's model levels: their pools, units held, windows and the provider's word. */
@@ -199,9 +175,7 @@ final class Settle {
     boolean processesAhead;
     boolean ledgerExpired;
     boolean hasModels;
-    ModelState only = null;
-    String asked = onlyModel == null ? "" : onlyModel;
-    try (ResultSet rs = tx.query(STATE, provider, tx.now, processFlags, asked)) {
+    try (ResultSet rs = tx.query(STATE, provider, tx.now, processFlags)) {
       rs.next();
       int max = rs.getInt(1);
       OptionalInt limit = rs.wasNull() ? OptionalInt.empty() : OptionalInt.of(max);
@@ -252,15 +226,12 @@ final class Settle {
       processesAhead = rs.getBoolean(18);
       ledgerExpired = rs.getBoolean(26);
       hasModels = rs.getBoolean(31);
-      if (rs.getBoolean(32)) {
-        only = modelState(rs, asked, 33);
-      }
     }
     if (hasModels) {
       if (onlyModel == null || (st.queued() > 0 && st.free() > 0)) {
         st = withModels(tx, st, null);
       } else if (!onlyModel.isEmpty()) {
-        st = st.withModels(only == null ? List.of() : List.of(only));
+        st = withModels(tx, st, onlyModel);
       }
     }
     return new Seen(st, cooling, expired, ahead, processesAhead, ledgerExpired);
@@ -291,30 +262,18 @@ final class Settle {
     List<ModelState> models = new ArrayList<>();
     try (ResultSet rs = tx.query(MODELS, st.provider(), tx.now, only)) {
       while (rs.next()) {
-        models.add(modelState(rs, rs.getString(1), 2));
+        models.add(
+            new ModelState(
+                rs.getString(1),
+                rs.getInt(2),
+                rs.getInt(6),
+                new Budget(rs.getInt(3), rs.getLong(4), (int) rs.getLong(7), rs.getLong(8)),
+                word(rs, 9),
+                rs.getLong(5),
+                rs.getLong(13) == 0 ? 0 : rs.getLong(13) + WINDOW_MS));
       }
     }
     return st.withModels(models);
-  }
-
-  /**
-   * One model level from the columns {@code first}.. of MODELS or STATE: its limit, budgets and
-   * default tokens, its units held, its window, the provider's word about it, its oldest start.
-   */
-  private static ModelState modelState(ResultSet rs, String model, int first) throws SQLException {
-    long oldest = rs.getLong(first + 11);
-    return new ModelState(
-        model,
-        rs.getInt(first),
-        rs.getInt(first + 4),
-        new Budget(
-            rs.getInt(first + 1),
-            rs.getLong(first + 2),
-            (int) rs.getLong(first + 5),
-            rs.getLong(first + 6)),
-        word(rs, first + 7),
-        rs.getLong(first + 3),
-        oldest == 0 ? 0 : oldest + WINDOW_MS);
   }
 
   // ---------------------------------------------------------------- settle
