@@ -66,6 +66,18 @@ class StatusAppUiTest extends ApplicationTest {
     return lookup(id).tryQuery().isPresent();
   }
 
+  /**
+   * Whether node {@code id} is there and {@code test} holds of it: a node not there yet is "not
+   * yet".
+   */
+  private <T extends javafx.scene.Node> boolean showing(
+      String id, Class<T> type, java.util.function.Predicate<T> test) {
+    return lookup(id)
+        .tryQuery()
+        .map(n -> type.isInstance(n) && test.test(type.cast(n)))
+        .orElse(false);
+  }
+
   @Test
   void editLimit_toBadValue_showsErrorAndWritesNothing() throws Exception {
     await(
@@ -271,7 +283,7 @@ class StatusAppUiTest extends ApplicationTest {
 
     await(() -> other.limits().get("openai").orElseThrow().paused());
     assertThat(other.tryAcquire("openai")).isEmpty();
-    await(() -> node("#paused-openai", Label.class).isVisible());
+    await(() -> showing("#paused-openai", Label.class, Label::isVisible));
     assertThat(node("#pause-openai", Button.class).getText()).isEqualTo("Resume");
   }
 
@@ -281,7 +293,7 @@ class StatusAppUiTest extends ApplicationTest {
 
     other.report429("openai", java.time.Duration.ofMinutes(10));
 
-    await(() -> !node("#pause-note-openai", Label.class).getText().isEmpty());
+    await(() -> showing("#pause-note-openai", Label.class, l -> !l.getText().isEmpty()));
     assertThat(node("#pause-note-openai", Label.class).getText())
         .startsWith("paused until ")
         .contains(" left, 429 reported)");
@@ -291,7 +303,7 @@ class StatusAppUiTest extends ApplicationTest {
     clickOn("#pause-openai");
 
     await(() -> other.status().providers().get(0).pausedUntil().isEmpty());
-    await(() -> node("#pause-note-openai", Label.class).getText().isEmpty());
+    await(() -> showing("#pause-note-openai", Label.class, l -> l.getText().isEmpty()));
     assertThat(other.tryAcquire("openai")).isPresent();
   }
 }
