@@ -147,7 +147,7 @@ final class Dispatcher implements Runnable {
    * edit. Costs nothing when nothing waits, or when the engine named the providers that changed and
    * nothing here waits at any of them; the dispatcher decides when it is worth a read.
    */
-  private void hint(java.util.Set<String> changed) {
+  private void hint(Set<String> changed) {
     if (!started.get() || queue.isEmpty()) {
       return;
     }

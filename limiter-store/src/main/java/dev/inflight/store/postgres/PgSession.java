@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import org.postgresql.PGConnection;
@@ -135,8 +136,7 @@ final class PgSession implements AutoCloseable {
 
   /** See {@link Signals#onCommitOf}: the providers are the payloads of channel {@code inflight}. */
   Signals.CommitWatch onCommitOf(Consumer<Set<String>> c) {
-    java.util.concurrent.atomic.AtomicBoolean paused =
-        new java.util.concurrent.atomic.AtomicBoolean();
+    AtomicBoolean paused = new AtomicBoolean();
     Consumer<Set<String>> unlessPaused =
         changed -> {
           if (!paused.get()) {
@@ -173,8 +173,7 @@ final class PgSession implements AutoCloseable {
 
   /** Calls {@code onGone} once when nobody holds process {@code id}'s advisory lock. */
   Signals.OwnerWatch watch(long id, Runnable onGone) {
-    java.util.concurrent.atomic.AtomicBoolean fired =
-        new java.util.concurrent.atomic.AtomicBoolean();
+    AtomicBoolean fired = new AtomicBoolean();
     Runnable once =
         () -> {
           if (fired.compareAndSet(false, true)) {
@@ -270,8 +269,7 @@ final class PgSession implements AutoCloseable {
         got = pg.getNotifications((int) Math.min(waitMs, 100));
       }
       if (got != null && got.length > 0) {
-        boolean commit = false;
-        Set<String> changed = new HashSet<>();
+        Set<String> changed = new HashSet<>(); // the providers whose rows changed
         for (PGNotification n : got) {
           if (n.getName().equals("inflight_wake")) {
             if (mine.contains(parse(n.getParameter()))) {
@@ -280,11 +278,10 @@ final class PgSession implements AutoCloseable {
               }
             }
           } else {
-            commit = true;
-            changed.add(n.getParameter()); // the provider whose rows changed
+            changed.add(n.getParameter());
           }
         }
-        if (commit) {
+        if (!changed.isEmpty()) {
           tellCommit(changed);
         }
       }

@@ -215,8 +215,6 @@ public final class PostgresEngine extends SqlEngine {
     return write("record upstream usage in", tx -> sql.recordUpstream(tx, s));
   }
 
-  // ---------------------------------------------------------------- limits
-
   // ---------------------------------------------------------------- status
 
   @Override
