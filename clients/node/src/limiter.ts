@@ -1,4 +1,4 @@
-// Limiter and Lease: the Node.js client of the lease protocol, schema version 4
+// Limiter and Lease: the Node.js client of the lease protocol, schema version 5
 // (migrations/README.md). One Limiter is one registration (one process row).
 
 import Database from 'better-sqlite3';
@@ -245,7 +245,7 @@ export class Limiter extends EventEmitter {
   }
 
   /**
-   * Opens the database of the config root. It must exist at schema version 4 (run any `inflight`
+   * Opens the database of the config root. It must exist at schema version 5 (run any `inflight`
    * command once, e.g. `inflight status`): this client never creates or migrates it.
    * @throws SchemaError naming the file and the version when it is missing, of another version, or replaced
    * @throws TypeError / RangeError for bad options
@@ -700,7 +700,7 @@ export class Limiter extends EventEmitter {
       );
       if (!row || row.owner == null) return false;
       if (usedTokens !== undefined)
-        tx.run('UPDATE ledger SET tokens = ? WHERE provider = ? AND started_at_ms = ? AND lease_id = ?', usedTokens, row.provider, row.admitted, row.id);
+        tx.run('UPDATE ledger_rows SET tokens = ? WHERE provider = ? AND started_at_ms = ? AND lease_id = ?', usedTokens, row.provider, row.admitted, row.id);
       if (row.cooldown > 0)
         tx.run('UPDATE leases SET owner_id = NULL, released_at_ms = ?, cool_until_ms = ? WHERE id = ?', tx.now, tx.now + row.cooldown, row.id);
       else tx.run('DELETE FROM leases WHERE id = ?', row.id);

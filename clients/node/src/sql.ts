@@ -1,7 +1,7 @@
-// The statements of the lease protocol, schema version 4 (migrations/README.md), in one place.
+// The statements of the lease protocol, schema version 5 (migrations/README.md), in one place.
 // Every one binds its values; none is built from input.
 
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 export const WINDOW_MS = 60_000;
 
 /** state(p) of version 4: ?1 provider, ?2 now, ?3 whether to compute the process flags. */
@@ -122,7 +122,7 @@ INSERT INTO queue (token, provider, owner_id, pid, label, queued_at_ms, model, w
 SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10 WHERE EXISTS (SELECT 1 FROM processes WHERE id = ?3)`;
 
 export const INSERT_LEDGER =
-  'INSERT INTO ledger (provider, started_at_ms, lease_id, model, tokens) VALUES (?, ?, ?, ?, ?)';
+  'INSERT INTO ledger_rows (provider, started_at_ms, lease_id, model, tokens) VALUES (?, ?, ?, ?, ?)';
 
 export const TAKE_FROM_WORD = `
 UPDATE upstream_budget SET

@@ -435,7 +435,7 @@ export function settle(tx: Tx, provider: string, reap: boolean, env: Env): State
     st = look(tx, provider);
   }
   if (st.coolingEnded) tx.run('DELETE FROM leases WHERE provider = ? AND released_at_ms IS NOT NULL AND cool_until_ms <= ?', provider, tx.now);
-  if (st.ledgerExpired) tx.run('DELETE FROM ledger WHERE provider = ? AND started_at_ms <= ?', provider, tx.now - S.WINDOW_MS);
+  if (st.ledgerExpired) tx.run('DELETE FROM ledger_rows WHERE provider = ? AND started_at_ms <= ?', provider, tx.now - S.WINDOW_MS);
   const touched = st.anyExpired ? reapExpired(tx, env) : new Set<string>();
   if (st.coolingEnded || st.ledgerExpired || touched.has(provider)) st = look(tx, provider);
   st = promote(tx, st, env.log);

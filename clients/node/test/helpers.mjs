@@ -1,4 +1,4 @@
-// Test helpers: a version-4 database made once per test file by the Java command, copied for
+// Test helpers: a version-5 database made once per test file by the Java command, copied for
 // each test; hand edits through better-sqlite3 or the real sqlite3; child processes; waits
 // for conditions (never for time to pass).
 
@@ -18,7 +18,7 @@ const childEnv = { ...process.env, INFLIGHT_NO_BUILD: '1' };
 delete childEnv.INFLIGHT_LEASE_TOKEN;
 
 let template;
-/** limiter.db as `inflight status` creates and migrates it (schema version 4). */
+/** limiter.db as `inflight status` creates and migrates it (schema version 5). */
 function templateHome() {
   if (!template) {
     template = fs.mkdtempSync(path.join(os.tmpdir(), 'inflight-node-template-'));

@@ -58,11 +58,11 @@ test('bad arguments name the parameter, the rule and the value, and write nothin
 test('a database of another schema version is refused, naming the file and the version, and nothing is written', () => {
   const home = freshHome();
   const db = openDb(home);
-  db.run('PRAGMA user_version = 5');
+  db.run('PRAGMA user_version = 6');
   const before = fs.statSync(path.join(home, 'limiter.db')).mtimeMs;
   assert.throws(
     () => Limiter.open({ home }),
-    (e) => e instanceof SchemaError && e instanceof DatabaseError && e.version === 5 && e.file === path.join(home, 'limiter.db') && /has schema version 5, newer than/.test(e.message),
+    (e) => e instanceof SchemaError && e instanceof DatabaseError && e.version === 6 && e.file === path.join(home, 'limiter.db') && /has schema version 6, newer than/.test(e.message),
   );
   assert.equal(fs.statSync(path.join(home, 'limiter.db')).mtimeMs, before);
   db.close();

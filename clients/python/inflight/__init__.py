@@ -1,7 +1,7 @@
 """inflight: a cooperative cross-process concurrency limiter for LLM requests.
 
 Every process takes a lease from one shared SQLite database (the lease protocol of
-migrations/README.md, schema version 4) before a request and gives it back when the request
+migrations/README.md, schema version 5) before a request and gives it back when the request
 ends. This is the Python client; it joins the Java clients on the same database.
 
 The core needs the standard library only. `inflight.HTTPTransport` and

@@ -130,7 +130,7 @@ def release(tx: S.Tx, token: str, outcome: str, usage: Optional[int], retry_ms: 
         return False
     lease_id, p, _, cooldown, admitted, adaptive, max_in_flight = row
     if usage is not None:
-        tx.run("UPDATE ledger SET tokens = ? WHERE provider = ? AND started_at_ms = ? AND lease_id = ?",
+        tx.run("UPDATE ledger_rows SET tokens = ? WHERE provider = ? AND started_at_ms = ? AND lease_id = ?",
                usage, p, admitted, lease_id)
     if cooldown > 0:
         tx.run("UPDATE leases SET owner_id = NULL, released_at_ms = ?, cool_until_ms = ? WHERE id = ?",

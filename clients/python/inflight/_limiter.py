@@ -1,4 +1,4 @@
-"""Limiter: the front door of the Python client of the lease protocol (schema version 4)."""
+"""Limiter: the front door of the Python client of the lease protocol (schema version 5)."""
 
 import os
 import secrets
@@ -36,7 +36,7 @@ class Limiter:
     is enough (a child after fork() must make its own).
 
     Opens the config root (`home`, $INFLIGHT_HOME, $XDG_CONFIG_HOME/inflight,
-    ~/.config/inflight). The database must already exist at schema version 4: run any
+    ~/.config/inflight). The database must already exist at schema version 5: run any
     `inflight` command once (e.g. `inflight status`) to create it; SchemaError otherwise.
     Registers lazily on the first request; close() deregisters and frees everything still held.
     `clock` (ms since the epoch) is for tests; `heartbeat=False` leaves renewing to the caller."""

@@ -1,4 +1,4 @@
-"""The SQL of the lease protocol, schema version 4 (migrations/README.md). Only this module
+"""The SQL of the lease protocol, schema version 5 (migrations/README.md). Only this module
 speaks SQL. Every write runs in one BEGIN IMMEDIATE transaction that reads `now` after the
 lock and checks PRAGMA user_version first."""
 
@@ -9,7 +9,7 @@ import sqlite3
 from . import _identity
 from ._errors import SchemaError  # noqa: F401 (re-exported)
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 WINDOW_MS = 60_000
 INF = 2**31 - 1  # "unlimited" free units, as Java's Integer.MAX_VALUE
 PRIORITIES = ("interactive", "normal", "batch")
@@ -134,7 +134,7 @@ INSERT_QUEUE = (
     "INSERT INTO queue (token, provider, owner_id, pid, label, queued_at_ms, model, weight,"
     " tokens, priority) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10"
     " WHERE EXISTS (SELECT 1 FROM processes WHERE id = ?3)")
-INSERT_LEDGER = "INSERT INTO ledger (provider, started_at_ms, lease_id, model, tokens) VALUES (?, ?, ?, ?, ?)"
+INSERT_LEDGER = "INSERT INTO ledger_rows (provider, started_at_ms, lease_id, model, tokens) VALUES (?, ?, ?, ?, ?)"
 TAKE_FROM_WORD = (
     "UPDATE upstream_budget SET"
     " requests_remaining = CASE WHEN requests_reset_at_ms > ?4"
@@ -477,7 +477,7 @@ def settle(tx, provider, reap, lockdir, my_host_id, log):
         tx.run("DELETE FROM leases WHERE provider = ? AND released_at_ms IS NOT NULL AND cool_until_ms <= ?",
                provider, tx.now)
     if st.ledger_expired:
-        tx.run("DELETE FROM ledger WHERE provider = ? AND started_at_ms <= ?", provider, tx.now - WINDOW_MS)
+        tx.run("DELETE FROM ledger_rows WHERE provider = ? AND started_at_ms <= ?", provider, tx.now - WINDOW_MS)
     touched = set()
     if st.any_expired:
         touched |= reap_expired(tx, lockdir, my_host_id, log)

@@ -1,4 +1,4 @@
-"""Fixtures: a version-4 database created once by the Java CLI, copied for each test."""
+"""Fixtures: a version-5 database created once by the Java CLI, copied for each test."""
 
 import os
 import shutil
@@ -17,7 +17,7 @@ sys.path.insert(0, os.path.abspath(os.path.join(HERE, "..")))
 
 @pytest.fixture(scope="session")
 def template(tmp_path_factory):
-    """limiter.db as `inflight status` creates and migrates it (schema version 4)."""
+    """limiter.db as `inflight status` creates and migrates it (schema version 5)."""
     home = tmp_path_factory.mktemp("template")
     subprocess.run([CLI, "--home", str(home), "status"], check=True, stdout=subprocess.DEVNULL,
                    timeout=300)

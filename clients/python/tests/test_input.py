@@ -65,21 +65,21 @@ def test_a_bad_outcome_is_refused_and_the_lease_stays_held(limiters, db):
 
 def test_a_newer_schema_version_is_refused_naming_the_path_and_the_version(home):
     conn = sqlite3.connect(str(home / "limiter.db"))
-    conn.execute("PRAGMA user_version = 5")
+    conn.execute("PRAGMA user_version = 6")
     conn.close()
     with pytest.raises(SchemaError) as e:
         Limiter(home)
-    assert str(e.value).startswith(f"the database {home / 'limiter.db'} has schema version 5, newer than")
+    assert str(e.value).startswith(f"the database {home / 'limiter.db'} has schema version 6, newer than")
 
 
 def test_a_schema_change_while_running_stops_every_write(home, db):
     lim = Limiter(home, heartbeat=False)
     try:
-        db("PRAGMA user_version = 5")
-        with pytest.raises(SchemaError, match="changed to schema version 5 while this process ran"):
+        db("PRAGMA user_version = 6")
+        with pytest.raises(SchemaError, match="changed to schema version 6 while this process ran"):
             lim.acquire("openai")
     finally:
-        db("PRAGMA user_version = 4")
+        db("PRAGMA user_version = 5")
         lim.close()
 
 

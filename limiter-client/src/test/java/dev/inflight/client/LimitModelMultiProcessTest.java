@@ -365,19 +365,19 @@ class LimitModelMultiProcessTest {
     running.write("go");
     running.next("OK");
     Path db = home.resolve("limiter.db");
-    // A newer inflight migrates the file while the first one runs (here: by hand, to a V5 that
+    // A newer inflight migrates the file while the first one runs (here: by hand, to a V6 that
     // adds a rule this process does not know).
     try (var c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + db);
         var st = c.createStatement()) {
-      st.execute("ALTER TABLE limits ADD COLUMN a_rule_from_v5 INTEGER");
-      st.execute("PRAGMA user_version = 5");
+      st.execute("ALTER TABLE limits ADD COLUMN a_rule_from_v6 INTEGER");
+      st.execute("PRAGMA user_version = 6");
     }
     running.write("go");
     String refused = running.next("REFUSED");
     assertThat(refused)
         .contains(db.toString())
-        .contains("changed to schema version 5 while this process ran")
-        .contains("writes schema version 4 only")
+        .contains("changed to schema version 6 while this process ran")
+        .contains("writes schema version 5 only")
         .contains("restart this process");
     running.closeStdin();
     assertThat(running.await().code()).isZero();

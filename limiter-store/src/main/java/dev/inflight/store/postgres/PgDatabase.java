@@ -316,6 +316,11 @@ final class PgDatabase implements AutoCloseable {
           long server = tx.queryLong(LOCK_PROVIDER, 0, provider);
           return serverClock ? server : clock.millis();
         }
+
+        @Override
+        public String ledgerTable() {
+          return "ledger";
+        }
       };
 
   /** Whether a statement failed because the database refused a row (class 23, or a guard). */

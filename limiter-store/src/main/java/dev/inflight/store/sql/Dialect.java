@@ -29,4 +29,11 @@ public interface Dialect {
    * one write lock: it returns {@code tx.now()}.
    */
   long lockProvider(Tx tx, String provider) throws SQLException;
+
+  /**
+   * The table ledger rows are written to. In PostgreSQL that is {@code ledger}; SQLite's schema
+   * (V5) keeps them in {@code ledger_rows} beside their running totals, and {@code ledger} there is
+   * a view whose writes cost a trigger more (see {@link LedgerSql}).
+   */
+  String ledgerTable();
 }

@@ -124,7 +124,8 @@ final class LeaseSql {
       }
     }
     if (r.usedTokens() >= 0 && r.usedTokens() != reserved) {
-      tx.update(CORRECT_LEDGER, r.usedTokens(), provider, acquiredAt, id); // else: already so
+      tx.update(
+          LedgerSql.of(tx).correct(), r.usedTokens(), provider, acquiredAt, id); // else: already so
     }
     if (r.ending() == Ending.RATE_LIMITED) {
       admission.record429(tx, provider, r.retryAfterMs(), PauseReason.PROVIDER_429, acquiredAt);
@@ -142,14 +143,6 @@ final class LeaseSql {
     }
     return new ReleaseOutcome(kind, id, provider, tx.now, st.pausedUntilMs());
   }
-
-  /**
-   * A release's real token count replaces what its grant reserved in the window. The row is found
-   * by its key: the lease's provider, its grant time and its id (a row pulled back from a clock
-   * ahead is not found, and keeps its reservation: it never counts for less than it reserved).
-   */
-  private static final String CORRECT_LEDGER =
-      "UPDATE ledger SET tokens = ? WHERE provider = ? AND started_at_ms = ? AND lease_id = ?";
 
   private static final String AFTER_RELEASE =
       "SELECT EXISTS (SELECT 1 FROM queue WHERE provider = ?1),"

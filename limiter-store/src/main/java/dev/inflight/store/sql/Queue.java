@@ -57,9 +57,6 @@ final class Queue {
           + " model, weight, tokens) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10"
           + " WHERE EXISTS (SELECT 1 FROM processes WHERE id = ?3) RETURNING id";
 
-  private static final String INSERT_LEDGER =
-      "INSERT INTO ledger (provider, started_at_ms, lease_id, model, tokens) VALUES (?, ?, ?, ?, ?)";
-
   private static final String TAKE_FROM_WORD =
       "UPDATE upstream_budget SET"
           + " requests_remaining = CASE WHEN requests_reset_at_ms > ?4"
@@ -272,7 +269,7 @@ final class Queue {
     }
     ModelState m = st.model(w.model()).orElse(null);
     if (st.budget().any() || (m != null && m.budget().any())) {
-      tx.update(INSERT_LEDGER, st.provider(), tx.now, id, w.model(), w.tokens());
+      tx.update(LedgerSql.of(tx).insert(), st.provider(), tx.now, id, w.model(), w.tokens());
     }
     if (st.word().any() || (m != null && m.word().any())) {
       tx.update(TAKE_FROM_WORD, st.provider(), w.model(), w.tokens(), tx.now);

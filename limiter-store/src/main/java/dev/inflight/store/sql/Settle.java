@@ -278,8 +278,6 @@ final class Settle {
 
   // ---------------------------------------------------------------- settle
 
-  private static final String EXPIRE_LEDGER =
-      "DELETE FROM ledger WHERE provider = ? AND started_at_ms <= ?";
   private static final String EXPIRE_COOLING =
       "DELETE FROM leases WHERE provider = ? AND released_at_ms IS NOT NULL AND cool_until_ms <= ?";
 
@@ -309,7 +307,7 @@ final class Settle {
       tx.update(EXPIRE_COOLING, provider, tx.now);
     }
     if (seen.ledgerExpired()) {
-      tx.update(EXPIRE_LEDGER, provider, tx.now - WINDOW_MS);
+      tx.update(LedgerSql.of(tx).expire(), provider, tx.now - WINDOW_MS);
     }
     Set<String> touched = new LinkedHashSet<>();
     if (seen.anyExpired()) {

@@ -308,6 +308,11 @@ final class Database implements AutoCloseable {
         public long lockProvider(Tx tx, String provider) {
           return tx.now(); // BEGIN IMMEDIATE holds the one write lock already
         }
+
+        @Override
+        public String ledgerTable() {
+          return "ledger_rows";
+        }
       };
 
   /** Whether a failure of one statement is the database refusing a row (not the transaction). */

@@ -32,7 +32,7 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class SqliteEngine extends SqlEngine {
   /** The newest schema this code knows; must equal the highest V migration. */
-  public static final int SCHEMA_VERSION = 4;
+  public static final int SCHEMA_VERSION = 5;
 
   static final System.Logger LOG =
       new LazyLogger("dev.inflight.store", () -> System.getLogger("dev.inflight.store"));

@@ -107,12 +107,12 @@ class SchemaV4MigrationTest {
       try (Connection later = DriverManager.getConnection("jdbc:sqlite:" + db);
           Statement s = later.createStatement()) {
         s.execute("ALTER TABLE limits ADD COLUMN from_the_future INTEGER");
-        s.execute("PRAGMA user_version = 5");
+        s.execute("PRAGMA user_version = 6");
       }
       assertThatThrownBy(() -> running.acquire(request(me)))
           .isInstanceOf(StoreException.class)
           .hasMessageContaining(db.toString())
-          .hasMessageContaining("changed to schema version 5 while this process ran")
+          .hasMessageContaining("changed to schema version 6 while this process ran")
           .hasMessageContaining("restart this process");
       assertThat(running.snapshot().leases()).hasSize(1); // the refused acquire wrote nothing
     }
