@@ -28,7 +28,8 @@ final class Contention {
       long queuedGrants,
       long signals,
       Stats.Replay replay,
-      Stats.Fifo fifo) {
+      Stats.Fifo fifo,
+      double cpuUsPerGrant) {
     double wakeupsPerGrant() {
       return (double) wakeups / queuedGrants;
     }
@@ -114,8 +115,13 @@ final class Contention {
       Map<String, Long> cpu1 = CpuTime.threadNanos(children);
       long w1 = System.nanoTime();
       double total = 0;
+      double jit = 0;
       for (var e : cpu1.entrySet()) {
-        total += e.getValue() - cpu0.getOrDefault(e.getKey(), 0L);
+        long used = e.getValue() - cpu0.getOrDefault(e.getKey(), 0L);
+        total += used;
+        if (e.getKey().startsWith("C1 Compiler") || e.getKey().startsWith("C2 Compiler")) {
+          jit += used;
+        }
       }
       progress(
           "  %s: workers used %.2f cores; busiest threads (all %d) over %.1f s:%s",
@@ -159,7 +165,12 @@ final class Contention {
       progress(
           "  %s: wait ms %s; wake-ups %d, queued grants %d, signals %d",
           role, Report.spread(waitMs), stats[0], stats[1], stats[2]);
-      return new Run((double) counted / seconds, waitMs, stats[0], stats[1], stats[2], r, fifo);
+      double perSecond = (double) counted / seconds;
+      // The workers' own CPU per grant over the same inner window (grants spread evenly over the
+      // window), the JIT's compiler threads left out: what a grant costs, whatever the scheduler
+      // made of the wall clock.
+      double cpuUsPerGrant = (total - jit) / 1e3 / (perSecond * (w1 - w0) / 1e9);
+      return new Run(perSecond, waitMs, stats[0], stats[1], stats[2], r, fifo, cpuUsPerGrant);
     } finally {
       Child.closeAll(children);
     }

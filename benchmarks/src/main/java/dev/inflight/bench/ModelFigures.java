@@ -126,23 +126,34 @@ final class ModelFigures {
   }
 
   /**
-   * 4 JVMs on limit 2: one provider level alone, then two models each with a level of its own. The
-   * two run in the order single, models, models, single, so that a machine that speeds up or slows
-   * down during the figure (JIT, other load) weighs on both alike; each side's figure is its grants
-   * over both of its runs.
+   * 4 JVMs on limit 2: one provider level alone, then two models each with a level of their own.
+   * The runs go single, models, models, single, models, single, single, models, so that a machine
+   * that speeds up or slows down during the figure (JIT, other load) weighs on both alike; each
+   * side's figure is the mean of its four runs, printed with their spread. Each run has fresh JVMs
+   * and 5 s of warm-up (the JIT's compiler threads still use about 0.3 of a core in the window,
+   * against 0.4 after 3 s).
+   *
+   * <p>Grants per second on 2 cores vary by a fifth from run to run, whatever the levels. Each run
+   * also prints the workers' CPU per grant (compiler threads left out): the workers keep about 1.5
+   * of the 2 cores busy, so it is nearly the inverse of the run's grants per second, and no
+   * steadier; it says where a slow run's time went (more CPU per grant, not more waiting).
    */
   static void twoModels(Bench b) throws Exception {
     progress(
         "models: 4 JVMs, limit 2, single level vs two models with levels of their own"
-            + " (runs in the order single, models, models, single)");
+            + " (runs in the order single, models, models, single, models, single, single, models)");
     b.limiter.limits().set(LimitSpec.of("single", 2));
     b.limiter.limits().set(LimitSpec.of("models", 2));
     b.limiter.limits().setModel(ModelLimitSpec.of("models", "gpt-4o", 2));
     b.limiter.limits().setModel(ModelLimitSpec.of("models", "gpt-4o-mini", 2));
     String home = b.home.toString();
-    String[] order = {"single", "models", "models", "single"};
-    double single = 0;
-    double two = 0;
+    String[] order = {
+      "single", "models", "models", "single", "models", "single", "single", "models"
+    };
+    double[] single = new double[order.length / 2];
+    double[] two = new double[order.length / 2];
+    int s = 0;
+    int m = 0;
     long violations = 0;
     long fifoViolations = 0;
     for (int i = 0; i < order.length; i++) {
@@ -151,30 +162,39 @@ final class ModelFigures {
           Contention.run(
               4,
               2,
-              3,
+              5,
               8,
               b.work.resolve(order[i] + "-witness-" + i + ".log"),
               "contend",
               home,
               models ? "models|gpt-4o|gpt-4o-mini" : "single");
-      progress("  run %d (%s): %.0f grants/s", i + 1, order[i], run.grantsPerSecond());
+      progress(
+          "  run %d (%s): %.0f grants/s, %.0f us of worker CPU per grant",
+          i + 1, order[i], run.grantsPerSecond(), run.cpuUsPerGrant());
       if (models) {
-        two += run.grantsPerSecond() / 2;
+        two[m++] = run.grantsPerSecond();
         violations += run.replay().violations();
         fifoViolations += run.fifo().violations();
       } else {
-        single += run.grantsPerSecond() / 2;
+        single[s++] = run.grantsPerSecond();
       }
     }
+    progress(
+        "  grants/s: single %s, models %s",
+        Arrays.toString(round(single)), Arrays.toString(round(two)));
     Report.compared(
         "single_level_grants_per_s",
-        single,
+        mean(single),
         "two_models_grants_per_s",
-        two,
+        mean(two),
         "grants/s",
         "two_models_ratio");
     emit("two_models_violations", violations, "count");
     emit("two_models_fifo_violations", fifoViolations, "count");
+  }
+
+  private static double mean(double[] xs) {
+    return Arrays.stream(xs).average().orElseThrow();
   }
 
   /**
