@@ -156,6 +156,35 @@ test('a cooldown and a 429 pause end by the injected clock, and a timeout names 
   db.close();
 });
 
+test('a token budget is reserved at the grant, corrected at the release and freed after 60 s, with its totals kept', () => {
+  const home = freshHome();
+  const db = openDb(home);
+  db.run("INSERT INTO limits (provider, max_in_flight, tokens_per_minute) VALUES ('tb', 4, 3000)");
+  db.run("INSERT INTO model_limits (provider, model, max_in_flight) VALUES ('tb', 'm1', 4)");
+  const clock = makeClock();
+  const lim = Limiter.open({ home, clock, heartbeat: false });
+  const totals = () => db.all("SELECT model, requests, tokens FROM ledger_totals WHERE provider = 'tb' ORDER BY model");
+  const first = lim.tryAcquire('tb/m1', { tokens: 2000 });
+  assert.ok(first, 'granted: 2000 of 3000');
+  assert.equal(lim.tryAcquire('tb', { tokens: 1500 }), null, '2000 + 1500 is over the budget');
+  first.release('succeeded', { usedTokens: 700 });
+  assert.deepEqual(db.all("SELECT model, tokens FROM ledger WHERE provider = 'tb'"), [{ model: 'm1', tokens: 700 }]);
+  const second = lim.tryAcquire('tb', { tokens: 1500 });
+  assert.ok(second, 'granted once the correction freed 1300');
+  second.release();
+  assert.deepEqual(totals(), [{ model: '', requests: 2, tokens: 2200 }, { model: 'm1', requests: 1, tokens: 700 }]);
+  assert.equal(db.value("SELECT count(*) FROM ledger_rows WHERE provider = 'tb'"), 4, 'two rows and two totals rows, in one table');
+  assert.equal(lim.tryAcquire('tb', { tokens: 1000 }), null, '2200 + 1000 is over the budget');
+  clock.advance(60_001);
+  const third = lim.tryAcquire('tb', { tokens: 3000 });
+  assert.ok(third, 'the window freed everything');
+  third.release();
+  assert.deepEqual(db.all("SELECT tokens FROM ledger WHERE provider = 'tb'"), [{ tokens: 3000 }], 'the old rows were deleted');
+  assert.deepEqual(totals(), [{ model: '', requests: 1, tokens: 3000 }, { model: 'm1', requests: 0, tokens: 0 }]);
+  lim.close();
+  db.close();
+});
+
 test("a second Limiter closed in this process leaves the first its WAL when another process closes", async () => {
   // It once lost it: the second's open read the file's header through a descriptor of its own,
   // and closing that dropped every POSIX lock of this process on the file, SQLite's included.
