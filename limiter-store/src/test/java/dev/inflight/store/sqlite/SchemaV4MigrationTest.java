@@ -19,7 +19,6 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.UUID;
-import org.flywaydb.core.Flyway;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -28,21 +27,7 @@ class SchemaV4MigrationTest {
   @TempDir Path dir;
 
   private Path version3(String... rows) throws SQLException {
-    Path db = dir.resolve("limiter.db");
-    Flyway.configure()
-        .dataSource("jdbc:sqlite:" + db, null, null)
-        .locations("classpath:db/migration")
-        .loggers("slf4j")
-        .target("3")
-        .load()
-        .migrate();
-    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db);
-        Statement s = c.createStatement()) {
-      for (String r : rows) {
-        s.execute(r);
-      }
-    }
-    return db;
+    return OlderSchema.at(dir.resolve("limiter.db"), 3, rows);
   }
 
   @Test

@@ -13,7 +13,6 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
-import org.flywaydb.core.Flyway;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -29,21 +28,7 @@ class SchemaV5MigrationTest {
   private final long now = System.currentTimeMillis();
 
   private Path version4(String... rows) throws SQLException {
-    Path db = dir.resolve("limiter.db");
-    Flyway.configure()
-        .dataSource("jdbc:sqlite:" + db, null, null)
-        .locations("classpath:db/migration")
-        .loggers("slf4j")
-        .target("4")
-        .load()
-        .migrate();
-    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db);
-        Statement s = c.createStatement()) {
-      for (String r : rows) {
-        s.execute(r);
-      }
-    }
-    return db;
+    return OlderSchema.at(dir.resolve("limiter.db"), 4, rows);
   }
 
   private Path version5() throws SQLException {
@@ -76,6 +61,22 @@ class SchemaV5MigrationTest {
       "SELECT provider, '', count(*), sum(tokens) FROM ledger GROUP BY provider"
           + " UNION ALL SELECT provider, model, count(*), sum(tokens) FROM ledger"
           + " WHERE model <> '' GROUP BY provider, model ORDER BY 1, 2";
+
+  /** A ledger row written through the view, as a V4 client writes it. */
+  private void start(Connection c, int leaseId, long at, String model, int tokens)
+      throws SQLException {
+    execute(
+        c,
+        "INSERT INTO ledger (provider, started_at_ms, lease_id, model, tokens) VALUES ('openai', "
+            + at
+            + ", "
+            + leaseId
+            + ", '"
+            + model
+            + "', "
+            + tokens
+            + ")");
+  }
 
   private static void execute(Connection c, String sql) throws SQLException {
     try (Statement s = c.createStatement()) {
@@ -121,12 +122,7 @@ class SchemaV5MigrationTest {
   void everyWrite_throughTheViewOrTheTable_keepsTheTotalsEqualToTheRows() throws Exception {
     Path db = version5();
     try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db)) {
-      execute(
-          c,
-          "INSERT INTO ledger (provider, started_at_ms, lease_id, model, tokens)"
-              + " VALUES ('openai', "
-              + now
-              + ", 1, 'gpt-4o', 1000)");
+      start(c, 1, now, "gpt-4o", 1000);
       execute(
           c,
           "INSERT INTO ledger (provider, started_at_ms, lease_id) VALUES ('openai', "
@@ -164,23 +160,11 @@ class SchemaV5MigrationTest {
     Path db = version5();
     try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db)) {
       for (int i = 1; i <= 3; i++) {
-        execute(
-            c,
-            "INSERT INTO ledger (provider, started_at_ms, lease_id, model, tokens)"
-                + " VALUES ('openai', "
-                + (now + i)
-                + ", "
-                + i
-                + ", 'gpt-4o', 10)");
+        start(c, i, now + i, "gpt-4o", 10);
       }
       execute(c, "DELETE FROM ledger_rows WHERE started_at_ms = 9223372036854775807");
       assertThat(rows(c, TOTALS)).isEmpty();
-      execute(
-          c,
-          "INSERT INTO ledger (provider, started_at_ms, lease_id, model, tokens)"
-              + " VALUES ('openai', "
-              + (now + 4)
-              + ", 4, 'gpt-4o', 10)");
+      start(c, 4, now + 4, "gpt-4o", 10);
       assertThat(rows(c, TOTALS)).containsExactly("openai||4|40", "openai|gpt-4o|4|40");
     }
   }
@@ -189,12 +173,7 @@ class SchemaV5MigrationTest {
   void handEditsThatWouldForgeOrCorruptATotalsRow_areRefused_andChangeNothing() throws Exception {
     Path db = version5();
     try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db)) {
-      execute(
-          c,
-          "INSERT INTO ledger (provider, started_at_ms, lease_id, model, tokens)"
-              + " VALUES ('openai', "
-              + now
-              + ", 1, 'gpt-4o', 10)");
+      start(c, 1, now, "gpt-4o", 10);
       List<String> before = rows(c, "SELECT * FROM ledger_rows ORDER BY 1, 2, 3");
       String[][] refused = {
         {
