@@ -9,7 +9,9 @@
 --
 -- Nothing a client reads changes: `ledger` and `ledger_totals` are views with V4's columns, and
 -- `ledger` takes INSERT, UPDATE and DELETE as the V4 table did. `ledger_rows` is the table; a
--- client may write ledger rows there directly (cheaper than through the view), never totals rows.
+-- client may write ledger rows there directly (cheaper than through the view), never totals rows:
+-- the database refuses an update of one that its own triggers did not make (`writes` counts
+-- theirs), and the delete of one whose level still has rows.
 
 CREATE TABLE ledger_rows (
     provider      TEXT    NOT NULL CHECK (length(provider) BETWEEN 1 AND 200),
@@ -18,9 +20,12 @@ CREATE TABLE ledger_rows (
     model         TEXT    NOT NULL DEFAULT '' CHECK (length(model) <= 200),
     requests      INTEGER NOT NULL DEFAULT 1,
     tokens        INTEGER NOT NULL DEFAULT 0,
+    writes        INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (provider, started_at_ms, lease_id),
     -- A ledger row counts one request and at most 10^9 tokens; a totals row counts its level.
-    CHECK (started_at_ms = 9223372036854775807 OR (requests = 1 AND tokens BETWEEN 0 AND 1000000000))
+    CHECK (started_at_ms = 9223372036854775807
+           OR (requests = 1 AND tokens BETWEEN 0 AND 1000000000 AND writes = 0)),
+    CHECK (started_at_ms < 9223372036854775807 OR lease_id <= 0)
 ) STRICT, WITHOUT ROWID;
 
 -- One totals row per level: model '' is the provider's, which counts every row of its provider.
@@ -68,7 +73,20 @@ BEGIN SELECT RAISE(ABORT, 'ledger: lease_id, provider and model of a row never c
 CREATE TRIGGER ledger_rows_times_update BEFORE UPDATE OF started_at_ms ON ledger_rows
 WHEN (old.started_at_ms = 9223372036854775807) <> (new.started_at_ms = 9223372036854775807)
   OR new.started_at_ms > CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER) + 86460000
-BEGIN SELECT RAISE(ABORT, 'ledger: started_at_ms must be at most a day from now'); END;
+BEGIN
+    SELECT RAISE(ABORT, 'ledger: a totals row (started_at_ms 9223372036854775807) never moves, and no row becomes one')
+    WHERE old.started_at_ms = 9223372036854775807;
+    SELECT RAISE(ABORT, 'ledger: started_at_ms must be at most a day from now');
+END;
+-- The database's own updates of a totals row add one to `writes`; any other is refused.
+CREATE TRIGGER ledger_rows_totals_update BEFORE UPDATE OF requests, tokens, writes ON ledger_rows
+WHEN old.started_at_ms = 9223372036854775807 AND new.writes IS NOT old.writes + 1
+BEGIN SELECT RAISE(ABORT, 'ledger: a totals row (started_at_ms 9223372036854775807) is kept by the database; edit the ledger rows (through the view ledger) and the totals follow'); END;
+CREATE TRIGGER ledger_rows_totals_delete BEFORE DELETE ON ledger_rows
+WHEN old.started_at_ms = 9223372036854775807
+ AND EXISTS (SELECT 1 FROM ledger_rows WHERE provider = old.provider
+             AND started_at_ms < 9223372036854775807 AND (old.model = '' OR model = old.model))
+BEGIN SELECT RAISE(ABORT, 'ledger: a totals row (started_at_ms 9223372036854775807) is kept while its level has rows; delete the rows (through the view ledger) and the totals follow'); END;
 
 -- A totals row is the database's own: one made by hand must count exactly its level's rows.
 CREATE TRIGGER ledger_rows_totals_insert BEFORE INSERT ON ledger_rows
@@ -87,7 +105,7 @@ BEGIN SELECT RAISE(ABORT, 'ledger: a totals row (started_at_ms 92233720368547758
 CREATE TRIGGER ledger_rows_insert AFTER INSERT ON ledger_rows
 WHEN new.started_at_ms < 9223372036854775807
 BEGIN
-    UPDATE ledger_rows SET requests = requests + 1, tokens = tokens + new.tokens
+    UPDATE ledger_rows SET requests = requests + 1, tokens = tokens + new.tokens, writes = writes + 1
     WHERE provider = new.provider AND started_at_ms = 9223372036854775807
       AND model IN ('', new.model);
     INSERT INTO ledger_rows (provider, started_at_ms, lease_id, model, requests, tokens)
@@ -117,14 +135,14 @@ END;
 CREATE TRIGGER ledger_rows_delete AFTER DELETE ON ledger_rows
 WHEN old.started_at_ms < 9223372036854775807
 BEGIN
-    UPDATE ledger_rows SET requests = requests - 1, tokens = tokens - old.tokens
+    UPDATE ledger_rows SET requests = requests - 1, tokens = tokens - old.tokens, writes = writes + 1
     WHERE provider = old.provider AND started_at_ms = 9223372036854775807
       AND model IN ('', old.model);
 END;
 CREATE TRIGGER ledger_rows_tokens AFTER UPDATE OF tokens ON ledger_rows
 WHEN old.started_at_ms < 9223372036854775807
 BEGIN
-    UPDATE ledger_rows SET tokens = tokens - old.tokens + new.tokens
+    UPDATE ledger_rows SET tokens = tokens - old.tokens + new.tokens, writes = writes + 1
     WHERE provider = old.provider AND started_at_ms = 9223372036854775807
       AND model IN ('', old.model);
 END;
@@ -132,6 +150,8 @@ END;
 -- ---------------------------------------------------------------- writes through the view
 CREATE TRIGGER ledger_insert INSTEAD OF INSERT ON ledger
 BEGIN
+    SELECT RAISE(ABORT, 'ledger: started_at_ms must be an integer, ms since 1970')
+    WHERE typeof(new.started_at_ms) <> 'integer';
     SELECT RAISE(ABORT, 'ledger: started_at_ms must be at most a day from now')
     WHERE new.started_at_ms >= 9223372036854775807;
     INSERT INTO ledger_rows (provider, started_at_ms, lease_id, model, tokens)
@@ -145,9 +165,12 @@ BEGIN
       AND lease_id = old.lease_id
       AND (new.provider IS NOT old.provider OR new.lease_id IS NOT old.lease_id
            OR new.model IS NOT old.model);
-    UPDATE ledger_rows SET started_at_ms = new.started_at_ms, tokens = new.tokens
+    UPDATE ledger_rows SET tokens = new.tokens
     WHERE provider = old.provider AND started_at_ms = old.started_at_ms
-      AND lease_id = old.lease_id;
+      AND lease_id = old.lease_id AND new.tokens IS NOT old.tokens;
+    UPDATE ledger_rows SET started_at_ms = new.started_at_ms
+    WHERE provider = old.provider AND started_at_ms = old.started_at_ms
+      AND lease_id = old.lease_id AND new.started_at_ms IS NOT old.started_at_ms;
 END;
 CREATE TRIGGER ledger_delete INSTEAD OF DELETE ON ledger
 BEGIN

@@ -156,16 +156,22 @@ class SchemaV5MigrationTest {
   }
 
   @Test
-  void aTotalsRowDeletedByHand_isCountedAfresh_byTheNextStartAtItsLevel() throws Exception {
+  void emptyingAWindowByHand_keepsItsTotalsRight_andTheirRowsGoOnlyOnceTheLevelIsEmpty()
+      throws Exception {
     Path db = version5();
     try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db)) {
       for (int i = 1; i <= 3; i++) {
         start(c, i, now + i, "gpt-4o", 10);
       }
+      execute(c, "DELETE FROM ledger WHERE provider = 'openai'");
+      assertThat(rows(c, TOTALS)).containsExactly("openai||0|0", "openai|gpt-4o|0|0");
       execute(c, "DELETE FROM ledger_rows WHERE started_at_ms = 9223372036854775807");
       assertThat(rows(c, TOTALS)).isEmpty();
       start(c, 4, now + 4, "gpt-4o", 10);
-      assertThat(rows(c, TOTALS)).containsExactly("openai||4|40", "openai|gpt-4o|4|40");
+      assertThat(rows(c, TOTALS)).containsExactly("openai||1|10", "openai|gpt-4o|1|10");
+      // everything at once: the rows go first (the key's order), then their totals
+      execute(c, "DELETE FROM ledger_rows");
+      assertThat(rows(c, "SELECT count(*) FROM ledger_rows")).containsExactly("0");
     }
   }
 
@@ -204,11 +210,26 @@ class SchemaV5MigrationTest {
         {"UPDATE ledger SET started_at_ms = 9223372036854775807", "at most a day from now"},
         {
           "UPDATE ledger_rows SET started_at_ms = 5 WHERE started_at_ms = 9223372036854775807",
-          "at most a day from now"
+          "never moves"
         },
         {
           "UPDATE ledger_rows SET model = 'other' WHERE started_at_ms = 9223372036854775807",
           "never change"
+        },
+        // an edit meant for the rows that forgets its WHERE reaches the totals too
+        {"UPDATE ledger_rows SET tokens = 5", "is kept by the database"},
+        {
+          "UPDATE ledger_rows SET requests = 0 WHERE started_at_ms = 9223372036854775807",
+          "is kept by the database"
+        },
+        {"UPDATE ledger_rows SET started_at_ms = started_at_ms - 5", "never moves"},
+        {
+          "DELETE FROM ledger_rows WHERE started_at_ms > " + now, // the newest rows, by hand
+          "is kept while its level has rows"
+        },
+        {
+          "INSERT INTO ledger (provider, started_at_ms, lease_id) VALUES ('openai', 'soon', 5)",
+          "started_at_ms must be an integer"
         },
       };
       for (String[] edit : refused) {
