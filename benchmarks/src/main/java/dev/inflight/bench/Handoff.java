@@ -4,6 +4,7 @@ import static dev.inflight.bench.Report.progress;
 
 import dev.inflight.client.Lease;
 import dev.inflight.client.LimitSpec;
+import dev.inflight.client.Limiter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
@@ -44,7 +45,7 @@ final class Handoff {
         // Alternate which goes first, so that neither always follows the other's noise.
         boolean floorFirst = i % 2 == 1;
         double floorRound = floorFirst ? floorRound(floor, fb) : 0;
-        double[] limiterRound = limiterRound(b, lb);
+        double[] limiterRound = limiterRound(b.limiter, "handoff", lb);
         if (!floorFirst) {
           floorRound = floorRound(floor, fb);
         }
@@ -76,19 +77,23 @@ final class Handoff {
         "handoff_p99_ratio");
   }
 
-  /** {hand-off ms, A's release() ms}. */
-  private static double[] limiterRound(Bench b, Child lb) throws Exception {
+  /**
+   * One round through a limiter: A (this JVM, through {@code limiter}) holds the only slot of
+   * {@code provider}, {@code waiter} queues, A releases. Returns {hand-off ms, A's release() ms}.
+   * PostgreSQL's hand-off runs the same rounds ({@link PgHandoff}).
+   */
+  static double[] limiterRound(Limiter limiter, String provider, Child waiter) throws Exception {
     Lease a =
-        b.limiter
-            .tryAcquire("handoff", "handoff-a")
+        limiter
+            .tryAcquire(provider, "handoff-a")
             .orElseThrow(() -> new IllegalStateException("A could not take the free slot"));
-    lb.send("go");
-    lb.expect("queued", 10);
+    waiter.send("go");
+    waiter.expect("queued", 10);
     letWaiterIdle();
     long t0 = System.nanoTime();
     a.release();
     long released = System.nanoTime();
-    long t1 = lb.expectLong("granted", 10);
+    long t1 = waiter.expectLong("granted", 10);
     return new double[] {(t1 - t0) / 1e6, (released - t0) / 1e6};
   }
 
@@ -108,7 +113,7 @@ final class Handoff {
   }
 
   /** 3–7 ms: the waiter's threads go idle, and the free slot comes at a random phase of a poll. */
-  private static void letWaiterIdle() throws InterruptedException {
+  static void letWaiterIdle() throws InterruptedException {
     Thread.sleep(3 + ThreadLocalRandom.current().nextInt(5));
   }
 

@@ -3,12 +3,10 @@ package dev.inflight.bench;
 import static dev.inflight.bench.Report.emit;
 import static dev.inflight.bench.Report.progress;
 
-import dev.inflight.client.Lease;
 import dev.inflight.client.LimitSpec;
 import dev.inflight.client.Limiter;
 import java.sql.Connection;
 import java.sql.Statement;
-import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * The PostgreSQL hand-off figure of {@link PgFigures}: release here, grant in a waiting JVM woken
@@ -53,8 +51,8 @@ final class PgHandoff {
         double floorRound = 0;
         for (int k = 0; k < 3; k++) {
           switch ((i + k) % 3) {
-            case 0 -> pgRound = limiterRound(pg, provider, pb);
-            case 1 -> liteRound = limiterRound(b.limiter, provider, sb)[0];
+            case 0 -> pgRound = Handoff.limiterRound(pg, provider, pb);
+            case 1 -> liteRound = Handoff.limiterRound(b.limiter, provider, sb)[0];
             default -> floorRound = notifyRound(notify, pb);
           }
         }
@@ -85,36 +83,14 @@ final class PgHandoff {
     }
   }
 
-  /** {hand-off ms, A's release() ms}. */
-  private static double[] limiterRound(Limiter limiter, String provider, Child waiter)
-      throws Exception {
-    Lease a =
-        limiter
-            .tryAcquire(provider, "handoff-a")
-            .orElseThrow(() -> new IllegalStateException("A could not take the free slot"));
-    waiter.send("go");
-    waiter.expect("queued", 10);
-    letWaiterIdle();
-    long t0 = System.nanoTime();
-    a.release();
-    long released = System.nanoTime();
-    long t1 = waiter.expectLong("granted", 10);
-    return new double[] {(t1 - t0) / 1e6, (released - t0) / 1e6};
-  }
-
   /** The floor's hand-off ms: a bare NOTIFY here (autocommit) to its delivery in the worker. */
   private static double notifyRound(Statement notify, Child waiter) throws Exception {
     waiter.send("listen");
     waiter.expect("listening", 10);
-    letWaiterIdle();
+    Handoff.letWaiterIdle();
     long t0 = System.nanoTime();
     notify.execute("NOTIFY bench");
     long t1 = waiter.expectLong("notified", 10);
     return (t1 - t0) / 1e6;
-  }
-
-  /** 3–7 ms: the waiter's threads go idle before the slot is freed. */
-  private static void letWaiterIdle() throws InterruptedException {
-    Thread.sleep(3 + ThreadLocalRandom.current().nextInt(5));
   }
 }
