@@ -207,38 +207,52 @@ final class LimitsSetCommand implements Callable<Integer> {
   /** The provider's limit after this change: {@code now}'s values where none was given. */
   private LimitSpec apply(Args.Key k, Wanted w, Optional<LimitSpec> now) {
     LimitSpec base = now.orElse(null); // no row: no cap, no budgets, the defaults
-    int m = w.max() != null ? w.max() : base == null ? 0 : base.maxInFlight();
-    int r = w.rpm() != null ? w.rpm() : base == null ? 0 : base.requestsPerMinute();
-    long t = w.tpm() != null ? w.tpm() : base == null ? 0 : base.tokensPerMinute();
-    long d =
-        w.defaultTokens() != null ? w.defaultTokens() : base == null ? 0 : base.defaultTokens();
-    checkCap(k, m, r, t, base != null);
-    checkDefault(k, d, t);
+    Level l = changed(k, w, now.map(Level::of));
     return new LimitSpec(
         k.provider(),
-        m,
+        l.max(),
         w.cooldown() != null ? w.cooldown() : base == null ? Duration.ZERO : base.cooldown(),
         base != null && base.paused(),
         adaptive != null ? adaptive : base != null && base.adaptive(),
-        r,
-        t,
-        d,
+        l.rpm(),
+        l.tpm(),
+        l.defaultTokens(),
         aging != null ? aging : base == null ? LimitSpec.DEFAULT_AGING : base.aging());
   }
 
   private static ModelLimitSpec applyModel(Args.Key k, Wanted w, Optional<ModelLimitSpec> now) {
-    ModelLimitSpec base = now.orElse(null);
-    int m = w.max() != null ? w.max() : base == null ? 0 : base.maxInFlight();
-    int r = w.rpm() != null ? w.rpm() : base == null ? 0 : base.requestsPerMinute();
-    long t = w.tpm() != null ? w.tpm() : base == null ? 0 : base.tokensPerMinute();
-    long d =
-        w.defaultTokens() != null ? w.defaultTokens() : base == null ? 0 : base.defaultTokens();
-    checkCap(k, m, r, t, base != null);
-    checkDefault(k, d, t);
-    return new ModelLimitSpec(k.provider(), k.model(), m, r, t, d);
+    Level l = changed(k, w, now.map(Level::of));
+    return new ModelLimitSpec(
+        k.provider(), k.model(), l.max(), l.rpm(), l.tpm(), l.defaultTokens());
   }
 
-  /** A limit must limit something: a cap in flight, or a budget. */
+  /** What a provider's and a model's limit share: the cap and the budgets (0: none). */
+  private record Level(int max, int rpm, long tpm, long defaultTokens) {
+    static Level of(LimitSpec s) {
+      return new Level(
+          s.maxInFlight(), s.requestsPerMinute(), s.tokensPerMinute(), s.defaultTokens());
+    }
+
+    static Level of(ModelLimitSpec s) {
+      return new Level(
+          s.maxInFlight(), s.requestsPerMinute(), s.tokensPerMinute(), s.defaultTokens());
+    }
+  }
+
+  /** The level after this change: {@code now}'s values where none was given; checked whole. */
+  private static Level changed(Args.Key k, Wanted w, Optional<Level> now) {
+    Level base = now.orElse(new Level(0, 0, 0, 0));
+    Level l =
+        new Level(
+            w.max() != null ? w.max() : base.max(),
+            w.rpm() != null ? w.rpm() : base.rpm(),
+            w.tpm() != null ? w.tpm() : base.tpm(),
+            w.defaultTokens() != null ? w.defaultTokens() : base.defaultTokens());
+    checkCap(k, l.max(), l.rpm(), l.tpm(), now.isPresent());
+    checkDefault(k, l.defaultTokens(), l.tpm());
+    return l;
+  }
+
   private static void checkCap(Args.Key k, int max, int rpm, long tpm, boolean existed) {
     if (max == 0 && rpm == 0 && tpm == 0) {
       throw new IllegalArgumentException(
